@@ -1,0 +1,77 @@
+// Composition root: config → db → upstream → discord client → task engine. main.ts runs it as a process.
+import { Client, Events, GatewayIntentBits } from 'discord.js';
+import type { Config } from './config.ts';
+import type { AppContext } from './context.ts';
+import { openDatabase } from './db/client.ts';
+import { Messenger } from './discord/messenger.ts';
+import { registerCommands } from './discord/register.ts';
+import { routeInteraction } from './discord/router.ts';
+import type { Logger } from './log.ts';
+import { Delivery } from './tasks/delivery.ts';
+import { Dispatcher } from './tasks/dispatcher.ts';
+import { Engine } from './tasks/engine.ts';
+import { TaskRepo } from './tasks/repo.ts';
+import { TaskService } from './tasks/service.ts';
+import { Tracker } from './tasks/tracker.ts';
+import { createUpstream } from './upstream/index.ts';
+
+export interface App {
+  /** Resolves once the gateway is ready and the commands are registered. */
+  ready: Promise<void>;
+  stop(): Promise<void>;
+}
+
+export async function startApp(config: Config, log: Logger): Promise<App> {
+  const { provider, account } = createUpstream(config);
+  if (provider.notice) log.warn(provider.notice);
+
+  const database = await openDatabase({ databaseUrl: config.DATABASE_URL, dataDir: config.DATA_DIR });
+  log.info({ database: database.kind }, 'database ready');
+  const repo = new TaskRepo(database.db);
+
+  const client = new Client({ intents: [GatewayIntentBits.Guilds], rest: { api: config.DISCORD_API_URL } });
+  const messenger = new Messenger(client.rest, () => client.application!.id);
+  const delivery = new Delivery(repo, messenger, provider, log, config.PROGRESS_EDIT_INTERVAL_MS);
+  const tracker = new Tracker(repo, provider, delivery, log);
+  const engine = new Engine(new Dispatcher(repo, provider, delivery, log, account), tracker, log, config.POLL_INTERVAL_MS);
+  const ctx: AppContext = { config, log, repo, provider, tasks: new TaskService(repo, engine, provider.id) };
+
+  const requeued = await repo.requeueUnsubmitted();
+  if (requeued > 0) log.warn({ requeued }, 'requeued tasks interrupted before submission');
+
+  client.on(Events.InteractionCreate, (interaction) => void routeInteraction(ctx, interaction));
+  client.on(Events.Error, (err) => log.error({ err }, 'discord client error'));
+  client.on(Events.ShardDisconnect, (_, shard) => log.warn({ shard }, 'gateway disconnected'));
+
+  const ready = new Promise<void>((resolve, reject) => {
+    client.once(Events.ClientReady, async (c) => {
+      try {
+        const n = await registerCommands(c.rest, c.application.id, config.DISCORD_GUILD_ID);
+        log.info({ user: c.user.tag, commands: n, scope: config.DISCORD_GUILD_ID ? 'guild' : 'global' }, 'commands registered');
+        engine.start();
+        resolve();
+      } catch (err) {
+        reject(err);
+      }
+    });
+  });
+
+  try {
+    await client.login(config.DISCORD_TOKEN);
+    await ready;
+  } catch (err) {
+    await client.destroy();
+    await database.close();
+    throw err;
+  }
+
+  return {
+    ready,
+    async stop() {
+      await engine.stop();
+      await delivery.idle();
+      await client.destroy();
+      await database.close();
+    },
+  };
+}

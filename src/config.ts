@@ -1,0 +1,81 @@
+// The only reader of process.env. Everything the bot can be told comes through here, validated once at start-up.
+import { existsSync } from 'node:fs';
+import cron from 'node-cron';
+import { z } from 'zod';
+
+export const PROVIDER_IDS = [
+  'simulator',
+  'midjourney-proxy',
+  'midjourney-node-api',
+  'imagineapi',
+  'acedata',
+  'ttapi',
+  'piapi',
+] as const;
+export type ProviderId = (typeof PROVIDER_IDS)[number];
+
+const optionalString = z
+  .string()
+  .trim()
+  .transform((v) => (v === '' ? undefined : v))
+  .optional();
+
+const int = (def: number, min: number, max = Number.MAX_SAFE_INTEGER) =>
+  z.coerce
+    .number({ error: `must be a whole number from ${min}` })
+    .int(`must be a whole number from ${min}`)
+    .min(min, `must be at least ${min}`)
+    .max(max, `must be at most ${max}`)
+    .default(def);
+
+const httpUrl = z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' });
+
+const schema = z.object({
+  DISCORD_TOKEN: z
+    .string({ error: 'is not set' })
+    .trim()
+    .min(1, 'is empty'),
+  DISCORD_API_URL: httpUrl.default('https://discord.com/api').transform((u) => u.replace(/\/+$/, '')),
+  DISCORD_GUILD_ID: optionalString.pipe(z.string().regex(/^\d{17,20}$/, 'must be a server (guild) id: 17-20 digits').optional()),
+  DATABASE_URL: optionalString.pipe(z.string().regex(/^postgres(ql)?:\/\//, 'must start with postgres:// or postgresql://').optional()),
+  DATA_DIR: z.string().trim().min(1).default('./data'),
+  HTTP_PORT: int(3000, 0, 65535),
+  PUBLIC_URL: optionalString.pipe(httpUrl.optional()),
+  UPSTREAM_PROVIDER: z.enum(PROVIDER_IDS, { error: `must be one of ${PROVIDER_IDS.join(', ')}` }).default('simulator'),
+  UPSTREAM_BASE_URL: optionalString.pipe(httpUrl.optional()),
+  UPSTREAM_API_KEY: optionalString,
+  POLL_INTERVAL_MS: int(3000, 50),
+  SIMULATOR_STEP_MS: int(2000, 10),
+  PROGRESS_EDIT_INTERVAL_MS: int(3000, 1000),
+  BAIDU_APP_ID: optionalString,
+  BAIDU_SECRET: optionalString,
+  BAIDU_API_URL: httpUrl.default('https://fanyi-api.baidu.com/api/trans/vip/translate'),
+  TASK_RETENTION_DAYS: int(30, 1),
+  CLEANUP_CRON: z
+    .string()
+    .trim()
+    .refine((v) => cron.validate(v), 'is not a valid cron expression (e.g. "0 4 * * *" for 04:00 daily)')
+    .default('0 4 * * *'),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+});
+
+export type Config = z.infer<typeof schema>;
+
+/** A configuration problem the operator must fix; main prints its message alone, without a stack trace. */
+export class ConfigError extends Error {}
+
+const HINTS: Partial<Record<keyof Config, string>> = {
+  DISCORD_TOKEN:
+    'put your bot token in .env as DISCORD_TOKEN=... (Discord Developer Portal → your application → Bot → Reset Token; see README)',
+};
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env, envFile = '.env'): Config {
+  // A .env file fills in what the real environment does not set (the environment wins).
+  if (env === process.env && existsSync(envFile)) process.loadEnvFile(envFile);
+  const parsed = schema.safeParse(env);
+  if (parsed.success) return parsed.data;
+  const issue = parsed.error.issues[0]!;
+  const name = String(issue.path[0]) as keyof Config;
+  const hint = HINTS[name];
+  throw new ConfigError(`Configuration error: ${name} ${issue.message}${hint ? ` — ${hint}` : ''}.`);
+}

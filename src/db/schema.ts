@@ -1,0 +1,54 @@
+// The task row carries everything needed to resume a job after a crash: who asked, what was sent upstream,
+// where it stands there, and how to reach the user again.
+import { sql } from 'drizzle-orm';
+import { index, integer, jsonb, pgTable, text, timestamp, uuid } from 'drizzle-orm/pg-core';
+
+export const TASK_STATUSES = ['queued', 'submitted', 'running', 'succeeded', 'failed', 'cancelled'] as const;
+export type TaskStatus = (typeof TASK_STATUSES)[number];
+export const ACTIVE_STATUSES = ['submitted', 'running'] as const satisfies readonly TaskStatus[];
+
+const ts = (name: string) => timestamp(name, { withTimezone: true, mode: 'date' });
+
+export const tasks = pgTable(
+  'tasks',
+  {
+    id: uuid('id').primaryKey(),
+    parentId: uuid('parent_id'),
+    guildId: text('guild_id'),
+    channelId: text('channel_id').notNull(),
+    userId: text('user_id').notNull(),
+    locale: text('locale').notNull().default('en-US'),
+    /** `imagine` or a provider-neutral action such as `upscale:2` or `zoom:2`. */
+    action: text('action').notNull(),
+    /** What the user typed. */
+    prompt: text('prompt').notNull(),
+    /** What went upstream (translated, normalised). */
+    promptUpstream: text('prompt_upstream').notNull(),
+    provider: text('provider').notNull(),
+    account: text('account'),
+    upstreamId: text('upstream_id'),
+    /** Adapter-private data the adapter needs later (e.g. an image id or the upstream's button ids). */
+    upstreamData: jsonb('upstream_data').$type<Record<string, unknown>>(),
+    status: text('status').$type<TaskStatus>().notNull().default('queued'),
+    progress: integer('progress').notNull().default(0),
+    imageUrls: jsonb('image_urls').$type<string[]>(),
+    actions: jsonb('actions').$type<string[]>(),
+    failReason: text('fail_reason'),
+    interactionToken: text('interaction_token'),
+    tokenExpiresAt: ts('token_expires_at'),
+    messageId: text('message_id'),
+    deliveryAttempts: integer('delivery_attempts').notNull().default(0),
+    createdAt: ts('created_at').notNull().default(sql`now()`),
+    startedAt: ts('started_at'),
+    lastProgressAt: ts('last_progress_at'),
+    finishedAt: ts('finished_at'),
+  },
+  (t) => [
+    index('tasks_status_created_idx').on(t.status, t.createdAt),
+    index('tasks_created_idx').on(t.createdAt),
+    index('tasks_parent_idx').on(t.parentId),
+  ],
+);
+
+export type Task = typeof tasks.$inferSelect;
+export type NewTask = typeof tasks.$inferInsert;

@@ -1,0 +1,27 @@
+// A click on one of our result buttons: decode the custom_id, check the job and the action against the
+// database, and start a child job owned by whoever clicked (anyone in the channel may click).
+import { MessageFlags, type ButtonInteraction } from 'discord.js';
+import type { AppContext } from '../context.ts';
+import { translator } from '../i18n.ts';
+import { decodeCustomId } from './custom-id.ts';
+
+export async function handleButton(ctx: AppContext, interaction: ButtonInteraction): Promise<void> {
+  const t = translator(interaction.locale);
+  const refuse = (key: string) => interaction.reply({ content: t(key), flags: MessageFlags.Ephemeral }).then(() => undefined);
+
+  const parsed = decodeCustomId(interaction.customId);
+  if (!parsed) return refuse('errors.unknownButton');
+  const parent = await ctx.repo.get(parsed.taskId);
+  if (!parent) return refuse('errors.expired');
+  if (parent.status !== 'succeeded') return refuse(parent.status === 'failed' || parent.status === 'cancelled' ? 'errors.expired' : 'errors.notFinished');
+  if (!parent.actions?.includes(parsed.action)) return refuse('errors.actionUnavailable');
+
+  await interaction.deferReply();
+  await ctx.tasks.accept({
+    interaction,
+    action: parsed.action,
+    parentId: parent.id,
+    prompt: parent.prompt,
+    promptUpstream: parent.promptUpstream,
+  });
+}

@@ -1,0 +1,74 @@
+// Every message the job pipeline sends to Discord goes through here. Progress and results edit the
+// interaction's original reply (the interaction token, valid 15 minutes); once that token is gone the result
+// is posted to the channel with the bot token, mentioning the user.
+import { DiscordAPIError, type REST } from '@discordjs/rest';
+import { Routes } from 'discord.js';
+import type { OutgoingMessage } from './render.ts';
+
+/** Discord error codes that mean "this interaction token can no longer be used". */
+const DEAD_TOKEN_CODES = new Set([10015 /* unknown webhook */, 10062 /* unknown interaction */, 50027 /* invalid webhook token */]);
+
+export function isDeadTokenError(err: unknown): boolean {
+  return err instanceof DiscordAPIError && (DEAD_TOKEN_CODES.has(Number(err.code)) || err.status === 401);
+}
+
+export interface Delivered {
+  messageId: string;
+  via: 'interaction' | 'channel';
+}
+
+function body(msg: OutgoingMessage) {
+  return {
+    content: msg.content,
+    components: msg.components,
+    // Listing attachments replaces the old ones: a new preview or the result replaces the previous image.
+    attachments: msg.file ? [{ id: 0, filename: msg.file.name }] : [],
+    allowed_mentions: { parse: [] as never[] },
+  };
+}
+
+function files(msg: OutgoingMessage) {
+  return msg.file ? [{ name: msg.file.name, data: msg.file.data, contentType: msg.file.contentType }] : undefined;
+}
+
+export class Messenger {
+  constructor(
+    private readonly rest: REST,
+    private readonly applicationId: () => string,
+  ) {}
+
+  /** Edits the interaction's original reply. Throws when the token is dead (see isDeadTokenError). */
+  async editOriginal(token: string, msg: OutgoingMessage): Promise<Delivered> {
+    const res = (await this.rest.patch(Routes.webhookMessage(this.applicationId(), token, '@original'), {
+      body: body(msg),
+      files: files(msg),
+      auth: false,
+    })) as { id: string };
+    return { messageId: res.id, via: 'interaction' };
+  }
+
+  /** A new channel message with the bot token, pinging the user: for results that outlive the interaction. */
+  async postToChannel(channelId: string, userId: string, msg: OutgoingMessage): Promise<Delivered> {
+    const res = (await this.rest.post(Routes.channelMessages(channelId), {
+      body: { ...body(msg), allowed_mentions: { users: [userId] } },
+      files: files(msg),
+    })) as { id: string };
+    return { messageId: res.id, via: 'channel' };
+  }
+
+  /**
+   * The final word on a job: edit the reply while the token lives, otherwise (or if Discord says it is dead)
+   * post to the channel.
+   */
+  async deliver(target: { token: string | null; tokenExpiresAt: Date | null; channelId: string; userId: string }, msg: OutgoingMessage): Promise<Delivered> {
+    const alive = target.token && target.tokenExpiresAt && target.tokenExpiresAt.getTime() > Date.now();
+    if (alive) {
+      try {
+        return await this.editOriginal(target.token!, msg);
+      } catch (err) {
+        if (!isDeadTokenError(err)) throw err;
+      }
+    }
+    return this.postToChannel(target.channelId, target.userId, msg);
+  }
+}

@@ -1,0 +1,107 @@
+// What the user sees: message text and buttons for each state of a task, in the task owner's language.
+import { ButtonStyle, ComponentType, type APIActionRowComponent, type APIButtonComponentWithCustomId } from 'discord.js';
+import type { Task } from '../db/schema.ts';
+import { translator, type Translate } from '../i18n.ts';
+import { actionIndex, isInternalAction, type InternalAction } from '../upstream/actions.ts';
+import { encodeCustomId } from './custom-id.ts';
+
+export interface OutgoingFile {
+  name: string;
+  data: Buffer;
+  contentType: string;
+}
+
+export interface OutgoingMessage {
+  content: string;
+  components: APIActionRowComponent<APIButtonComponentWithCustomId>[];
+  file?: OutgoingFile;
+}
+
+/** Discord's message limit; prompts are capped below it, but a long translation could still push us over. */
+const CONTENT_MAX = 2000;
+const clip = (s: string) => (s.length <= CONTENT_MAX ? s : `${s.slice(0, CONTENT_MAX - 1)}…`);
+
+// Discord renders ** and other markdown: neutralise the characters that would break our bold prompt.
+const escapeMarkdown = (s: string) => s.replace(/([*_~`|\\<>])/g, '\\$1');
+
+function actionName(t: Translate, action: string): string | undefined {
+  if (action.startsWith('variation:')) return t('actions.variation');
+  if (action === 'reroll') return t('actions.reroll');
+  if (action === 'vary:subtle') return t('actions.varySubtle');
+  if (action === 'vary:strong') return t('actions.varyStrong');
+  if (action.startsWith('zoom:')) return t('actions.zoom');
+  if (action.startsWith('pan:')) return t('actions.pan');
+  if (action.startsWith('upscale:') && !actionIndex(action as InternalAction)) return t('actions.upscaleMore');
+  return undefined;
+}
+
+/** "**prompt** - <@user>", "**prompt** - Image #2 <@user>", "**prompt** - Variations by <@user>". */
+export function headline(task: Task, t: Translate = translator(task.locale)): string {
+  const vars = { prompt: escapeMarkdown(task.prompt), user: task.userId };
+  const index = isInternalAction(task.action) && task.action.startsWith('upscale:') ? actionIndex(task.action) : undefined;
+  if (index) return t('job.lineUpscale', { ...vars, index });
+  const name = actionName(t, task.action);
+  return name ? t('job.lineAction', { ...vars, action: name }) : t('job.line', vars);
+}
+
+export function waitingMessage(task: Task): OutgoingMessage {
+  const t = translator(task.locale);
+  return { content: clip(`${headline(task, t)} ${t('job.waiting')}`), components: [] };
+}
+
+export function progressMessage(task: Task, progress: number, preview?: OutgoingFile): OutgoingMessage {
+  const t = translator(task.locale);
+  return { content: clip(`${headline(task, t)} ${t('job.progress', { progress })}`), components: [], file: preview };
+}
+
+export function failedMessage(task: Task, reason: string): OutgoingMessage {
+  const t = translator(task.locale);
+  return { content: clip(t('job.failed', { line: headline(task, t), reason })), components: [] };
+}
+
+export function resultMessage(task: Task, image: OutgoingFile): OutgoingMessage {
+  const t = translator(task.locale);
+  const actions = (task.actions ?? []).filter(isInternalAction);
+  return { content: clip(headline(task, t)), components: buttonRows(task.id, actions, t), file: image };
+}
+
+// Buttons the way Midjourney lays them out; each group is one row (at most 5 buttons, at most 5 rows).
+const GROUPS: InternalAction[][] = [
+  ['upscale:1', 'upscale:2', 'upscale:3', 'upscale:4', 'reroll'],
+  ['variation:1', 'variation:2', 'variation:3', 'variation:4'],
+  ['vary:strong', 'vary:subtle'],
+  ['zoom:2', 'zoom:1.5', 'zoom:custom'],
+  ['pan:left', 'pan:right', 'pan:up', 'pan:down'],
+  ['upscale:2x', 'upscale:4x', 'upscale:subtle', 'upscale:creative'],
+];
+
+function button(taskId: string, action: InternalAction, t: Translate): APIButtonComponentWithCustomId {
+  const base = { type: ComponentType.Button, style: ButtonStyle.Secondary, custom_id: encodeCustomId(taskId, action) } as const;
+  const index = actionIndex(action);
+  if (index) return { ...base, label: `${action.startsWith('upscale') ? 'U' : 'V'}${index}` };
+  switch (action) {
+    case 'reroll': return { ...base, emoji: { name: '🔄' } };
+    case 'vary:subtle': return { ...base, label: t('buttons.varySubtle'), emoji: { name: '🪄' } };
+    case 'vary:strong': return { ...base, label: t('buttons.varyStrong'), emoji: { name: '🪄' } };
+    case 'zoom:2': return { ...base, label: t('buttons.zoom2'), emoji: { name: '🔍' } };
+    case 'zoom:1.5': return { ...base, label: t('buttons.zoom15'), emoji: { name: '🔍' } };
+    case 'zoom:custom': return { ...base, label: t('buttons.zoomCustom'), emoji: { name: '🔍' } };
+    case 'pan:left': return { ...base, emoji: { name: '⬅️' } };
+    case 'pan:right': return { ...base, emoji: { name: '➡️' } };
+    case 'pan:up': return { ...base, emoji: { name: '⬆️' } };
+    case 'pan:down': return { ...base, emoji: { name: '⬇️' } };
+    case 'upscale:2x': return { ...base, label: t('buttons.upscale2x') };
+    case 'upscale:4x': return { ...base, label: t('buttons.upscale4x') };
+    case 'upscale:subtle': return { ...base, label: t('buttons.upscaleSubtle') };
+    case 'upscale:creative': return { ...base, label: t('buttons.upscaleCreative') };
+    default: return { ...base, label: action.slice(0, 80) };
+  }
+}
+
+export function buttonRows(taskId: string, actions: InternalAction[], t: Translate): OutgoingMessage['components'] {
+  const offered = new Set(actions);
+  return GROUPS.map((group) => group.filter((a) => offered.has(a)))
+    .filter((group) => group.length > 0)
+    .slice(0, 5)
+    .map((group) => ({ type: ComponentType.ActionRow, components: group.map((a) => button(taskId, a, t)) }));
+}

@@ -1,0 +1,31 @@
+// Upstream images are fetched once, streamed with a size cap and a timeout, and checked to be images,
+// then re-uploaded to Discord (upstream links expire).
+import type { DownloadedImage, Provider } from '../upstream/provider.ts';
+
+export const MAX_DOWNLOAD_BYTES = 32 * 1024 * 1024;
+const TIMEOUT_MS = 60_000;
+
+export class DownloadError extends Error {}
+
+export async function httpDownload(url: string, maxBytes = MAX_DOWNLOAD_BYTES, timeoutMs = TIMEOUT_MS): Promise<DownloadedImage> {
+  const parsed = new URL(url);
+  if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') throw new DownloadError(`refusing to download ${parsed.protocol} URL`);
+  const res = await fetch(parsed, { signal: AbortSignal.timeout(timeoutMs), redirect: 'follow' });
+  if (!res.ok || !res.body) throw new DownloadError(`image download failed: HTTP ${res.status}`);
+  const contentType = (res.headers.get('content-type') ?? '').split(';')[0]!.trim().toLowerCase();
+  if (!contentType.startsWith('image/')) throw new DownloadError(`not an image: ${contentType || 'no content type'}`);
+  if (Number(res.headers.get('content-length') ?? 0) > maxBytes) throw new DownloadError('image too large');
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of res.body) {
+    size += chunk.length;
+    if (size > maxBytes) throw new DownloadError('image too large');
+    chunks.push(Buffer.from(chunk));
+  }
+  return { data: Buffer.concat(chunks), contentType };
+}
+
+/** Images the provider serves itself come from it; everything else over HTTP. */
+export function downloadImage(provider: Provider, url: string): Promise<DownloadedImage> {
+  return provider.download ? provider.download(url) : httpDownload(url);
+}

@@ -1,0 +1,60 @@
+// Drives the dispatcher and the tracker: a steady tick every POLL_INTERVAL_MS, and an early one whenever
+// a new task is queued so users are not kept waiting for the next tick. Passes never overlap.
+import type { Logger } from '../log.ts';
+import type { Dispatcher } from './dispatcher.ts';
+import type { Tracker } from './tracker.ts';
+
+export class Engine {
+  private timer: NodeJS.Timeout | undefined;
+  private running: Promise<void> | undefined;
+  private again = false;
+  private stopped = false;
+
+  constructor(
+    private readonly dispatcher: Dispatcher,
+    private readonly tracker: Tracker,
+    private readonly log: Logger,
+    private readonly intervalMs: number,
+  ) {}
+
+  start(): void {
+    this.stopped = false;
+    this.schedule(0);
+  }
+
+  /** Run a pass as soon as possible (after the current one, if any). */
+  kick(): void {
+    if (this.stopped) return;
+    if (this.running) this.again = true;
+    else this.schedule(0);
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    clearTimeout(this.timer);
+    await this.running;
+  }
+
+  private schedule(ms: number): void {
+    clearTimeout(this.timer);
+    this.timer = setTimeout(() => void this.pass(), ms);
+  }
+
+  private async pass(): Promise<void> {
+    if (this.running || this.stopped) return;
+    this.running = (async () => {
+      try {
+        await this.dispatcher.run();
+        await this.tracker.run();
+      } catch (err) {
+        this.log.error({ err }, 'engine pass failed');
+      }
+    })();
+    await this.running;
+    this.running = undefined;
+    if (this.stopped) return;
+    const soon = this.again;
+    this.again = false;
+    this.schedule(soon ? 0 : this.intervalMs);
+  }
+}

@@ -1,0 +1,35 @@
+// Provider-neutral actions. Buttons carry these (never a provider's own ids), so a click resolves from our
+// database alone and works after a restart; each adapter maps them to its own calls.
+
+export const GRID_ACTIONS = [
+  'upscale:1', 'upscale:2', 'upscale:3', 'upscale:4',
+  'reroll',
+  'variation:1', 'variation:2', 'variation:3', 'variation:4',
+] as const;
+
+export const SINGLE_ACTIONS = [
+  'vary:subtle', 'vary:strong',
+  'zoom:2', 'zoom:1.5', 'zoom:custom',
+  'pan:left', 'pan:right', 'pan:up', 'pan:down',
+  'upscale:2x', 'upscale:4x', 'upscale:subtle', 'upscale:creative',
+] as const;
+
+export const INTERNAL_ACTIONS = [...GRID_ACTIONS, ...SINGLE_ACTIONS] as const;
+export type InternalAction = (typeof INTERNAL_ACTIONS)[number];
+export type TaskAction = 'imagine' | InternalAction;
+
+const ACTION_SET: ReadonlySet<string> = new Set(INTERNAL_ACTIONS);
+export function isInternalAction(value: string): value is InternalAction {
+  return ACTION_SET.has(value);
+}
+
+/** U1–U4 pick one image out of a grid; every other action makes a new grid, except the upscalers of a single image. */
+export function resultIsGrid(action: TaskAction): boolean {
+  return !action.startsWith('upscale:');
+}
+
+/** The quadrant an action refers to (U2 → 2), if any. */
+export function actionIndex(action: TaskAction): number | undefined {
+  const m = /^(?:upscale|variation):([1-4])$/.exec(action);
+  return m ? Number(m[1]) : undefined;
+}

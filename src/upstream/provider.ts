@@ -1,0 +1,73 @@
+// The contract every upstream adapter implements. The core only ever talks to this interface and decides
+// what to show from `capabilities` and from what each job reports — never from a provider's name.
+import type { ProviderId } from '../config.ts';
+import type { InternalAction } from './actions.ts';
+
+export interface Capabilities {
+  /** Every action this provider can perform at all; a job's own `actions` says which apply to it. */
+  actions: readonly InternalAction[];
+  /** Results can be pushed to our webhook (otherwise polling only). */
+  push: boolean;
+  /** `fetch` takes many ids in one upstream call. */
+  batchFetch: boolean;
+  /** Reports a percentage while running. */
+  progress: boolean;
+  /** Gives a preview image while running. */
+  previews: boolean;
+  /** Input commands beyond /draw. */
+  blend: boolean;
+  describe: boolean;
+}
+
+/** What the adapter needs to know about the job an action acts on. */
+export interface ParentRef {
+  upstreamId: string;
+  upstreamData: Record<string, unknown> | null;
+  imageUrls: string[];
+  prompt: string;
+}
+
+export type SubmitRequest =
+  | { kind: 'imagine'; taskId: string; prompt: string; callbackUrl?: string }
+  | { kind: 'action'; taskId: string; action: InternalAction; parent: ParentRef; callbackUrl?: string };
+
+export type UpstreamStatus = 'submitted' | 'running' | 'succeeded' | 'failed';
+
+/** A job as the upstream reports it, normalised. */
+export interface UpstreamJob {
+  upstreamId: string;
+  status: UpstreamStatus;
+  /** 0–100 when known. */
+  progress?: number;
+  previewUrl?: string;
+  /** On success: the image to show first (the grid, or the single image), then any extra images. */
+  imageUrls?: string[];
+  /** On success: what the user may do next with this result. */
+  actions?: InternalAction[];
+  failReason?: string;
+  /** Adapter-private data to keep on the task row (merged into what submit returned). */
+  upstreamData?: Record<string, unknown>;
+}
+
+export interface Submitted {
+  upstreamId: string;
+  upstreamData?: Record<string, unknown>;
+}
+
+export interface DownloadedImage {
+  data: Buffer;
+  contentType: string;
+}
+
+export interface Provider {
+  readonly id: ProviderId;
+  readonly capabilities: Capabilities;
+  submit(req: SubmitRequest): Promise<Submitted>;
+  /** Current state of the given jobs; ids the upstream no longer knows are omitted. */
+  fetch(ids: string[]): Promise<UpstreamJob[]>;
+  /** Images the provider serves itself (the simulator); otherwise the core downloads over HTTP. */
+  download?(url: string): Promise<DownloadedImage>;
+}
+
+/** An upstream refusal the user should hear about (bad prompt, banned word...), not a transient fault. */
+export class UpstreamRejected extends Error {}

@@ -1,0 +1,115 @@
+// Real placeholder images for the simulator: distinct per job (seed) and per quadrant, the prompt drawn on
+// them, at the aspect ratio the prompt asks for. Rendered from SVG by sharp.
+import { createHash } from 'node:crypto';
+import sharp from 'sharp';
+
+export interface ImageSpec {
+  seed: number;
+  prompt: string;
+  /** Aspect ratio as width/height factors (see prompt/aspectRatio). */
+  ratio: { w: number; h: number };
+  /** A short caption naming the action that made the image (e.g. "Zoom Out 2x"). */
+  label: string;
+}
+
+function rand(seed: number, salt: string): number {
+  const h = createHash('sha256').update(`${seed}:${salt}`).digest();
+  return h.readUInt32BE(0) / 0xffffffff;
+}
+
+function hsl(seed: number, salt: string, l: number): string {
+  return `hsl(${Math.round(rand(seed, salt) * 360)},${55 + Math.round(rand(seed, salt + 's') * 30)}%,${l}%)`;
+}
+
+const escapeXml = (s: string) =>
+  s.replace(/[<>&'"]/g, (c) => ({ '<': '&lt;', '>': '&gt;', '&': '&amp;', "'": '&apos;', '"': '&quot;' })[c]!);
+
+function wrap(text: string, perLine: number, maxLines: number): string[] {
+  const words = text.split(/\s+/).filter(Boolean);
+  const lines: string[] = [];
+  let line = '';
+  for (const word of words) {
+    const next = line ? `${line} ${word}` : word;
+    if (next.length > perLine && line) {
+      lines.push(line);
+      line = word.slice(0, perLine);
+    } else line = next.slice(0, perLine);
+    if (lines.length === maxLines) break;
+  }
+  if (line && lines.length < maxLines) lines.push(line);
+  if (lines.length === maxLines && words.join(' ').length > lines.join(' ').length) {
+    lines[maxLines - 1] = `${lines[maxLines - 1]!.slice(0, perLine - 1)}…`;
+  }
+  return lines;
+}
+
+/** One picture as an SVG fragment at (x0, y0), size w×h: a gradient, a few shapes placed by the seed, the prompt. */
+function tile(spec: ImageSpec, quadrant: number, x0: number, y0: number, w: number, h: number): string {
+  // A nested <svg> clips its content, so shapes never spill into the neighbouring quadrant.
+  const x = 0;
+  const y = 0;
+  const { seed } = spec;
+  const id = `g${quadrant}`;
+  const q = `q${quadrant}`;
+  const shapes = Array.from({ length: 5 }, (_, i) => {
+    const cx = x + rand(seed, `${q}cx${i}`) * w;
+    const cy = y + rand(seed, `${q}cy${i}`) * h;
+    const r = (0.08 + rand(seed, `${q}r${i}`) * 0.22) * Math.min(w, h);
+    return `<circle cx="${cx.toFixed(1)}" cy="${cy.toFixed(1)}" r="${r.toFixed(1)}" fill="${hsl(seed, `${q}c${i}`, 60)}" fill-opacity="0.55"/>`;
+  }).join('');
+  const font = Math.max(12, Math.round(Math.min(w, h) / 16));
+  const lines = wrap(spec.prompt, Math.max(8, Math.floor(w / (font * 0.6))), 5);
+  const text = lines
+    .map((l, i) => `<tspan x="${x + font}" dy="${i === 0 ? 0 : font * 1.25}">${escapeXml(l)}</tspan>`)
+    .join('');
+  return (
+    `<svg x="${x0}" y="${y0}" width="${w}" height="${h}">` +
+    `<defs><linearGradient id="${id}" x1="0" y1="0" x2="1" y2="1">` +
+    `<stop offset="0" stop-color="${hsl(seed, `${q}a`, 35)}"/><stop offset="1" stop-color="${hsl(seed, `${q}b`, 20)}"/>` +
+    `</linearGradient></defs>` +
+    `<rect x="${x}" y="${y}" width="${w}" height="${h}" fill="url(#${id})"/>${shapes}` +
+    `<text y="${y + h - font * (lines.length + 1.5)}" font-family="DejaVu Sans, sans-serif" font-size="${font}" fill="#fff" fill-opacity="0.92">${text}</text>` +
+    `<text x="${x + w - font}" y="${y + font * 1.6}" text-anchor="end" font-family="DejaVu Sans, sans-serif" font-size="${font}" font-weight="bold" fill="#fff">${escapeXml(spec.label)} · ${quadrant}</text></svg>`
+  );
+}
+
+function dims(ratio: ImageSpec['ratio'], longSide: number): { w: number; h: number } {
+  const scale = longSide / Math.max(ratio.w, ratio.h);
+  return { w: Math.round(ratio.w * scale), h: Math.round(ratio.h * scale) };
+}
+
+function svg(w: number, h: number, body: string): Buffer {
+  return Buffer.from(`<svg xmlns="http://www.w3.org/2000/svg" width="${w}" height="${h}" viewBox="0 0 ${w} ${h}">${body}</svg>`);
+}
+
+/** The 2×2 grid, quadrants numbered 1–4 left-to-right, top-to-bottom like Midjourney's U1–U4. */
+export function gridSvg(spec: ImageSpec, longSide = 1024): Buffer {
+  const { w, h } = dims(spec.ratio, longSide);
+  const tw = Math.floor(w / 2);
+  const th = Math.floor(h / 2);
+  const tiles = [0, 1, 2, 3].map((i) => tile(spec, i + 1, (i % 2) * tw, Math.floor(i / 2) * th, tw, th));
+  return svg(tw * 2, th * 2, tiles.join(''));
+}
+
+export async function renderGrid(spec: ImageSpec): Promise<Buffer> {
+  return sharp(gridSvg(spec)).png().toBuffer();
+}
+
+/** One quadrant on its own, as U1–U4 (and the upscalers, larger) return it. */
+function singleSvg(spec: ImageSpec, quadrant: number, longSide: number): Buffer {
+  const { w, h } = dims(spec.ratio, longSide);
+  return svg(w, h, tile(spec, quadrant, 0, 0, w, h));
+}
+
+export async function renderSingle(spec: ImageSpec, quadrant: number, longSide = 1024): Promise<Buffer> {
+  const image = sharp(singleSvg(spec, quadrant, longSide));
+  // Big upscales as JPEG so they stay well under Discord's upload limit.
+  return longSide > 2048 ? image.jpeg({ quality: 88 }).toBuffer() : image.png().toBuffer();
+}
+
+/** A small, blurred preview that sharpens as progress grows, like Midjourney's in-progress images. */
+export async function renderPreview(spec: ImageSpec, progress: number, quadrant?: number): Promise<Buffer> {
+  const source = quadrant ? singleSvg(spec, quadrant, 512) : gridSvg(spec, 512);
+  const sigma = Math.max(0.3, 12 * (1 - progress / 100));
+  return sharp(source).blur(sigma).webp({ quality: 60 }).toBuffer();
+}

@@ -1,0 +1,121 @@
+// The default upstream: makes real placeholder images locally so the bot works with nothing but a Discord
+// token. Jobs are stateless — the id encodes prompt, action, seed and start time — so progress and images
+// can be recomputed after a restart exactly as a relay would still report them.
+import { randomInt } from 'node:crypto';
+import { aspectRatio } from '../prompt/validate.ts';
+import { GRID_ACTIONS, SINGLE_ACTIONS, actionIndex, resultIsGrid, type InternalAction, type TaskAction } from './actions.ts';
+import type { Capabilities, DownloadedImage, Provider, SubmitRequest, Submitted, UpstreamJob } from './provider.ts';
+import { renderGrid, renderPreview, renderSingle, type ImageSpec } from './simulator-images.ts';
+
+interface SimJob {
+  /** prompt */
+  p: string;
+  /** action that made it */
+  a: TaskAction;
+  /** seed */
+  s: number;
+  /** quadrant shown, for single images */
+  q?: number;
+  /** long side in pixels, for single images */
+  z?: number;
+  /** start time (ms) */
+  t: number;
+}
+
+const PREFIX = 'sim-';
+/** Progress reported at each step after the first (queued) one; the job completes one step after the last. */
+const PROGRESS_STEPS = [0, 15, 38, 62, 85];
+
+const AFTER_UPSCALE: InternalAction[] = SINGLE_ACTIONS.filter((a) => !['zoom:custom', 'upscale:subtle', 'upscale:creative'].includes(a));
+const AFTER_BIG_UPSCALE: InternalAction[] = AFTER_UPSCALE.filter((a) => !a.startsWith('upscale:'));
+
+const UPSCALE_SIZE: Record<string, number> = { 'upscale:2x': 2048, 'upscale:4x': 4096, 'upscale:subtle': 2048, 'upscale:creative': 2048 };
+
+const LABELS: Record<string, string> = {
+  imagine: 'Imagine', reroll: 'Reroll', 'vary:subtle': 'Vary (Subtle)', 'vary:strong': 'Vary (Strong)',
+  'zoom:2': 'Zoom Out 2x', 'zoom:1.5': 'Zoom Out 1.5x', 'zoom:custom': 'Custom Zoom',
+  'pan:left': 'Pan Left', 'pan:right': 'Pan Right', 'pan:up': 'Pan Up', 'pan:down': 'Pan Down',
+};
+const label = (a: TaskAction) => LABELS[a] ?? a.replace(/^(\w)(\w*):(\w+)$/, (_, f: string, r: string, n: string) => `${f.toUpperCase()}${r} ${n}`);
+
+const encode = (job: SimJob) => PREFIX + Buffer.from(JSON.stringify(job)).toString('base64url');
+function decode(id: string): SimJob | undefined {
+  if (!id.startsWith(PREFIX)) return undefined;
+  try {
+    const job = JSON.parse(Buffer.from(id.slice(PREFIX.length), 'base64url').toString('utf8')) as SimJob;
+    return typeof job.p === 'string' && typeof job.s === 'number' && typeof job.t === 'number' ? job : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+const newSeed = () => randomInt(0, 2 ** 31);
+
+export class SimulatorProvider implements Provider {
+  readonly id = 'simulator' as const;
+  readonly capabilities: Capabilities = {
+    actions: [...GRID_ACTIONS, ...SINGLE_ACTIONS],
+    push: false,
+    batchFetch: true,
+    progress: true,
+    previews: true,
+    blend: true,
+    describe: true,
+  };
+  readonly notice =
+    'UPSTREAM_PROVIDER=simulator: images are PLACEHOLDERS drawn locally, not Midjourney. To generate real images set UPSTREAM_PROVIDER, UPSTREAM_BASE_URL and UPSTREAM_API_KEY for your relay account (see README → Upstreams).';
+
+  constructor(
+    private readonly stepMs: number,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  async submit(req: SubmitRequest): Promise<Submitted> {
+    const t = this.now();
+    if (req.kind === 'imagine') return { upstreamId: encode({ p: req.prompt, a: 'imagine', s: newSeed(), t }) };
+    const parent = decode(req.parent.upstreamId);
+    if (!parent) throw new Error('simulator: unknown parent job');
+    const { action } = req;
+    const index = actionIndex(action);
+    let job: SimJob;
+    if (action.startsWith('upscale:') && index) job = { p: parent.p, a: action, s: parent.s, q: index, z: 1024, t };
+    else if (action.startsWith('upscale:')) job = { p: parent.p, a: action, s: parent.s, q: parent.q ?? 1, z: UPSCALE_SIZE[action] ?? 2048, t };
+    else job = { p: parent.p, a: action, s: newSeed(), t };
+    return { upstreamId: encode(job) };
+  }
+
+  async fetch(ids: string[]): Promise<UpstreamJob[]> {
+    const out: UpstreamJob[] = [];
+    for (const upstreamId of ids) {
+      const job = decode(upstreamId);
+      if (!job) continue;
+      const step = Math.floor((this.now() - job.t) / this.stepMs);
+      if (step <= 0) out.push({ upstreamId, status: 'submitted', progress: 0 });
+      else if (step < PROGRESS_STEPS.length) {
+        const progress = PROGRESS_STEPS[step]!;
+        out.push({ upstreamId, status: 'running', progress, previewUrl: `simulator://${upstreamId}/preview/${progress}` });
+      } else {
+        const grid = resultIsGrid(job.a);
+        out.push({
+          upstreamId,
+          status: 'succeeded',
+          progress: 100,
+          imageUrls: [`simulator://${upstreamId}/${grid ? 'grid' : 'single'}`],
+          actions: grid ? [...GRID_ACTIONS] : job.a in UPSCALE_SIZE ? AFTER_BIG_UPSCALE : AFTER_UPSCALE,
+        });
+      }
+    }
+    return out;
+  }
+
+  async download(url: string): Promise<DownloadedImage> {
+    const m = /^simulator:\/\/([^/]+)\/(grid|single|preview)(?:\/(\d+))?$/.exec(url);
+    const job = m && decode(m[1]!);
+    if (!m || !job) throw new Error(`simulator: not a simulator image: ${url.slice(0, 80)}`);
+    const spec: ImageSpec = { seed: job.s, prompt: job.p, ratio: aspectRatio(job.p), label: label(job.a) };
+    if (m[2] === 'preview') return { data: await renderPreview(spec, Number(m[3] ?? 0), job.q), contentType: 'image/webp' };
+    if (m[2] === 'grid') return { data: await renderGrid(spec), contentType: 'image/png' };
+    const size = job.z ?? 1024;
+    return { data: await renderSingle(spec, job.q ?? 1, size), contentType: size > 2048 ? 'image/jpeg' : 'image/png' };
+  }
+}

@@ -1,0 +1,20 @@
+import { describe, expect, it } from 'vitest';
+import { decodeCustomId, encodeCustomId } from '../../src/discord/custom-id.ts';
+import { INTERNAL_ACTIONS } from '../../src/upstream/actions.ts';
+
+const id = '0f8fad5b-d9cb-469f-a165-70867728950e';
+
+describe('custom_id codec', () => {
+  it('round-trips every internal action within Discord 100-character limit', () => {
+    for (const action of INTERNAL_ACTIONS) {
+      const encoded = encodeCustomId(id, action);
+      expect(encoded.length).toBeLessThanOrEqual(100);
+      expect(decodeCustomId(encoded)).toEqual({ taskId: id, action });
+    }
+  });
+
+  it.each(['', 'mj', `mj:${id}`, `mj:${id}:explode`, `mj:not-a-uuid:upscale:1`, `xx:${id}:upscale:1`, `mj:${id}:upscale:5`, `MJ::JOB::upsample::1::abc`])(
+    'rejects %j',
+    (value) => expect(decodeCustomId(value)).toBeUndefined(),
+  );
+});

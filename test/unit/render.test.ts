@@ -1,0 +1,50 @@
+import { describe, expect, it } from 'vitest';
+import type { Task } from '../../src/db/schema.ts';
+import { decodeCustomId } from '../../src/discord/custom-id.ts';
+import { headline, resultMessage } from '../../src/discord/render.ts';
+import { GRID_ACTIONS, SINGLE_ACTIONS, type InternalAction } from '../../src/upstream/actions.ts';
+
+const base = {
+  id: '0f8fad5b-d9cb-469f-a165-70867728950e',
+  userId: '42',
+  locale: 'en-US',
+  prompt: 'a *cute* cat --ar 16:9',
+  action: 'imagine',
+} as Task;
+const png = { name: 'grid.png', data: Buffer.from('x'), contentType: 'image/png' };
+const layout = (task: Task) =>
+  resultMessage(task, png).components.map((row) => row.components.map((b) => ('label' in b && b.label) || b.emoji?.name));
+
+describe('render', () => {
+  it('lays a grid out as U1–U4 + 🔄 over V1–V4, each button naming the task and action', () => {
+    const task = { ...base, actions: [...GRID_ACTIONS] } as Task;
+    expect(layout(task)).toEqual([
+      ['U1', 'U2', 'U3', 'U4', '🔄'],
+      ['V1', 'V2', 'V3', 'V4'],
+    ]);
+    const ids = resultMessage(task, png).components.flatMap((r) => r.components.map((b) => decodeCustomId(b.custom_id)));
+    expect(ids.map((d) => d?.action)).toEqual(['upscale:1', 'upscale:2', 'upscale:3', 'upscale:4', 'reroll', 'variation:1', 'variation:2', 'variation:3', 'variation:4']);
+    expect(new Set(ids.map((d) => d?.taskId))).toEqual(new Set([task.id]));
+  });
+
+  it('lays out the post-upscale tools Midjourney shows, only those offered', () => {
+    const offered = SINGLE_ACTIONS.filter((a) => a !== 'zoom:custom' && a !== 'upscale:subtle' && a !== 'upscale:creative');
+    expect(layout({ ...base, action: 'upscale:2', actions: offered } as Task)).toEqual([
+      ['Vary (Strong)', 'Vary (Subtle)'],
+      ['Zoom Out 2x', 'Zoom Out 1.5x'],
+      ['⬅️', '➡️', '⬆️', '⬇️'],
+      ['Upscale (2x)', 'Upscale (4x)'],
+    ]);
+    expect(layout({ ...base, actions: ['upscale:1'] as InternalAction[] } as Task)).toEqual([['U1']]);
+    expect(layout({ ...base, actions: [] as InternalAction[] } as Task)).toEqual([]);
+  });
+
+  it('writes the headline like Midjourney, escaping markdown in the prompt, in the user language', () => {
+    expect(headline(base)).toBe('**a \\*cute\\* cat --ar 16:9** - <@42>');
+    expect(headline({ ...base, action: 'upscale:2' })).toBe('**a \\*cute\\* cat --ar 16:9** - Image #2 <@42>');
+    expect(headline({ ...base, action: 'zoom:2' })).toBe('**a \\*cute\\* cat --ar 16:9** - Zoom Out by <@42>');
+    expect(headline({ ...base, action: 'variation:3', locale: 'zh-CN' })).toBe('**a \\*cute\\* cat --ar 16:9** - <@42> 的变体');
+    const zh = layout({ ...base, locale: 'zh-CN', action: 'upscale:1', actions: ['vary:subtle', 'zoom:2'] as InternalAction[] } as Task);
+    expect(zh).toEqual([['细微变化'], ['缩小 2 倍']]);
+  });
+});
