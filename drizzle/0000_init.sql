@@ -17,6 +17,7 @@ CREATE TABLE "tasks" (
 	"image_urls" jsonb,
 	"actions" jsonb,
 	"fail_reason" text,
+	"callback_token" text,
 	"interaction_token" text,
 	"token_expires_at" timestamp with time zone,
 	"message_id" text,

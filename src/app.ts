@@ -43,16 +43,24 @@ export async function startApp(config: Config, log: Logger): Promise<App> {
   client.on(Events.Error, (err) => log.error({ err }, 'discord client error'));
   client.on(Events.ShardDisconnect, (_, shard) => log.warn({ shard }, 'gateway disconnected'));
 
-  const ready = new Promise<void>((resolve, reject) => {
+  // Commands registered by an earlier start stay valid, so a failed registration is not fatal: the bot
+  // serves at once and retries the registration in the background.
+  const register = async (rest: Client['rest'], applicationId: string, attempt = 1): Promise<void> => {
+    try {
+      const n = await registerCommands(rest, applicationId, config.DISCORD_GUILD_ID);
+      log.info({ commands: n, scope: config.DISCORD_GUILD_ID ? 'guild' : 'global' }, 'commands registered');
+    } catch (err) {
+      const retryInMs = Math.min(300_000, 5_000 * 2 ** (attempt - 1));
+      log.error({ err, attempt, retryInMs }, 'command registration failed; retrying');
+      setTimeout(() => void register(rest, applicationId, attempt + 1), retryInMs).unref();
+    }
+  };
+  const ready = new Promise<void>((resolve) => {
     client.once(Events.ClientReady, async (c) => {
-      try {
-        const n = await registerCommands(c.rest, c.application.id, config.DISCORD_GUILD_ID);
-        log.info({ user: c.user.tag, commands: n, scope: config.DISCORD_GUILD_ID ? 'guild' : 'global' }, 'commands registered');
-        engine.start();
-        resolve();
-      } catch (err) {
-        reject(err);
-      }
+      log.info({ user: c.user.tag }, 'gateway ready');
+      await register(c.rest, c.application.id);
+      engine.start();
+      resolve();
     });
   });
 

@@ -34,6 +34,8 @@ export const tasks = pgTable(
     imageUrls: jsonb('image_urls').$type<string[]>(),
     actions: jsonb('actions').$type<string[]>(),
     failReason: text('fail_reason'),
+    /** Unguessable per-task secret carried in the relay callback URL (webhooks are accepted only with it). */
+    callbackToken: text('callback_token'),
     interactionToken: text('interaction_token'),
     tokenExpiresAt: ts('token_expires_at'),
     messageId: text('message_id'),

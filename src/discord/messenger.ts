@@ -1,15 +1,22 @@
 // Every message the job pipeline sends to Discord goes through here. Progress and results edit the
 // interaction's original reply (the interaction token, valid 15 minutes); once that token is gone the result
 // is posted to the channel with the bot token, mentioning the user.
-import { DiscordAPIError, type REST } from '@discordjs/rest';
+import type { REST } from '@discordjs/rest';
 import { Routes } from 'discord.js';
 import type { OutgoingMessage } from './render.ts';
 
 /** Discord error codes that mean "this interaction token can no longer be used". */
 const DEAD_TOKEN_CODES = new Set([10015 /* unknown webhook */, 10062 /* unknown interaction */, 50027 /* invalid webhook token */]);
 
+/** Discord's error fields, read structurally: discord.js (CommonJS) and our ESM import load two copies of the class. */
+export function discordError(err: unknown): { status: number; code: number } | undefined {
+  if (!err || typeof err !== 'object' || !('status' in err) || !('code' in err)) return undefined;
+  return { status: Number(err.status), code: Number(err.code) };
+}
+
 export function isDeadTokenError(err: unknown): boolean {
-  return err instanceof DiscordAPIError && (DEAD_TOKEN_CODES.has(Number(err.code)) || err.status === 401);
+  const e = discordError(err);
+  return Boolean(e && (DEAD_TOKEN_CODES.has(e.code) || e.status === 401));
 }
 
 export interface Delivered {
@@ -22,7 +29,7 @@ function body(msg: OutgoingMessage) {
     content: msg.content,
     components: msg.components,
     // Listing attachments replaces the old ones: a new preview or the result replaces the previous image.
-    attachments: msg.file ? [{ id: 0, filename: msg.file.name }] : [],
+    attachments: msg.file ? [{ id: '0', filename: msg.file.name }] : [],
     allowed_mentions: { parse: [] as never[] },
   };
 }
