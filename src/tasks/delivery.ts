@@ -2,7 +2,7 @@
 // message — the result uploaded as an image with its buttons, or a clear failure. Messages for one task are
 // sent strictly in order, so a late progress edit can never overwrite the result.
 import type { Task } from '../db/schema.ts';
-import type { Messenger } from '../discord/messenger.ts';
+import { isDeadTokenError, type Messenger } from '../discord/messenger.ts';
 import { failedMessage, progressMessage, resultMessage, waitingMessage, type OutgoingFile } from '../discord/render.ts';
 import { translator } from '../i18n.ts';
 import type { Logger } from '../log.ts';
@@ -40,7 +40,11 @@ export class Delivery {
 
   private enqueue(taskId: string, send: () => Promise<void>): Promise<void> {
     const prev = this.chains.get(taskId) ?? Promise.resolve();
-    const next = prev.then(send).catch((err) => this.log.warn({ err, taskId }, 'discord send failed'));
+    const next = prev.then(send).catch(async (err) => {
+      this.log.warn({ err, taskId }, 'discord send failed');
+      // Discord says the interaction token is dead: stop editing; the result will go to the channel.
+      if (isDeadTokenError(err)) await this.repo.update(taskId, { tokenExpiresAt: new Date() }).catch(() => undefined);
+    });
     this.chains.set(taskId, next);
     void next.finally(() => {
       if (this.chains.get(taskId) === next) this.chains.delete(taskId);
