@@ -13,7 +13,9 @@ export async function handleButton(ctx: AppContext, interaction: ButtonInteracti
   if (!parsed) return refuse('errors.unknownButton');
   const parent = await ctx.repo.get(parsed.taskId);
   if (!parent) return refuse('errors.expired');
-  if (parent.status !== 'succeeded') return refuse(parent.status === 'failed' || parent.status === 'cancelled' ? 'errors.expired' : 'errors.notFinished');
+  if (parent.status === 'failed' || parent.status === 'cancelled') return refuse('errors.expired');
+  // The result is stored before it is uploaded, so a click that races the final status update still works.
+  if (!parent.imageUrls) return refuse('errors.notFinished');
   if (!parent.actions?.includes(parsed.action)) return refuse('errors.actionUnavailable');
 
   await interaction.deferReply();
