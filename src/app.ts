@@ -1,11 +1,12 @@
 // Composition root: config → db → upstream → discord client → task engine. main.ts runs it as a process.
 import { Client, Events, GatewayIntentBits } from 'discord.js';
-import type { Config } from './config.ts';
+import { ConfigError, type Config } from './config.ts';
 import type { AppContext } from './context.ts';
 import { openDatabase } from './db/client.ts';
 import { Messenger } from './discord/messenger.ts';
 import { registerCommands } from './discord/register.ts';
 import { routeInteraction } from './discord/router.ts';
+import { CALLBACK_PATH, createHttpServer, listen } from './http/server.ts';
 import type { Logger } from './log.ts';
 import { Delivery } from './tasks/delivery.ts';
 import { Dispatcher } from './tasks/dispatcher.ts';
@@ -33,8 +34,20 @@ export async function startApp(config: Config, log: Logger): Promise<App> {
   const messenger = new Messenger(client.rest, () => client.application!.id);
   const delivery = new Delivery(repo, messenger, provider, log, config.PROGRESS_EDIT_INTERVAL_MS);
   const tracker = new Tracker(repo, provider, delivery, log);
-  const engine = new Engine(new Dispatcher(repo, provider, delivery, log, account), tracker, log, config.POLL_INTERVAL_MS);
+  const callbackBase = config.PUBLIC_URL ? `${config.PUBLIC_URL.replace(/\/+$/, '')}${CALLBACK_PATH}` : undefined;
+  const engine = new Engine(new Dispatcher(repo, provider, delivery, log, { account, callbackBase }), tracker, log, config.POLL_INTERVAL_MS);
   const ctx: AppContext = { config, log, repo, provider, tasks: new TaskService(repo, engine, provider.id) };
+
+  const http = createHttpServer({ repo, tracker, provider, log });
+  try {
+    const port = await listen(http, config.HTTP_PORT);
+    log.info({ port, callbacks: callbackBase ?? 'off (PUBLIC_URL unset: polling only)' }, 'http server listening');
+  } catch (err) {
+    await database.close();
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'EADDRINUSE') throw new ConfigError(`Configuration error: HTTP_PORT ${config.HTTP_PORT} is already in use — set HTTP_PORT to a free port.`);
+    throw err;
+  }
 
   const requeued = await repo.requeueUnsubmitted();
   if (requeued > 0) log.warn({ requeued }, 'requeued tasks interrupted before submission');
@@ -69,6 +82,7 @@ export async function startApp(config: Config, log: Logger): Promise<App> {
     await ready;
   } catch (err) {
     await client.destroy();
+    http.close();
     await database.close();
     throw err;
   }
@@ -77,6 +91,7 @@ export async function startApp(config: Config, log: Logger): Promise<App> {
     ready,
     async stop() {
       await engine.stop();
+      http.close();
       await delivery.idle();
       await client.destroy();
       await database.close();

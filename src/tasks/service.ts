@@ -1,6 +1,6 @@
 // Accepting a job: the task row is written (status queued) right after the interaction is deferred, and the
 // engine is woken. From here on the job is ours to finish — delivered or failed, never dropped.
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import type { Task } from '../db/schema.ts';
 import type { TaskAction } from '../upstream/actions.ts';
 import type { Engine } from './engine.ts';
@@ -37,6 +37,8 @@ export class TaskService {
       prompt: input.prompt,
       promptUpstream: input.promptUpstream,
       provider: this.provider,
+      // The relay's callback URL carries this; a callback without it is refused.
+      callbackToken: randomBytes(24).toString('base64url'),
       interactionToken: interaction.token,
       tokenExpiresAt: new Date(interaction.createdTimestamp + TOKEN_LIFETIME_MS),
     });

@@ -25,6 +25,18 @@ export class Tracker {
     }));
   }
 
+  /**
+   * A pushed update for one task (the webhook receiver checked its secret). Duplicates and stale updates
+   * are harmless: finished tasks ignore them and progress never goes backwards.
+   */
+  async applyPushed(taskId: string, job: UpstreamJob): Promise<'applied' | 'ignored'> {
+    const task = await this.repo.get(taskId);
+    if (!task || !task.upstreamId || task.upstreamId !== job.upstreamId) return 'ignored';
+    if (task.status !== 'submitted' && task.status !== 'running') return 'ignored';
+    await this.apply(task, job);
+    return 'applied';
+  }
+
   async apply(task: Task, job: UpstreamJob): Promise<void> {
     if (task.status !== 'submitted' && task.status !== 'running') return;
     if (job.status === 'failed') {
@@ -47,6 +59,8 @@ export class Tracker {
       return;
     }
     const progress = Math.max(0, Math.min(99, Math.round(job.progress ?? 0)));
+    // An update that arrives late (push and poll race, relays resend) must not move the bar backwards.
+    if (progress < task.progress) return;
     const status = job.status === 'running' ? 'running' : task.status;
     if (progress !== task.progress || status !== task.status) {
       task = (await this.repo.update(task.id, { status, progress, lastProgressAt: new Date() })) ?? task;

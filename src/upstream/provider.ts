@@ -67,7 +67,29 @@ export interface Provider {
   fetch(ids: string[]): Promise<UpstreamJob[]>;
   /** Images the provider serves itself (the simulator); otherwise the core downloads over HTTP. */
   download?(url: string): Promise<DownloadedImage>;
+  /**
+   * Normalises a pushed callback body (the receiver has already checked the per-task secret).
+   * Returns undefined for a body that is not a job update.
+   */
+  parseWebhook?(body: unknown): UpstreamJob | undefined;
 }
 
-/** An upstream refusal the user should hear about (bad prompt, banned word...), not a transient fault. */
+/** An upstream refusal of this one job the user should hear about (banned prompt, bad parameter...). */
 export class UpstreamRejected extends Error {}
+
+/**
+ * A problem with the relay account or service rather than the job: the admin needs the detail (logged),
+ * the user gets a polite localized sentence. Transient kinds are retried with backoff before the job fails.
+ */
+export class UpstreamAccountError extends Error {
+  constructor(
+    readonly kind: 'auth' | 'balance' | 'queue_full' | 'rate_limited' | 'unavailable',
+    message: string,
+  ) {
+    super(message);
+  }
+
+  get transient(): boolean {
+    return this.kind === 'queue_full' || this.kind === 'rate_limited' || this.kind === 'unavailable';
+  }
+}

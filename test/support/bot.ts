@@ -30,7 +30,8 @@ export interface BotProcess {
 export function spawnBot(env: Record<string, string>): BotProcess {
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
     cwd: ROOT,
-    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', CI: '1', LOG_LEVEL: 'debug', ...env },
+    // HTTP_PORT 0: every bot in a test run gets a free port of its own.
+    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', CI: '1', LOG_LEVEL: 'debug', HTTP_PORT: '0', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const logs: LogLine[] = [];
@@ -105,4 +106,17 @@ export async function startBot(env: Record<string, string>): Promise<BotProcess>
     throw err;
   }
   return bot;
+}
+
+/** A TCP port that was free a moment ago: for a bot whose PUBLIC_URL must be known before it starts. */
+export async function freePort(): Promise<number> {
+  const { createServer } = await import('node:net');
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
 }

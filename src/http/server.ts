@@ -1,0 +1,88 @@
+// The bot's own HTTP server: relay callbacks (push) and a liveness probe. Callbacks carry the task id and
+// an unguessable per-task token in the path; anything else is refused without touching the database twice.
+import { timingSafeEqual } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { Logger } from '../log.ts';
+import type { TaskRepo } from '../tasks/repo.ts';
+import type { Tracker } from '../tasks/tracker.ts';
+import type { Provider } from '../upstream/provider.ts';
+
+/** Relay callbacks are a few KB; a larger body is not one of them. */
+export const MAX_CALLBACK_BYTES = 256 * 1024;
+export const CALLBACK_PATH = '/upstream/callback';
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+export interface HttpDeps {
+  repo: TaskRepo;
+  tracker: Tracker;
+  provider: Provider;
+  log: Logger;
+}
+
+function send(res: ServerResponse, status: number, body: unknown) {
+  res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
+}
+
+async function readBody(req: IncomingMessage, limit: number): Promise<Buffer | undefined> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req) {
+    size += (chunk as Buffer).length;
+    if (size > limit) return undefined;
+    chunks.push(chunk as Buffer);
+  }
+  return Buffer.concat(chunks);
+}
+
+const sameSecret = (a: string, b: string) => {
+  const x = Buffer.from(a);
+  const y = Buffer.from(b);
+  return x.length === y.length && timingSafeEqual(x, y);
+};
+
+async function handleCallback(deps: HttpDeps, req: IncomingMessage, res: ServerResponse, taskId: string, token: string) {
+  if (req.method !== 'POST') return send(res, 405, { error: 'method not allowed' });
+  const raw = await readBody(req, MAX_CALLBACK_BYTES);
+  if (!raw) return send(res, 413, { error: 'body too large' });
+  if (!UUID.test(taskId)) return send(res, 404, { error: 'unknown task' });
+  const task = await deps.repo.get(taskId);
+  if (!task?.callbackToken || !sameSecret(task.callbackToken, token)) return send(res, 404, { error: 'unknown task' });
+  let body: unknown;
+  try {
+    body = JSON.parse(raw.toString('utf8'));
+  } catch {
+    return send(res, 400, { error: 'body is not JSON' });
+  }
+  const job = deps.provider.parseWebhook?.(body);
+  if (!job) return send(res, 400, { error: 'not a job update' });
+  const outcome = await deps.tracker.applyPushed(task.id, job);
+  deps.log.debug({ taskId, outcome, status: job.status, progress: job.progress }, 'callback received');
+  // 200 even when ignored: relays that retry on anything else (TTApi) must not resend a duplicate.
+  return send(res, 200, { ok: true, outcome });
+}
+
+export function createHttpServer(deps: HttpDeps): Server {
+  return createServer((req, res) => {
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    const parts = url.pathname.split('/').filter(Boolean);
+    const run = async () => {
+      if (url.pathname === '/healthz') return send(res, 200, { ok: true });
+      if (`/${parts[0]}/${parts[1]}` === CALLBACK_PATH && parts.length === 4) return handleCallback(deps, req, res, parts[2]!, parts[3]!);
+      return send(res, 404, { error: 'not found' });
+    };
+    run().catch((err) => {
+      deps.log.error({ err }, 'http handler failed');
+      if (!res.headersSent) send(res, 500, { error: 'internal error' });
+    });
+  });
+}
+
+export async function listen(server: Server, port: number): Promise<number> {
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, () => resolve());
+  });
+  const address = server.address();
+  return typeof address === 'object' && address ? address.port : port;
+}
