@@ -2,7 +2,7 @@
 // its JSON log lines, so end-to-end tests see the bot exactly as an operator runs it.
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 
@@ -26,10 +26,13 @@ export interface BotProcess {
   kill(): Promise<void>;
 }
 
-/** Runs `src/main.ts` with exactly the given environment (plus PATH/HOME), not the test runner's. */
-export function spawnBot(env: Record<string, string>): BotProcess {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
-    cwd: ROOT,
+/** tsx's loader by absolute URL, so the bot can run from any working directory (it reads .env and ./data there). */
+const TSX_LOADER = pathToFileURL(path.join(ROOT, 'node_modules/tsx/dist/loader.mjs')).href;
+
+/** Runs `src/main.ts` (what `npm start` runs) with exactly the given environment (plus PATH/HOME), not the test runner's. */
+export function spawnBot(env: Record<string, string>, opts: { cwd?: string } = {}): BotProcess {
+  const child = spawn(process.execPath, ['--import', TSX_LOADER, path.join(ROOT, 'src/main.ts')], {
+    cwd: opts.cwd ?? ROOT,
     // HTTP_PORT 0: every bot in a test run gets a free port of its own.
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', CI: '1', LOG_LEVEL: 'debug', HTTP_PORT: '0', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -97,8 +100,8 @@ export function spawnBot(env: Record<string, string>): BotProcess {
 }
 
 /** Spawns the bot and waits until it is ready (gateway connected, commands registered). */
-export async function startBot(env: Record<string, string>): Promise<BotProcess> {
-  const bot = spawnBot(env);
+export async function startBot(env: Record<string, string>, opts: { cwd?: string } = {}): Promise<BotProcess> {
+  const bot = spawnBot(env, opts);
   try {
     await bot.waitForLog((l) => l.msg === 'bot ready', 30_000);
   } catch (err) {
