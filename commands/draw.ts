@@ -1,7 +1,14 @@
-// /draw <prompt>: validate, defer within Discord's 3 s, store the job; the engine does the rest.
+// /draw <prompt>: validate, defer within Discord's 3 s, translate Chinese, refuse banned words, store the job;
+// the engine does the rest.
 import { ApplicationCommandOptionType, ApplicationCommandType, InteractionContextType, ApplicationIntegrationType, MessageFlags } from 'discord.js';
+import { refuseJobIfDenied } from '../src/admin/access.ts';
+import { followUpPrivately } from '../src/discord/private-reply.ts';
+import { waitingMessage } from '../src/discord/render.ts';
 import { localizations, translator } from '../src/i18n.ts';
+import type { BannedWords } from '../src/prompt/banned.ts';
+import { parsePrompt, type Piece } from '../src/prompt/parse.ts';
 import { PROMPT_MAX_LENGTH, checkPrompt } from '../src/prompt/validate.ts';
+import type { PromptTranslation } from '../src/translate/translator.ts';
 import type { Command } from './types.ts';
 
 const t = translator('en-US');
@@ -34,7 +41,47 @@ export const draw = {
       await interaction.reply({ content: translator(interaction.locale)(check.error, check.vars), flags: MessageFlags.Ephemeral });
       return;
     }
+    if (await refuseJobIfDenied(ctx, interaction, 'draw')) return;
+    const t = translator(interaction.locale);
+
+    // Whatever can be decided without asking Baidu (no Chinese, not configured, or cached) is decided before
+    // deferring: a refusal then stays private. After a public defer it can only be made private by a
+    // follow-up, and the public "thinking…" reply is then deleted.
+    const pieces = parsePrompt(check.prompt);
+    const ready = ctx.translator.cached(pieces);
+    const early = refusal(ctx.bannedWords, pieces, ready);
+    if (early) {
+      ctx.log.info({ userId: interaction.user.id, word: early.vars.word }, 'prompt refused: banned word');
+      await interaction.reply({ content: t(early.key, early.vars), flags: MessageFlags.Ephemeral });
+      return;
+    }
     await interaction.deferReply();
-    await ctx.tasks.accept({ interaction, action: 'imagine', prompt: check.prompt, promptUpstream: check.prompt });
+    const translation = ready ?? (await ctx.translator.translate(pieces));
+    const late = ready ? undefined : refusal(ctx.bannedWords, pieces, translation);
+    if (late) {
+      ctx.log.info({ userId: interaction.user.id, word: late.vars.word }, 'prompt refused: banned word');
+      await followUpPrivately(interaction, t(late.key, late.vars), t('translate:refusedPublic'));
+      await interaction.deleteReply();
+      return;
+    }
+
+    const job = { action: 'imagine', prompt: check.prompt, promptUpstream: translation.upstream } as const;
+    if (translation.status === 'notConfigured' || translation.status === 'failed') {
+      // The job goes on with the text as typed; only the user needs to know why.
+      const draft = { ...job, userId: interaction.user.id, locale: interaction.locale };
+      await followUpPrivately(interaction, t(`translate:${translation.status}`), waitingMessage(draft).content).catch((err: unknown) =>
+        ctx.log.warn({ err }, 'could not tell the user their prompt was not translated'),
+      );
+    }
+    await ctx.tasks.accept({ interaction, ...job });
   },
 } satisfies Command;
+
+/** A banned word in what the user typed, or in its English translation (named with the translation). */
+function refusal(banned: BannedWords, original: readonly Piece[], translation: PromptTranslation | undefined) {
+  const typed = banned.find(original);
+  if (typed) return { key: 'translate:banned', vars: { word: typed.word } };
+  const english = translation?.status === 'translated' ? banned.find(translation.pieces) : undefined;
+  if (english) return { key: 'translate:bannedTranslated', vars: { word: english.word, prompt: translation!.upstream } };
+  return undefined;
+}

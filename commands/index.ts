@@ -1,5 +1,6 @@
+import { drawAdmin } from './draw-admin.ts';
 import { draw } from './draw.ts';
 import type { Command } from './types.ts';
 
 /** Every slash command the bot registers, by its canonical (en-US) name. */
-export const commands: ReadonlyMap<string, Command> = new Map([draw].map((c) => [c.data.name, c]));
+export const commands: ReadonlyMap<string, Command> = new Map([draw, drawAdmin].map((c) => [c.data.name, c]));

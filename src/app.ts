@@ -1,5 +1,6 @@
 // Composition root: config → db → upstream → discord client → task engine. main.ts runs it as a process.
 import { Client, Events, GatewayIntentBits } from 'discord.js';
+import { AdminRepo } from './admin/repo.ts';
 import { ConfigError, type Config } from './config.ts';
 import type { AppContext } from './context.ts';
 import { openDatabase } from './db/client.ts';
@@ -8,12 +9,15 @@ import { registerCommands } from './discord/register.ts';
 import { routeInteraction } from './discord/router.ts';
 import { CALLBACK_PATH, createHttpServer, listen } from './http/server.ts';
 import type { Logger } from './log.ts';
+import { Maintenance } from './maintenance/service.ts';
+import { BannedWords } from './prompt/banned.ts';
 import { Delivery } from './tasks/delivery.ts';
 import { Dispatcher } from './tasks/dispatcher.ts';
 import { Engine } from './tasks/engine.ts';
 import { TaskRepo } from './tasks/repo.ts';
 import { TaskService } from './tasks/service.ts';
 import { Tracker } from './tasks/tracker.ts';
+import { PromptTranslator } from './translate/translator.ts';
 import { createUpstream } from './upstream/index.ts';
 
 export interface App {
@@ -24,6 +28,8 @@ export interface App {
 
 export async function startApp(config: Config, log: Logger): Promise<App> {
   const { provider, account } = createUpstream(config);
+  const bannedWords = BannedWords.load(config.BANNED_WORDS_FILE);
+  const translator = PromptTranslator.fromConfig(config, log);
   if (provider.notice) log.warn(provider.notice);
 
   const database = await openDatabase({ databaseUrl: config.DATABASE_URL, dataDir: config.DATA_DIR });
@@ -36,7 +42,13 @@ export async function startApp(config: Config, log: Logger): Promise<App> {
   const tracker = new Tracker(repo, provider, delivery, log);
   const callbackBase = config.PUBLIC_URL ? `${config.PUBLIC_URL.replace(/\/+$/, '')}${CALLBACK_PATH}` : undefined;
   const engine = new Engine(new Dispatcher(repo, provider, delivery, log, { account, callbackBase }), tracker, log, config.POLL_INTERVAL_MS);
-  const ctx: AppContext = { config, log, repo, provider, tasks: new TaskService(repo, engine, provider.id) };
+  const maintenance = new Maintenance(database, delivery, log, {
+    retentionDays: config.TASK_RETENTION_DAYS,
+    cleanupCron: config.CLEANUP_CRON,
+    jobTimeoutMinutes: config.JOB_TIMEOUT_MINUTES,
+    queueTimeoutMinutes: config.QUEUE_TIMEOUT_MINUTES,
+  });
+  const ctx: AppContext = { config, log, repo, provider, tasks: new TaskService(repo, engine, provider.id), admin: new AdminRepo(database.db), maintenance, translator, bannedWords };
 
   const http = createHttpServer({ repo, tracker, provider, log });
   try {
@@ -72,6 +84,7 @@ export async function startApp(config: Config, log: Logger): Promise<App> {
     client.once(Events.ClientReady, async (c) => {
       log.info({ user: c.user.tag }, 'gateway ready');
       await register(c.rest, c.application.id);
+      await maintenance.start();
       engine.start();
       resolve();
     });
@@ -90,6 +103,7 @@ export async function startApp(config: Config, log: Logger): Promise<App> {
   return {
     ready,
     async stop() {
+      await maintenance.stop();
       await engine.stop();
       http.close();
       await delivery.idle();

@@ -50,16 +50,39 @@ const schema = z.object({
   BAIDU_APP_ID: optionalString,
   BAIDU_SECRET: optionalString,
   BAIDU_API_URL: httpUrl.default('https://fanyi-api.baidu.com/api/trans/vip/translate'),
+  // Baidu's standard tier allows about one request per second; paid tiers allow more.
+  BAIDU_QPS: int(1, 1, 100),
+  BANNED_WORDS_FILE: optionalString.pipe(z.string().refine((f) => existsSync(f), 'names a file that does not exist').optional()),
   TASK_RETENTION_DAYS: int(30, 1),
   CLEANUP_CRON: z
     .string()
     .trim()
-    .refine((v) => cron.validate(v), 'is not a valid cron expression (e.g. "0 4 * * *" for 04:00 daily)')
+    .refine((v) => v === 'off' || cron.validate(v), 'is not a valid cron expression (e.g. "0 4 * * *" for 04:00 daily) nor "off"')
     .default('0 4 * * *'),
+  /** A submitted/running job with no progress for this long is failed (the user is told). */
+  JOB_TIMEOUT_MINUTES: int(10, 1),
+  /** A job still queued after this long is failed instead of started. */
+  QUEUE_TIMEOUT_MINUTES: int(60, 1),
+  BOT_OWNER_IDS: z
+    .string()
+    .default('')
+    .transform((v) => v.split(',').map((id) => id.trim()).filter(Boolean))
+    .pipe(z.array(z.string().regex(/^\d{17,20}$/, 'must be comma-separated Discord user ids (17-20 digits each)'))),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+}).superRefine((c, ctx) => {
+  // One Baidu credential without the other is a typo, not a choice: say so instead of silently not translating.
+  if (Boolean(c.BAIDU_APP_ID) !== Boolean(c.BAIDU_SECRET)) {
+    const missing = c.BAIDU_APP_ID ? 'BAIDU_SECRET' : 'BAIDU_APP_ID';
+    ctx.addIssue({ code: 'custom', path: [missing], message: 'is not set — set both BAIDU_APP_ID and BAIDU_SECRET, or neither' });
+  }
 });
 
 export type Config = z.infer<typeof schema>;
+
+/** What `npm run purge` needs: the database and the retention (same rules), not the Discord token. */
+const { DATABASE_URL, DATA_DIR, TASK_RETENTION_DAYS, LOG_LEVEL } = schema.shape;
+const maintenanceSchema = z.object({ DATABASE_URL, DATA_DIR, TASK_RETENTION_DAYS, LOG_LEVEL });
+export type MaintenanceConfig = z.infer<typeof maintenanceSchema>;
 
 /** A configuration problem the operator must fix; main prints its message alone, without a stack trace. */
 export class ConfigError extends Error {}
@@ -67,12 +90,23 @@ export class ConfigError extends Error {}
 const HINTS: Partial<Record<keyof Config, string>> = {
   DISCORD_TOKEN:
     'put your bot token in .env as DISCORD_TOKEN=... (Discord Developer Portal → your application → Bot → Reset Token; see README)',
+  BAIDU_APP_ID: 'both are under 开发者信息 at https://fanyi-api.baidu.com (see README → Chinese prompts)',
+  BAIDU_SECRET: 'both are under 开发者信息 at https://fanyi-api.baidu.com (see README → Chinese prompts)',
 };
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env, envFile = '.env'): Config {
+  return parseEnv(schema, env, envFile);
+}
+
+/** The subset of the configuration the maintenance CLI reads, validated by the same rules. */
+export function loadMaintenanceConfig(env: NodeJS.ProcessEnv = process.env, envFile = '.env'): MaintenanceConfig {
+  return parseEnv(maintenanceSchema, env, envFile);
+}
+
+function parseEnv<S extends z.ZodObject>(shape: S, env: NodeJS.ProcessEnv, envFile: string): z.infer<S> {
   // A .env file fills in what the real environment does not set (the environment wins).
   if (env === process.env && existsSync(envFile)) process.loadEnvFile(envFile);
-  const parsed = schema.safeParse(env);
+  const parsed = shape.safeParse(env);
   if (parsed.success) return parsed.data;
   const issue = parsed.error.issues[0]!;
   const name = String(issue.path[0]) as keyof Config;

@@ -3,6 +3,7 @@
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { sql } from 'drizzle-orm';
 import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
 import * as schema from './schema.ts';
 
@@ -11,6 +12,12 @@ export type Db = PgDatabase<PgQueryResultHKT, typeof schema>;
 export interface Database {
   db: Db;
   kind: 'pglite' | 'postgres';
+  /**
+   * Runs `fn` only if this process can take the session-level advisory lock `key` (no other session holds
+   * it); resolves `{ locked: false }` at once otherwise. `fn` runs its queries on `db` as usual: the lock is
+   * held on a connection of its own, so long work in `fn` can still commit in many short transactions.
+   */
+  withSessionLock<T>(key: bigint, fn: () => Promise<T>): Promise<{ locked: true; value: T } | { locked: false }>;
   close(): Promise<void>;
 }
 
@@ -25,7 +32,26 @@ export async function openDatabase(opts: { databaseUrl?: string; dataDir: string
     const client = postgres(opts.databaseUrl, { max: 10, onnotice: () => {} });
     const db = drizzle(client, { schema });
     await migrate(db, { migrationsFolder: MIGRATIONS_FOLDER });
-    return { db: db as unknown as Db, kind: 'postgres', close: () => client.end({ timeout: 5 }) };
+    return {
+      db: db as unknown as Db,
+      kind: 'postgres',
+      // A session lock must be released on the connection that took it: reserve one from the pool.
+      async withSessionLock(key, fn) {
+        const conn = await client.reserve();
+        try {
+          const [row] = await conn`select pg_try_advisory_lock(${String(key)}::bigint) as locked`;
+          if (!row?.locked) return { locked: false };
+          try {
+            return { locked: true, value: await fn() };
+          } finally {
+            await conn`select pg_advisory_unlock(${String(key)}::bigint)`;
+          }
+        } finally {
+          conn.release();
+        }
+      },
+      close: () => client.end({ timeout: 5 }),
+    };
   }
   const { PGlite } = await import('@electric-sql/pglite');
   const { drizzle } = await import('drizzle-orm/pglite');
@@ -35,5 +61,19 @@ export async function openDatabase(opts: { databaseUrl?: string; dataDir: string
   const client = await PGlite.create(dir);
   const db = drizzle(client, { schema });
   await migrate(db, { migrationsFolder: MIGRATIONS_FOLDER });
-  return { db: db as unknown as Db, kind: 'pglite', close: () => client.close() };
+  return {
+    db: db as unknown as Db,
+    kind: 'pglite',
+    // PGlite is one session in one process; the lock still keeps the code path the same as on PostgreSQL.
+    async withSessionLock(key, fn) {
+      const { rows } = await db.execute<{ locked: boolean }>(sql`select pg_try_advisory_lock(${String(key)}::bigint) as locked`);
+      if (!rows[0]?.locked) return { locked: false };
+      try {
+        return { locked: true, value: await fn() };
+      } finally {
+        await db.execute(sql`select pg_advisory_unlock(${String(key)}::bigint)`);
+      }
+    },
+    close: () => client.close(),
+  };
 }

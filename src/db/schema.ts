@@ -1,7 +1,7 @@
 // The task row carries everything needed to resume a job after a crash: who asked, what was sent upstream,
 // where it stands there, and how to reach the user again.
 import { sql } from 'drizzle-orm';
-import { index, integer, jsonb, pgTable, text, timestamp, uuid } from 'drizzle-orm/pg-core';
+import { index, integer, jsonb, pgTable, text, timestamp, unique, uuid } from 'drizzle-orm/pg-core';
 
 export const TASK_STATUSES = ['queued', 'submitted', 'running', 'succeeded', 'failed', 'cancelled'] as const;
 export type TaskStatus = (typeof TASK_STATUSES)[number];
@@ -49,8 +49,34 @@ export const tasks = pgTable(
     index('tasks_status_created_idx').on(t.status, t.createdAt),
     index('tasks_created_idx').on(t.createdAt),
     index('tasks_parent_idx').on(t.parentId),
+    // A guild's jobs of the day, for its daily quota.
+    index('tasks_guild_created_idx').on(t.guildId, t.createdAt),
   ],
 );
 
 export type Task = typeof tasks.$inferSelect;
 export type NewTask = typeof tasks.$inferInsert;
+
+/** Users refused /draw and buttons: in one server (guild_id set) or on every server (guild_id null, owners only). */
+export const userBans = pgTable(
+  'user_bans',
+  {
+    id: integer('id').primaryKey().generatedAlwaysAsIdentity(),
+    guildId: text('guild_id'),
+    userId: text('user_id').notNull(),
+    bannedBy: text('banned_by').notNull(),
+    reason: text('reason'),
+    createdAt: ts('created_at').notNull().default(sql`now()`),
+  },
+  // NULLS NOT DISTINCT: one bot-wide ban per user too (PostgreSQL 15+, PGlite).
+  (t) => [unique('user_bans_guild_user_key').on(t.guildId, t.userId).nullsNotDistinct()],
+);
+
+/** Per-server settings changed with /draw-admin. */
+export const guildSettings = pgTable('guild_settings', {
+  guildId: text('guild_id').primaryKey(),
+  /** Jobs per UTC day for the whole server; null = unlimited. */
+  dailyQuota: integer('daily_quota'),
+  updatedBy: text('updated_by'),
+  updatedAt: ts('updated_at').notNull().default(sql`now()`),
+});

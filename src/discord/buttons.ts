@@ -1,9 +1,11 @@
 // A click on one of our result buttons: decode the custom_id, check the job and the action against the
 // database, and start a child job owned by whoever clicked (anyone in the channel may click).
 import { MessageFlags, type ButtonInteraction } from 'discord.js';
+import { refuseJobIfDenied } from '../admin/access.ts';
 import type { AppContext } from '../context.ts';
 import { translator } from '../i18n.ts';
 import { decodeCustomId } from './custom-id.ts';
+import { zoomModal } from './zoom-modal.ts';
 
 export async function handleButton(ctx: AppContext, interaction: ButtonInteraction): Promise<void> {
   const t = translator(interaction.locale);
@@ -17,6 +19,9 @@ export async function handleButton(ctx: AppContext, interaction: ButtonInteracti
   // The result is stored before it is uploaded, so a click that races the final status update still works.
   if (!parent.imageUrls) return refuse('errors.notFinished');
   if (!parent.actions?.includes(parsed.action)) return refuse('errors.actionUnavailable');
+  if (await refuseJobIfDenied(ctx, interaction, 'button')) return;
+  // Custom Zoom first asks for the factor; the job starts when the modal is submitted.
+  if (parsed.action === 'zoom:custom') return interaction.showModal(zoomModal(parent, t));
 
   await interaction.deferReply();
   await ctx.tasks.accept({

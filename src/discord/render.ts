@@ -35,8 +35,11 @@ function actionName(t: Translate, action: string): string | undefined {
   return undefined;
 }
 
+/** What a job's messages are written from: enough to show a job before its row exists. */
+export type JobText = Pick<Task, 'prompt' | 'promptUpstream' | 'userId' | 'locale' | 'action'>;
+
 /** "**prompt** - <@user>", "**prompt** - Image #2 <@user>", "**prompt** - Variations by <@user>". */
-export function headline(task: Task, t: Translate = translator(task.locale)): string {
+export function headline(task: JobText, t: Translate = translator(task.locale)): string {
   const vars = { prompt: escapeMarkdown(task.prompt), user: task.userId };
   const index = isInternalAction(task.action) && task.action.startsWith('upscale:') ? actionIndex(task.action) : undefined;
   if (index) return t('job.lineUpscale', { ...vars, index });
@@ -44,25 +47,30 @@ export function headline(task: Task, t: Translate = translator(task.locale)): st
   return name ? t('job.lineAction', { ...vars, action: name }) : t('job.line', vars);
 }
 
-export function waitingMessage(task: Task): OutgoingMessage {
+/** A second line with the prompt as sent upstream (translated or normalised), when it differs from what was typed. */
+function sentLine(task: JobText, t: Translate): string {
+  return task.promptUpstream && task.promptUpstream !== task.prompt ? `\n${t('translate:sentAs', { prompt: escapeMarkdown(task.promptUpstream) })}` : '';
+}
+
+export function waitingMessage(task: JobText): OutgoingMessage {
   const t = translator(task.locale);
-  return { content: clip(`${headline(task, t)} ${t('job.waiting')}`), components: [] };
+  return { content: clip(`${headline(task, t)} ${t('job.waiting')}${sentLine(task, t)}`), components: [] };
 }
 
 export function progressMessage(task: Task, progress: number, preview?: OutgoingFile): OutgoingMessage {
   const t = translator(task.locale);
-  return { content: clip(`${headline(task, t)} ${t('job.progress', { progress })}`), components: [], file: preview };
+  return { content: clip(`${headline(task, t)} ${t('job.progress', { progress })}${sentLine(task, t)}`), components: [], file: preview };
 }
 
 export function failedMessage(task: Task, reason: string): OutgoingMessage {
   const t = translator(task.locale);
-  return { content: clip(t('job.failed', { line: headline(task, t), reason })), components: [] };
+  return { content: clip(t('job.failed', { line: `${headline(task, t)}${sentLine(task, t)}`, reason })), components: [] };
 }
 
 export function resultMessage(task: Task, image: OutgoingFile): OutgoingMessage {
   const t = translator(task.locale);
   const actions = (task.actions ?? []).filter(isInternalAction);
-  return { content: clip(headline(task, t)), components: buttonRows(task.id, actions, t), file: image };
+  return { content: clip(`${headline(task, t)}${sentLine(task, t)}`), components: buttonRows(task.id, actions, t), file: image };
 }
 
 // Buttons the way Midjourney lays them out; each group is one row (at most 5 buttons, at most 5 rows).

@@ -4,13 +4,19 @@ import { commands } from '../../commands/index.ts';
 import type { AppContext } from '../context.ts';
 import { translator } from '../i18n.ts';
 import { handleButton } from './buttons.ts';
+import { handleZoomModal } from './zoom-modal.ts';
+import { discordError } from './messenger.ts';
 
 export async function routeInteraction(ctx: AppContext, interaction: Interaction): Promise<void> {
-  if (!interaction.isChatInputCommand() && !interaction.isButton()) return;
+  if (!interaction.isChatInputCommand() && !interaction.isButton() && !interaction.isModalSubmit()) return;
   const t = translator(interaction.locale);
   try {
     if (interaction.isButton()) {
       await handleButton(ctx, interaction);
+      return;
+    }
+    if (interaction.isModalSubmit()) {
+      await handleZoomModal(ctx, interaction);
       return;
     }
     const command = commands.get(interaction.commandName);
@@ -21,6 +27,8 @@ export async function routeInteraction(ctx: AppContext, interaction: Interaction
     await command.execute(ctx, interaction);
   } catch (err) {
     ctx.log.error({ err, interactionId: interaction.id }, 'interaction failed');
+    // Discord has forgotten this interaction (answered too late): there is nobody left to reply to.
+    if (discordError(err)?.code === 10062) return;
     const reply = { content: t('errors.internal'), flags: MessageFlags.Ephemeral } as const;
     try {
       if (interaction.deferred) await interaction.editReply({ content: reply.content });

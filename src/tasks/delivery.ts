@@ -80,6 +80,8 @@ export class Delivery {
           this.log.debug({ err, taskId: task.id }, 'preview unavailable');
         }
       }
+      // The interval counts from when an edit is sent, not queued: a slow preview download must not squeeze two edits together.
+      this.lastProgress.set(task.id, { at: Date.now(), progress });
       await this.messenger.editOriginal(task.interactionToken!, progressMessage(task, progress, preview));
     });
   }
@@ -120,7 +122,8 @@ export class Delivery {
     await this.repo.update(task.id, { status: 'failed', failReason: reason, finishedAt: new Date() });
     this.forget(task.id);
     const t = translator(task.locale);
-    const text = reason.startsWith('errors.') ? t(reason) : t('errors.upstreamFailed', { reason });
+    // Our own reasons are locale keys (`errors.x`, or `ns:errors.x` from another namespace); the rest is upstream text.
+    const text = /^(\w+:)?errors\./.test(reason) ? t(reason) : t('errors.upstreamFailed', { reason });
     try {
       await this.messenger.deliver(this.target(task), failedMessage(task, text));
     } catch (err) {

@@ -53,6 +53,7 @@ export class Dispatcher {
       taskId: task.id,
       action: task.action,
       callbackUrl,
+      prompt: task.promptUpstream,
       parent: { upstreamId: parent.upstreamId, upstreamData: parent.upstreamData ?? null, imageUrls: parent.imageUrls ?? [], prompt: parent.promptUpstream },
     };
   }

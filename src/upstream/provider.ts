@@ -29,7 +29,15 @@ export interface ParentRef {
 
 export type SubmitRequest =
   | { kind: 'imagine'; taskId: string; prompt: string; callbackUrl?: string }
-  | { kind: 'action'; taskId: string; action: InternalAction; parent: ParentRef; callbackUrl?: string };
+  | {
+      kind: 'action';
+      taskId: string;
+      action: InternalAction;
+      parent: ParentRef;
+      callbackUrl?: string;
+      /** This task's own prompt: for actions that take one (Custom Zoom, remix), it may differ from the parent's. */
+      prompt?: string;
+    };
 
 export type UpstreamStatus = 'submitted' | 'running' | 'succeeded' | 'failed';
 

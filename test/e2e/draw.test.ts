@@ -46,6 +46,7 @@ afterAll(async () => {
 });
 
 const submittedCount = () => bot.logs.filter((l) => l.msg === 'task submitted').length;
+const submittedPrompts = () => bot.logs.filter((l) => l.msg === 'task submitted').map((l) => l.prompt);
 
 async function draw(prompt: string, opts: { userId?: string; locale?: string } = {}) {
   return discord.slashCommand({ name: 'draw', options: { prompt }, userId: opts.userId ?? ALICE, locale: opts.locale ?? 'en-US' });
@@ -158,6 +159,36 @@ describe('/draw on the simulator', () => {
     const call = await discord.waitForCall((c) => c.method === 'POST' && c.path === `/channels/${discord.channelId}/messages`);
     expect(call.headers.authorization).toBe(`Bot ${discord.token}`);
     expect(call.body).toMatchObject({ allowed_mentions: { users: [ALICE] } });
+  });
+
+  it('rides out a Discord 429 on an edit (Retry-After honoured) and still delivers', async () => {
+    discord.inject({ method: 'PATCH', path: /^\/webhooks\/.*\/messages\/@original$/, status: 429, retryAfter: 0.5, times: 2 });
+    const interaction = await draw('a patient heron');
+    const result = await interaction.waitForMessage(isFinal, 20_000);
+    expect(result.content).toBe('**a patient heron** - <@100000000000000001>');
+    const limited = discord.calls.filter((c) => c.injected && c.status === 429);
+    expect(limited).toHaveLength(2);
+  });
+
+  it('does not start a job whose interaction Discord no longer knows (10062 on defer)', async () => {
+    const before = submittedCount();
+    discord.inject({ method: 'POST', path: /\/callback$/, status: 404, code: 10062, times: 1 });
+    const interaction = await draw('a vanished wren');
+    await bot.waitForLog((l) => l.msg === 'interaction failed' && JSON.stringify(l).includes('10062'));
+    await new Promise((r) => setTimeout(r, 400));
+    expect(submittedCount()).toBe(before);
+    expect(interaction.messages()).toEqual([]);
+  });
+
+  it('without Baidu credentials, sends a Chinese prompt as typed (parameters normalised) and says so privately', async () => {
+    expect(bot.logs.some((l) => l.level === 40 && /BAIDU_APP_ID and BAIDU_SECRET are not set/.test(l.msg))).toBe(true);
+    const interaction = await draw('一只可爱的猫 --ar 16：9', { locale: 'zh-CN' });
+    expect((await interaction.waitForCallback()).type).toBe(5);
+    const notice = await interaction.waitForMessage((m) => (m.flags & 64) !== 0);
+    expect(notice.content).toMatch(/^你的提示词包含中文，但本机器人未配置翻译/);
+    const result = await finishedMessage(interaction);
+    expect(result.content).toBe('**一只可爱的猫 --ar 16：9** - <@100000000000000001>\n🌐 实际发送：一只可爱的猫 --ar 16:9');
+    expect(submittedPrompts()).toContain('一只可爱的猫 --ar 16:9');
   });
 
   it('keeps buttons working after a restart', async () => {

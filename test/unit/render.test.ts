@@ -48,3 +48,14 @@ describe('render', () => {
     expect(zh).toEqual([['细微变化'], ['缩小 2 倍']]);
   });
 });
+
+describe('render: translated prompts', () => {
+  it('shows the prompt as sent under the one typed, only when they differ', () => {
+    const zh = { ...base, prompt: '一只*可爱*的猫 --ar 16：9', promptUpstream: 'a *cute* cat --ar 16:9', locale: 'zh-CN', actions: [] } as unknown as Task;
+    expect(resultMessage(zh, png).content).toBe('**一只\\*可爱\\*的猫 --ar 16：9** - <@42>\n🌐 实际发送：a \\*cute\\* cat --ar 16:9');
+    const en = { ...zh, locale: 'en-US' } as Task;
+    expect(resultMessage(en, png).content).toBe('**一只\\*可爱\\*的猫 --ar 16：9** - <@42>\n🌐 Sent as: a \\*cute\\* cat --ar 16:9');
+    const same = { ...base, promptUpstream: base.prompt, actions: [] } as unknown as Task;
+    expect(resultMessage(same, png).content).toBe('**a \\*cute\\* cat --ar 16:9** - <@42>');
+  });
+});

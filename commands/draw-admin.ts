@@ -1,0 +1,164 @@
+// /draw-admin: server admins (Manage Server) look after the bot in their server — purge old jobs, stats, bans,
+// a daily quota. BOT_OWNER_IDS may also act on every server. Every answer is private and in the admin's language.
+import {
+  ApplicationCommandOptionType,
+  ApplicationCommandType,
+  ApplicationIntegrationType,
+  InteractionContextType,
+  MessageFlags,
+  PermissionFlagsBits,
+  type APIApplicationCommandBasicOption,
+  type APIApplicationCommandSubcommandOption,
+  type ChatInputCommandInteraction,
+} from 'discord.js';
+import { nextUtcMidnight } from '../src/admin/access.ts';
+import type { AppContext } from '../src/context.ts';
+import { localizations, translator, type Translate } from '../src/i18n.ts';
+import type { Command } from './types.ts';
+
+const en = translator('en-US');
+
+/** Name, description and their localizations of `admin:command.<key>`. */
+const described = (key: string) => ({
+  name: en(`admin:command.${key}.name`),
+  name_localizations: localizations(`admin:command.${key}.name`),
+  description: en(`admin:command.${key}.description`),
+  description_localizations: localizations(`admin:command.${key}.description`),
+});
+
+const OPTION = {
+  days: en('admin:command.options.days.name'),
+  dryRun: en('admin:command.options.dryRun.name'),
+  allServers: en('admin:command.options.allServers.name'),
+  user: en('admin:command.options.user.name'),
+  reason: en('admin:command.options.reason.name'),
+  limit: en('admin:command.options.limit.name'),
+};
+
+const option = (key: keyof typeof OPTION, type: ApplicationCommandOptionType, extra: object = {}) =>
+  ({ type, ...described(`options.${key}`), ...extra }) as APIApplicationCommandBasicOption;
+const subcommand = (key: string, options: APIApplicationCommandBasicOption[]): APIApplicationCommandSubcommandOption => ({
+  type: ApplicationCommandOptionType.Subcommand,
+  ...described(key),
+  options,
+});
+
+const allServers = option('allServers', ApplicationCommandOptionType.Boolean);
+
+/** What one subcommand needs: who asked, where, and whether it is for every server. */
+interface Request {
+  ctx: AppContext;
+  interaction: ChatInputCommandInteraction;
+  t: Translate;
+  guildId: string;
+  everywhere: boolean;
+  scope: string;
+}
+
+const unix = (d: Date) => Math.floor(d.getTime() / 1000);
+
+const HANDLERS: Record<string, (r: Request) => Promise<string>> = {
+  async purge({ ctx, interaction, t, guildId, everywhere, scope }) {
+    const days = interaction.options.getInteger(OPTION.days) ?? ctx.config.TASK_RETENTION_DAYS;
+    const dryRun = interaction.options.getBoolean(OPTION.dryRun) ?? false;
+    const report = await ctx.maintenance.purge({ olderThanDays: days, dryRun, guildId: everywhere ? undefined : guildId });
+    ctx.log.info({ by: interaction.user.id, guildId: report.guildId ?? 'all', days, dryRun, count: report.count, batches: report.batches }, 'purge finished');
+    return t(dryRun ? 'admin:purge.dryRun' : 'admin:purge.done', { scope, n: report.count, batches: report.batches, cutoff: unix(report.cutoff) });
+  },
+
+  async stats({ ctx, t, guildId, everywhere, scope }) {
+    const stats = await ctx.admin.stats(everywhere ? undefined : guildId);
+    const accounts = stats.accounts.map((a) => {
+      const finished = a.succeeded + a.failed;
+      return t('admin:stats.account', {
+        account: a.account,
+        succeeded: a.succeeded,
+        finished,
+        rate: finished > 0 ? `${Math.round((100 * a.succeeded) / finished)}%` : t('admin:stats.none'),
+        median: a.medianSeconds === null ? t('admin:stats.none') : t('admin:stats.seconds', { seconds: a.medianSeconds.toFixed(1) }),
+      });
+    });
+    return [
+      t('admin:stats.title', { scope, days: ctx.config.TASK_RETENTION_DAYS }),
+      t('admin:stats.statuses', stats.byStatus),
+      t('admin:stats.queue', stats.queue),
+      t('admin:stats.accounts'),
+      ...(accounts.length > 0 ? accounts : [t('admin:stats.noAccounts')]),
+    ].join('\n');
+  },
+
+  async ban({ ctx, interaction, t, guildId, everywhere, scope }) {
+    const user = interaction.options.getUser(OPTION.user, true);
+    const reason = interaction.options.getString(OPTION.reason) ?? undefined;
+    await ctx.admin.ban(everywhere ? null : guildId, user.id, interaction.user.id, reason);
+    ctx.log.info({ by: interaction.user.id, guildId: everywhere ? 'all' : guildId, userId: user.id }, 'user banned');
+    return t('admin:ban.done', { user: user.id, scope });
+  },
+
+  async unban({ ctx, interaction, t, guildId, everywhere, scope }) {
+    const user = interaction.options.getUser(OPTION.user, true);
+    const lifted = await ctx.admin.unban(everywhere ? null : guildId, user.id);
+    if (lifted) ctx.log.info({ by: interaction.user.id, guildId: everywhere ? 'all' : guildId, userId: user.id }, 'user unbanned');
+    return t(lifted ? 'admin:unban.done' : 'admin:unban.notBanned', { user: user.id, scope });
+  },
+
+  async quota({ ctx, interaction, t, guildId }) {
+    const limit = interaction.options.getInteger(OPTION.limit);
+    const reset = nextUtcMidnight(new Date());
+    const used = await ctx.admin.countJobsSince(guildId, new Date(reset.getTime() - 86_400_000));
+    if (limit === null) {
+      const current = await ctx.admin.dailyQuota(guildId);
+      return current === null ? t('admin:quota.showUnlimited', { used }) : t('admin:quota.show', { limit: current, used, reset: unix(reset) });
+    }
+    await ctx.admin.setDailyQuota(guildId, limit === 0 ? null : limit, interaction.user.id);
+    ctx.log.info({ by: interaction.user.id, guildId, dailyQuota: limit || null }, 'daily quota set');
+    return limit === 0 ? t('admin:quota.cleared', { used }) : t('admin:quota.set', { limit, used });
+  },
+};
+
+export const drawAdmin = {
+  data: {
+    type: ApplicationCommandType.ChatInput,
+    name: en('admin:command.name'),
+    name_localizations: localizations('admin:command.name'),
+    description: en('admin:command.description'),
+    description_localizations: localizations('admin:command.description'),
+    // Hidden from members without Manage Server; server admins can change that, so execute() checks too.
+    default_member_permissions: String(PermissionFlagsBits.ManageGuild),
+    contexts: [InteractionContextType.Guild],
+    integration_types: [ApplicationIntegrationType.GuildInstall],
+    options: [
+      subcommand('purge', [
+        option('days', ApplicationCommandOptionType.Integer, { min_value: 0, max_value: 3650 }),
+        option('dryRun', ApplicationCommandOptionType.Boolean),
+        allServers,
+      ]),
+      subcommand('stats', [allServers]),
+      subcommand('ban', [
+        option('user', ApplicationCommandOptionType.User, { required: true }),
+        option('reason', ApplicationCommandOptionType.String, { max_length: 200 }),
+        allServers,
+      ]),
+      subcommand('unban', [option('user', ApplicationCommandOptionType.User, { required: true }), allServers]),
+      subcommand('quota', [option('limit', ApplicationCommandOptionType.Integer, { min_value: 0, max_value: 100_000 })]),
+    ],
+  },
+
+  async execute(ctx, interaction) {
+    const t = translator(interaction.locale);
+    const refuse = (key: string) => interaction.reply({ content: t(key), flags: MessageFlags.Ephemeral }).then(() => undefined);
+    const guildId = interaction.guildId;
+    if (!guildId) return refuse('admin:errors.guildOnly');
+    const owner = ctx.config.BOT_OWNER_IDS.includes(interaction.user.id);
+    if (!owner && !interaction.memberPermissions?.has(PermissionFlagsBits.ManageGuild)) return refuse('admin:errors.needManageServer');
+    const everywhere = interaction.options.getBoolean(OPTION.allServers) ?? false;
+    if (everywhere && !owner) return refuse('admin:errors.ownerOnly');
+
+    const handler = HANDLERS[interaction.options.getSubcommand()];
+    if (!handler) return refuse('errors.unknownCommand');
+    // A purge of many rows takes longer than Discord's 3 s: acknowledge first, privately.
+    await interaction.deferReply({ flags: MessageFlags.Ephemeral });
+    const content = await handler({ ctx, interaction, t, guildId, everywhere, scope: t(everywhere ? 'admin:scope.all' : 'admin:scope.guild') });
+    await interaction.editReply({ content, allowedMentions: { parse: [] } });
+  },
+} satisfies Command;

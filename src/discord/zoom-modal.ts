@@ -1,0 +1,71 @@
+// Custom Zoom asks how far to zoom out before the job starts, as Midjourney's own modal does. Only the factor
+// is asked for (1–2, Midjourney's range): the prose stays the parent's, so nothing new bypasses the prompt
+// checks and translation /draw applies. The factor travels as `--zoom N` in the child task's upstream prompt.
+import { MessageFlags, ComponentType, TextInputStyle, type APIModalInteractionResponseCallbackData, type ModalSubmitInteraction } from 'discord.js';
+import { refuseJobIfDenied } from '../admin/access.ts';
+import type { AppContext } from '../context.ts';
+import type { Task } from '../db/schema.ts';
+import { translator, type Translate } from '../i18n.ts';
+import { decodeCustomId, encodeCustomId } from './custom-id.ts';
+
+const FACTOR_INPUT = 'zoom';
+const DEFAULT_FACTOR = '2';
+
+/** The modal a Custom Zoom click answers with; its custom_id names the parent task like a button's. */
+export function zoomModal(parent: Task, t: Translate): APIModalInteractionResponseCallbackData {
+  return {
+    custom_id: encodeCustomId(parent.id, 'zoom:custom'),
+    title: t('buttons.zoomCustom'),
+    components: [
+      {
+        type: ComponentType.ActionRow,
+        components: [
+          {
+            type: ComponentType.TextInput,
+            custom_id: FACTOR_INPUT,
+            label: `${t('actions.zoom')} (1–2)`,
+            style: TextInputStyle.Short,
+            min_length: 1,
+            max_length: 4,
+            required: true,
+            value: DEFAULT_FACTOR,
+          },
+        ],
+      },
+    ],
+  };
+}
+
+/** "1.5" → 1.5; anything unreadable is Midjourney's default, anything out of range is brought into it. */
+export function zoomFactor(raw: string): number {
+  const n = Number.parseFloat(raw.replace(',', '.'));
+  if (!Number.isFinite(n)) return Number(DEFAULT_FACTOR);
+  return Math.round(Math.min(2, Math.max(1, n)) * 100) / 100;
+}
+
+/** The parent's upstream prompt with its `--zoom` (if any) replaced by the chosen factor. */
+export function zoomPrompt(prompt: string, factor: number): string {
+  return `${prompt.replace(/\s*--zoom\s+\S+/g, '').trim()} --zoom ${factor}`;
+}
+
+export async function handleZoomModal(ctx: AppContext, interaction: ModalSubmitInteraction): Promise<void> {
+  const t = translator(interaction.locale);
+  const refuse = (key: string) => interaction.reply({ content: t(key), flags: MessageFlags.Ephemeral }).then(() => undefined);
+  const parsed = decodeCustomId(interaction.customId);
+  if (!parsed || parsed.action !== 'zoom:custom') return refuse('errors.unknownButton');
+  // The same checks as the click: the parent may have been purged, or the user banned, while the modal was open.
+  const parent = await ctx.repo.get(parsed.taskId);
+  if (!parent || parent.status === 'failed' || parent.status === 'cancelled') return refuse('errors.expired');
+  if (!parent.imageUrls || !parent.actions?.includes('zoom:custom')) return refuse('errors.actionUnavailable');
+  if (await refuseJobIfDenied(ctx, interaction, 'button')) return;
+
+  const factor = zoomFactor(interaction.fields.getTextInputValue(FACTOR_INPUT));
+  await interaction.deferReply();
+  await ctx.tasks.accept({
+    interaction,
+    action: 'zoom:custom',
+    parentId: parent.id,
+    prompt: parent.prompt,
+    promptUpstream: zoomPrompt(parent.promptUpstream, factor),
+  });
+}

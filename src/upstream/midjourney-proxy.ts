@@ -1,0 +1,225 @@
+// midjourney-proxy: the open-source novicezk server and its "plus" / trueai-org successors (and the many
+// resellers running them). Plus servers act on a task through the customIds of its `buttons[]`; the
+// open-source one only knows `/mj/submit/change` (U/V/reroll), so we fall back to it when `/action` is 404.
+import { GRID_ACTIONS, INTERNAL_ACTIONS, actionIndex, type InternalAction } from './actions.ts';
+import { UpstreamHttp } from './http.ts';
+import { customIdsFromButtons } from './midjourney-proxy-buttons.ts';
+import {
+  UpstreamAccountError,
+  UpstreamRejected,
+  type Capabilities,
+  type Provider,
+  type SubmitRequest,
+  type Submitted,
+  type UpstreamJob,
+  type UpstreamStatus,
+} from './provider.ts';
+
+/** `{code, description, result, properties}`: the answer to every /mj/submit/* call. */
+interface SubmitResult {
+  code?: number;
+  description?: string;
+  result?: string | number | null;
+  properties?: Record<string, unknown> | null;
+}
+
+/** The task JSON returned by fetch / list-by-condition and pushed to notifyHook. */
+export interface MjTask {
+  id?: string | number;
+  action?: string;
+  status?: string;
+  progress?: string | number | null;
+  imageUrl?: string | null;
+  failReason?: string | null;
+  description?: string | null;
+  buttons?: unknown;
+}
+
+const STATUS: Record<string, UpstreamStatus> = {
+  NOT_START: 'submitted',
+  SUBMITTED: 'submitted',
+  // Waiting for a modal submission; we send it right after the action, so it is about to run.
+  MODAL: 'submitted',
+  IN_PROGRESS: 'running',
+  SUCCESS: 'succeeded',
+  FAILURE: 'failed',
+  CANCEL: 'failed',
+};
+
+/** The open-source server's task actions whose result is a grid (and so can be U/V/rerolled through /change). */
+const GRID_TASKS = new Set(['IMAGINE', 'VARIATION', 'REROLL', 'BLEND']);
+
+/** Our actions the open-source `/mj/submit/change` endpoint can perform. */
+function changeRequest(action: InternalAction): { action: string; index?: number } | undefined {
+  const index = actionIndex(action);
+  if (action.startsWith('upscale:') && index) return { action: 'UPSCALE', index };
+  if (action.startsWith('variation:') && index) return { action: 'VARIATION', index };
+  if (action === 'reroll') return { action: 'REROLL' };
+  return undefined;
+}
+
+/** "65%" or 65 → 65. */
+export function parseProgress(value: unknown): number | undefined {
+  const n = typeof value === 'number' ? value : Number.parseFloat(String(value ?? '').replace('%', ''));
+  return Number.isFinite(n) ? Math.max(0, Math.min(100, n)) : undefined;
+}
+
+/** Custom Zoom sends the prompt with a `--zoom` factor; Midjourney's own modal pre-fills 2. */
+function withZoom(prompt: string): string {
+  return /--zoom\s+\d/.test(prompt) ? prompt : `${prompt.trim()} --zoom 2`;
+}
+
+type CustomIds = Partial<Record<InternalAction, string>>;
+
+export class MidjourneyProxyProvider implements Provider {
+  readonly id = 'midjourney-proxy' as const;
+  readonly capabilities: Capabilities = {
+    actions: INTERNAL_ACTIONS,
+    push: true,
+    batchFetch: true,
+    progress: true,
+    previews: true,
+    blend: false,
+    describe: false,
+  };
+  /** Learned on the first 404: the server is the open-source one (no /action) or an old one (no batch). */
+  private noActionEndpoint = false;
+  private noBatchEndpoint = false;
+
+  constructor(private readonly http: UpstreamHttp) {}
+
+  /** The key goes in `mj-api-secret` (the proxy's own header) and as a Bearer token (what resellers check). */
+  static create({ baseUrl, apiKey }: { baseUrl: string; apiKey: string }): MidjourneyProxyProvider {
+    return new MidjourneyProxyProvider(new UpstreamHttp(baseUrl, { 'mj-api-secret': apiKey, authorization: `Bearer ${apiKey}` }));
+  }
+
+  async submit(req: SubmitRequest): Promise<Submitted> {
+    const notifyHook = req.callbackUrl ? { notifyHook: req.callbackUrl } : {};
+    if (req.kind === 'imagine') {
+      return this.accepted(await this.post('mj/submit/imagine', { prompt: req.prompt, state: req.taskId, ...notifyHook }));
+    }
+    const customIds = (req.parent.upstreamData?.customIds ?? {}) as CustomIds;
+    const customId = customIds[req.action];
+    if (customId && !this.noActionEndpoint) {
+      const res = await this.http.json<SubmitResult>('mj/submit/action', {
+        body: { taskId: req.parent.upstreamId, customId, state: req.taskId, ...notifyHook },
+      });
+      if (res.status !== 404) {
+        const result = this.checked(res.body, res.status);
+        if (result.code !== 21) return this.accepted(result);
+        // 21: Midjourney opened a modal (Custom Zoom, or any action with remix on): submit it with the prompt.
+        const prompt = req.prompt ?? req.parent.prompt;
+        return this.submitModal(this.idOf(result), req.action === 'zoom:custom' ? withZoom(prompt) : prompt);
+      }
+      this.noActionEndpoint = true;
+    }
+    const change = changeRequest(req.action);
+    if (!change) throw new UpstreamRejected('errors.actionUnavailable');
+    return this.accepted(await this.post('mj/submit/change', { taskId: req.parent.upstreamId, ...change, state: req.taskId, ...notifyHook }));
+  }
+
+  async fetch(ids: string[]): Promise<UpstreamJob[]> {
+    if (ids.length === 0) return [];
+    if (!this.noBatchEndpoint) {
+      const out: UpstreamJob[] = [];
+      for (let i = 0; i < ids.length; i += 100) {
+        const res = await this.http.json<unknown>('mj/task/list-by-condition', { body: { ids: ids.slice(i, i + 100) } });
+        if (res.status === 404) {
+          this.noBatchEndpoint = true;
+          break;
+        }
+        if (!Array.isArray(res.body)) throw new UpstreamAccountError('unavailable', `list-by-condition: HTTP ${res.status}, not a task list`);
+        for (const raw of res.body) {
+          const job = this.parseTask(raw);
+          if (job) out.push(job);
+        }
+      }
+      if (!this.noBatchEndpoint) return out;
+    }
+    const jobs = await Promise.all(ids.map(async (id) => {
+      const res = await this.http.json<unknown>(`mj/task/${encodeURIComponent(id)}/fetch`);
+      // An unknown id comes back as 404 or as an empty (null) body.
+      return res.status === 200 ? this.parseTask(res.body) : undefined;
+    }));
+    return jobs.filter((j): j is UpstreamJob => j !== undefined);
+  }
+
+  /** notifyHook carries the full task JSON, exactly as fetch returns it. */
+  parseWebhook(body: unknown): UpstreamJob | undefined {
+    return this.parseTask(body);
+  }
+
+  parseTask(raw: unknown): UpstreamJob | undefined {
+    if (!raw || typeof raw !== 'object') return undefined;
+    const task = raw as MjTask;
+    if (task.id === undefined || task.id === null || task.id === '') return undefined;
+    const upstreamId = String(task.id);
+    const status = STATUS[String(task.status ?? '').toUpperCase()] ?? 'submitted';
+    const image = typeof task.imageUrl === 'string' && task.imageUrl ? this.http.resolve(task.imageUrl) : undefined;
+    if (status === 'failed') {
+      const reason = task.failReason?.trim() || (task.status === 'CANCEL' ? 'the job was cancelled' : undefined);
+      return { upstreamId, status, failReason: reason };
+    }
+    if (status === 'succeeded') {
+      if (!image) return { upstreamId, status: 'failed', failReason: 'the job finished without an image' };
+      const customIds = customIdsFromButtons(task.buttons);
+      const fromButtons = Object.keys(customIds).length > 0;
+      // Without buttons (open-source server) the grid offers what /change can do; a single image, nothing.
+      const actions = fromButtons
+        ? INTERNAL_ACTIONS.filter((a) => customIds[a])
+        : GRID_TASKS.has(String(task.action ?? '').toUpperCase()) ? [...GRID_ACTIONS] : [];
+      return { upstreamId, status, progress: 100, imageUrls: [image], actions, upstreamData: fromButtons ? { customIds } : {} };
+    }
+    return { upstreamId, status, progress: parseProgress(task.progress) ?? 0, previewUrl: status === 'running' ? image : undefined };
+  }
+
+  private async submitModal(taskId: string, prompt: string): Promise<Submitted> {
+    const res = await this.http.json<SubmitResult>('mj/submit/modal', { body: { taskId, prompt } });
+    // No modal endpoint (open-source server): its code 21 meant "already exists", so follow that task.
+    if (res.status === 404) return { upstreamId: taskId };
+    const result = this.checked(res.body, res.status);
+    return { upstreamId: result.result === undefined || result.result === null || result.result === '' ? taskId : String(result.result) };
+  }
+
+  private async post(path: string, body: unknown): Promise<SubmitResult> {
+    const res = await this.http.json<SubmitResult>(path, { body });
+    if (res.status === 404) throw new UpstreamAccountError('unavailable', `${path}: HTTP 404 (check UPSTREAM_BASE_URL: it should be the relay's origin, without /mj)`);
+    return this.checked(res.body, res.status);
+  }
+
+  /** Maps the relay's result codes: 1 ok, 21 exists/modal, 22 queued (fine), 23 queue full, 24 banned prompt. */
+  private checked(body: SubmitResult | undefined, httpStatus: number): SubmitResult {
+    if (!body || typeof body !== 'object' || typeof body.code !== 'number') {
+      throw new UpstreamAccountError('unavailable', `midjourney-proxy: HTTP ${httpStatus} without a result code`);
+    }
+    const description = body.description?.trim() || `code ${body.code}`;
+    switch (body.code) {
+      case 1:
+      case 21:
+      case 22:
+        return body;
+      case 23:
+        throw new UpstreamAccountError('queue_full', `midjourney-proxy queue full: ${description}`);
+      case 24: {
+        const word = body.properties?.bannedWord;
+        throw new UpstreamRejected(typeof word === 'string' && word ? `${description} (${word})` : description);
+      }
+      case 3:
+        // The parent task is gone upstream: the button cannot work any more.
+        throw new UpstreamRejected('errors.expired');
+      default:
+        throw new UpstreamRejected(description);
+    }
+  }
+
+  private idOf(result: SubmitResult): string {
+    if (result.result === undefined || result.result === null || result.result === '') {
+      throw new UpstreamAccountError('unavailable', `midjourney-proxy accepted the job (code ${result.code}) without a task id`);
+    }
+    return String(result.result);
+  }
+
+  private accepted(result: SubmitResult): Submitted {
+    return { upstreamId: this.idOf(result) };
+  }
+}

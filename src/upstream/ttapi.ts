@@ -1,0 +1,167 @@
+// TTApi (`UPSTREAM_PROVIDER=ttapi`): `TT-API-KEY` header, `POST /midjourney/v1/imagine` and `/action`
+// → `{status, message, data:{jobId}}`, `GET /midjourney/v1/fetch?jobId=` (free of quota, one job per call).
+// A job's `data.components` list what may follow it; an action sends one of those names back verbatim.
+// `hookUrl` receives the fetch-shaped body and is retried until we answer 200. `discordImage` links expire
+// after 24 h, so `cdnImage` is preferred.
+import { INTERNAL_ACTIONS, type InternalAction } from './actions.ts';
+import { UpstreamHttp } from './http.ts';
+import {
+  UpstreamAccountError,
+  UpstreamRejected,
+  type Capabilities,
+  type Provider,
+  type SubmitRequest,
+  type Submitted,
+  type UpstreamJob,
+} from './provider.ts';
+
+const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+const str = (v: unknown) => (typeof v === 'string' && v ? v : typeof v === 'number' ? String(v) : undefined);
+
+const NAMED: Record<string, InternalAction> = {
+  reroll: 'reroll',
+  low_variation: 'vary:subtle',
+  high_variation: 'vary:strong',
+  zoom_out_2: 'zoom:2',
+  zoom_out_1_5: 'zoom:1.5',
+  pan_left: 'pan:left',
+  pan_right: 'pan:right',
+  pan_up: 'pan:up',
+  pan_down: 'pan:down',
+  upscale2: 'upscale:2x',
+  upscale4: 'upscale:4x',
+  upscale_subtle: 'upscale:subtle',
+  upscale_creative: 'upscale:creative',
+};
+
+// `upscale2`/`upscale4` are the big upscalers of a single image; U1–U4 are `upsample1..4`.
+/** TTApi component names → ours (names beyond upsample/variation are unconfirmed; unknown ones are ignored). */
+export function ttComponentToInternal(name: string): InternalAction | undefined {
+  const m = /^(upsample|variation)([1-4])$/.exec(name);
+  if (m) return `${m[1] === 'variation' ? 'variation' : 'upscale'}:${m[2]}` as InternalAction;
+  return NAMED[name];
+}
+
+const STATUS: Record<string, UpstreamJob['status']> = {
+  PENDING_QUEUE: 'submitted',
+  ON_QUEUE: 'running',
+  SUCCESS: 'succeeded',
+  FAILED: 'failed',
+};
+
+/** Normalises a fetch answer or a hookUrl body: `{status, message, jobId, data:{...}}`. */
+export function parseTtJob(body: unknown, resolve: (url: string) => string): UpstreamJob | undefined {
+  if (!isRecord(body)) return undefined;
+  const data = isRecord(body.data) ? body.data : {};
+  const upstreamId = str(body.jobId) ?? str(data.jobId) ?? str(body.job_id) ?? str(data.job_id);
+  const status = STATUS[str(body.status)?.toUpperCase() ?? ''];
+  if (!upstreamId || !status) return undefined;
+  if (status === 'failed') return { upstreamId, status, failReason: str(body.message) ?? str(data.message) ?? 'unknown error' };
+  const progress = Number.parseFloat(str(data.progress) ?? '');
+  const image = str(data.cdnImage) ?? str(data.discordImage);
+  if (status !== 'succeeded') {
+    return { upstreamId, status, progress: Number.isFinite(progress) ? progress : undefined };
+  }
+  if (!image) return { upstreamId, status: 'failed', failReason: str(body.message) ?? 'no image in the result' };
+  const names: Partial<Record<InternalAction, string>> = {};
+  for (const c of Array.isArray(data.components) ? data.components : []) {
+    const action = typeof c === 'string' ? ttComponentToInternal(c) : undefined;
+    if (action && !names[action]) names[action] = c as string;
+  }
+  const singles = Array.isArray(data.images) ? data.images.filter((u): u is string => typeof u === 'string' && u !== '') : [];
+  return {
+    upstreamId,
+    status,
+    progress: 100,
+    imageUrls: [image, ...singles].map(resolve),
+    actions: INTERNAL_ACTIONS.filter((a) => names[a]),
+    upstreamData: { components: names },
+  };
+}
+
+export class TtApiProvider implements Provider {
+  readonly id = 'ttapi' as const;
+  readonly capabilities: Capabilities = {
+    actions: INTERNAL_ACTIONS.filter((a) => a !== 'zoom:custom'),
+    push: true,
+    // One job per fetch call: the core's batch is fetched a few at a time.
+    batchFetch: false,
+    progress: true,
+    // The docs show no preview image while a job runs.
+    previews: false,
+    // The provider has blend and describe endpoints; this adapter does not wire them yet.
+    blend: false,
+    describe: false,
+  };
+  private readonly http: UpstreamHttp;
+  private readonly resolve = (url: string) => this.http.resolve(url);
+
+  static create(relay: { baseUrl: string; apiKey: string }): TtApiProvider {
+    return new TtApiProvider(relay.baseUrl, relay.apiKey);
+  }
+
+  constructor(
+    baseUrl: string,
+    apiKey: string,
+    private readonly mode: 'fast' | 'relax' | 'turbo' = 'fast',
+  ) {
+    this.http = new UpstreamHttp(baseUrl, { 'TT-API-KEY': apiKey });
+  }
+
+  async submit(req: SubmitRequest): Promise<Submitted> {
+    const hook = req.callbackUrl ? { hookUrl: req.callbackUrl } : {};
+    if (req.kind === 'imagine') {
+      return { upstreamId: await this.post('/midjourney/v1/imagine', { prompt: req.prompt, mode: this.mode, ...hook }) };
+    }
+    const data = req.parent.upstreamData ?? {};
+    const names = isRecord(data.components) ? data.components : {};
+    // Only what the parent listed may be sent back; the button was only shown if it was listed.
+    const action = str(names[req.action]);
+    if (!action) throw new UpstreamRejected('errors.actionUnavailable');
+    return { upstreamId: await this.post('/midjourney/v1/action', { jobId: req.parent.upstreamId, action, ...hook }) };
+  }
+
+  private async post(path: string, body: Record<string, unknown>): Promise<string> {
+    const res = await this.http.json<unknown>(path, { body });
+    this.throwIfRefused(path, res.status, res.body);
+    const data = isRecord(res.body) && isRecord(res.body.data) ? res.body.data : {};
+    const jobId = str(data.jobId) ?? str(data.job_id);
+    if (!jobId) throw new UpstreamAccountError('unavailable', `${path}: answer without a jobId`);
+    return jobId;
+  }
+
+  /** HTTP 499 is TTApi's "queue exhausted"; `{status:"FAILED", message}` refuses this one job. */
+  private throwIfRefused(path: string, status: number, body: unknown): void {
+    const message = isRecord(body) ? str(body.message) : undefined;
+    if (status === 499) throw new UpstreamAccountError('queue_full', `${path}: HTTP 499 ${message ?? 'queue exhausted'}`);
+    // No such endpoint, or no JSON object at all: not TTApi answering (check UPSTREAM_BASE_URL), not this job's fault.
+    if (status === 404 || !isRecord(body)) throw new UpstreamAccountError('unavailable', `${path}: HTTP ${status} without a TTApi answer (check UPSTREAM_BASE_URL)`);
+    if (status >= 400 || str(body.status)?.toUpperCase() === 'FAILED') {
+      throw new UpstreamRejected(message ?? `HTTP ${status}`);
+    }
+  }
+
+  async fetch(ids: string[]): Promise<UpstreamJob[]> {
+    const out: UpstreamJob[] = [];
+    // A few at a time: the account runs at most 10 jobs anyway, and each fetch is one request.
+    for (let i = 0; i < ids.length; i += 4) {
+      const answers = await Promise.all(ids.slice(i, i + 4).map((jobId) => this.fetchOne(jobId)));
+      for (const job of answers) if (job) out.push(job);
+    }
+    return out;
+  }
+
+  private async fetchOne(jobId: string): Promise<UpstreamJob | undefined> {
+    const res = await this.http.json<unknown>('/midjourney/v1/fetch', { query: { jobId } });
+    if (res.status === 499) throw new UpstreamAccountError('queue_full', '/midjourney/v1/fetch: HTTP 499');
+    // Any other refusal concerns this job id alone (unknown, malformed): leave it out, as the interface asks.
+    if (res.status >= 400) return undefined;
+    const job = parseTtJob(res.body, this.resolve);
+    // Answers about another job (or none) are not this one's state.
+    return job && job.upstreamId === jobId ? job : undefined;
+  }
+
+  parseWebhook(body: unknown): UpstreamJob | undefined {
+    return parseTtJob(body, this.resolve);
+  }
+}

@@ -1,0 +1,148 @@
+// /draw through the Midjourney-node-api adapter end to end: the real bot process, the fake Discord and a
+// fake relay. Once polled, once pushed (its notifyHook fires only on the final status, so with polling
+// slowed down only that one call can finish a job); failures end in a clear message.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { freePort, startBot, type BotProcess } from '../support/bot.ts';
+import { createTestDatabase, type TestDatabase } from '../support/database.ts';
+import { FakeDiscord, type SeenMessage } from '../support/fake-discord.ts';
+import { FakeMidjourneyNodeApi } from '../support/fake-midjourney-node-api.ts';
+import { buttonFaces, customIdOf, imageInfo, isFinal } from './support.ts';
+
+const ALICE = '100000000000000001';
+const BOB = '100000000000000002';
+// U and V only: this relay has no reroll and nothing after an upscale.
+const GRID = [
+  ['U1', 'U2', 'U3', 'U4'],
+  ['V1', 'V2', 'V3', 'V4'],
+];
+
+let discord: FakeDiscord;
+let relay: FakeMidjourneyNodeApi;
+
+beforeAll(async () => {
+  [discord, relay] = await Promise.all([FakeDiscord.start(), FakeMidjourneyNodeApi.start({ stepMs: 100 })]);
+});
+
+afterAll(async () => {
+  await relay?.close();
+  await discord?.close();
+});
+
+async function startMode(extra: Record<string, string>) {
+  const db = await createTestDatabase();
+  const bot = await startBot({
+    DISCORD_TOKEN: discord.token,
+    DISCORD_API_URL: discord.apiUrl,
+    DISCORD_GUILD_ID: discord.guildId,
+    UPSTREAM_PROVIDER: 'midjourney-node-api',
+    UPSTREAM_BASE_URL: relay.url,
+    PROGRESS_EDIT_INTERVAL_MS: '1000',
+    ...db.env,
+    ...extra,
+  });
+  return { db, bot };
+}
+
+/** Final: buttons, a failure, or an uploaded result (an upscale here has no buttons). */
+const isDone = (m: SeenMessage) => isFinal(m) || (m.attachments.length > 0 && !m.attachments[0]!.filename.startsWith('preview'));
+const draw = (prompt: string, userId = ALICE) => discord.slashCommand({ name: 'draw', options: { prompt }, userId, locale: 'en-US' });
+const finished = (i: Awaited<ReturnType<typeof draw>>) => i.waitForMessage(isDone, 20_000);
+const click = async (message: SeenMessage, face: string, userId = BOB) => finished(await discord.clickButton({ message, customId: customIdOf(message, face), userId }));
+
+describe('midjourney-node-api, polled', () => {
+  let bot: BotProcess;
+  let db: TestDatabase;
+  beforeAll(async () => {
+    ({ bot, db } = await startMode({ POLL_INTERVAL_MS: '100' }));
+  });
+  afterAll(async () => {
+    await bot?.stop();
+    await db?.destroy();
+  });
+
+  let grid: SeenMessage;
+  it('draws: the grid, fetched from the relay’s relative image URL, with U1–U4 and V1–V4', async () => {
+    const interaction = await draw('a dog');
+    grid = await finished(interaction);
+    expect(grid.content).toBe('**a dog** - <@100000000000000001>');
+    expect(buttonFaces(grid)).toEqual(GRID);
+    for (const id of relay.records.keys()) expect(JSON.stringify(grid.components)).not.toContain(id);
+    expect((await imageInfo(grid)).format).toBe('png');
+    // No percentages from this relay: the user sees "waiting", then the result.
+    expect(interaction.edits().some((e) => /\(\d+%\)$/.test(e.message.content))).toBe(false);
+    expect(relay.requests.find((r) => r.path === '/api/v1/trigger/submit')!.body).toMatchObject({ action: 'IMAGINE', prompt: 'a dog' });
+  });
+
+  it('U2 posts image #2 (nothing more to do with it here); V3 makes variations', async () => {
+    const single = await click(grid, 'U2');
+    expect(single.content).toBe('**a dog** - Image #2 <@100000000000000002>');
+    expect(single.components).toEqual([]);
+    expect((await imageInfo(single)).height).toBe(384);
+    const varied = await click(grid, 'V3', ALICE);
+    expect(varied.content).toBe('**a dog** - Variations by <@100000000000000001>');
+    expect(buttonFaces(varied)).toEqual(GRID);
+    const submits = relay.requests.filter((r) => r.path === '/api/v1/trigger/submit').map((r) => r.body);
+    expect(submits.slice(-2)).toEqual([
+      expect.objectContaining({ action: 'UPSCALE', index: '2', taskId: expect.any(String) }),
+      expect.objectContaining({ action: 'VARIATION', index: '3', taskId: expect.any(String) }),
+    ]);
+  });
+
+  it('a failed job ends with a clear message', async () => {
+    relay.failPrompt('doomed ship');
+    const result = await finished(await draw('a doomed ship'));
+    expect(result.content).toBe('❌ **a doomed ship** - <@100000000000000001>\nThe job failed: Midjourney did not finish the job, and the image service gave no reason.');
+  });
+
+  it('a refused submission ends with the relay’s words', async () => {
+    relay.refuseNext = 1;
+    const result = await finished(await draw('a refused cat'));
+    expect(result.content).toBe('❌ **a refused cat** - <@100000000000000001>\nThe job failed: the image service reported: 失败');
+  });
+
+  it('a 5xx from the relay is retried with backoff and the job still finishes', async () => {
+    relay.inject.serverErrors = 1;
+    const result = await finished(await draw('a patient heron'));
+    expect(buttonFaces(result)).toEqual(GRID);
+    await bot.waitForLog((l) => l.msg === 'upstream busy; retrying' && l.kind === 'unavailable', 5_000);
+  });
+});
+
+describe('midjourney-node-api, pushed', () => {
+  let bot: BotProcess;
+  let db: TestDatabase;
+  beforeAll(async () => {
+    const port = await freePort();
+    // Polling every minute: within this test only the relay's final notifyHook call can finish a job.
+    ({ bot, db } = await startMode({ POLL_INTERVAL_MS: '60000', HTTP_PORT: String(port), PUBLIC_URL: `http://127.0.0.1:${port}` }));
+  });
+  afterAll(async () => {
+    await bot?.stop();
+    await db?.destroy();
+  });
+
+  it('draws, upscales and varies, each finished by its one callback', async () => {
+    const before = relay.callbacks.length;
+    const grid = await finished(await draw('a pushed dog'));
+    expect(buttonFaces(grid)).toEqual(GRID);
+    const submitted = relay.lastRequest('/api/v1/trigger/submit')!.body as { notifyHook: string };
+    expect(submitted.notifyHook).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/upstream\/callback\/[0-9a-f-]{36}\/[\w-]{16,}$/);
+    const single = await click(grid, 'U4');
+    expect(single.content).toBe('**a pushed dog** - Image #4 <@100000000000000002>');
+    const varied = await click(grid, 'V1');
+    expect(buttonFaces(varied)).toEqual(GRID);
+    const pushed = relay.callbacks.slice(before);
+    expect(pushed).toHaveLength(3);
+    expect(pushed.filter((c) => c.status !== undefined && c.status !== 200)).toEqual([]);
+  });
+
+  it('a pushed failure ends the job with a clear message', async () => {
+    relay.failPrompt('sunken bell');
+    const result = await finished(await draw('a sunken bell'));
+    expect(result.content).toMatch(/^❌ \*\*a sunken bell\*\* - <@\d+>\nThe job failed: Midjourney did not finish the job, and the image service gave no reason\.$/);
+  });
+
+  it('sent Discord nothing that breaks its schema', () => {
+    discord.assertNoViolations();
+  });
+});

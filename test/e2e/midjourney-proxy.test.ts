@@ -1,0 +1,188 @@
+// /draw through the midjourney-proxy adapter end to end: the real bot process, the fake Discord and a fake
+// plus/trueai relay. Once polled (no PUBLIC_URL), once pushed (notifyHook to our callback receiver, with
+// polling slowed down so only the push can finish a job); failures end in a clear message.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { freePort, startBot, type BotProcess } from '../support/bot.ts';
+import { createTestDatabase, type TestDatabase } from '../support/database.ts';
+import { FakeDiscord, type SeenMessage } from '../support/fake-discord.ts';
+import { FakeMidjourneyProxy } from '../support/fake-midjourney-proxy.ts';
+import { buttonFaces, customIdOf, imageInfo, isFinal } from './support.ts';
+
+const KEY = 'mj-e2e-secret';
+const ALICE = '100000000000000001';
+const BOB = '100000000000000002';
+const GRID = [
+  ['U1', 'U2', 'U3', 'U4', '🔄'],
+  ['V1', 'V2', 'V3', 'V4'],
+];
+// What the relay's buttons[] offers after an upscale, minus Vary (Region) which needs a mask editor.
+const AFTER_UPSCALE = [
+  ['Vary (Strong)', 'Vary (Subtle)'],
+  ['Zoom Out 2x', 'Zoom Out 1.5x', 'Custom Zoom'],
+  ['⬅️', '➡️', '⬆️', '⬇️'],
+  ['Upscale (2x)', 'Upscale (4x)'],
+];
+
+let discord: FakeDiscord;
+let mj: FakeMidjourneyProxy;
+
+beforeAll(async () => {
+  [discord, mj] = await Promise.all([FakeDiscord.start(), FakeMidjourneyProxy.start({ apiKey: KEY, stepMs: 100 })]);
+});
+
+afterAll(async () => {
+  await mj?.close();
+  await discord?.close();
+});
+
+async function startMode(extra: Record<string, string>) {
+  const db = await createTestDatabase();
+  const bot = await startBot({
+    DISCORD_TOKEN: discord.token,
+    DISCORD_API_URL: discord.apiUrl,
+    DISCORD_GUILD_ID: discord.guildId,
+    UPSTREAM_PROVIDER: 'midjourney-proxy',
+    UPSTREAM_BASE_URL: mj.url,
+    UPSTREAM_API_KEY: KEY,
+    PROGRESS_EDIT_INTERVAL_MS: '1000',
+    ...db.env,
+    ...extra,
+  });
+  return { db, bot };
+}
+
+const draw = (prompt: string, userId = ALICE) => discord.slashCommand({ name: 'draw', options: { prompt }, userId, locale: 'en-US' });
+const finished = (i: Awaited<ReturnType<typeof draw>>) => i.waitForMessage(isFinal, 20_000);
+const click = async (message: SeenMessage, face: string, userId = BOB) => finished(await discord.clickButton({ message, customId: customIdOf(message, face), userId }));
+const noUpstreamIds = (m: SeenMessage) => {
+  const json = JSON.stringify(m.components);
+  expect(json).not.toContain('MJ::');
+  for (const id of mj.tasks.keys()) expect(json).not.toContain(id);
+};
+
+describe('midjourney-proxy, polled', () => {
+  let bot: BotProcess;
+  let db: TestDatabase;
+  beforeAll(async () => {
+    ({ bot, db } = await startMode({ POLL_INTERVAL_MS: '100' }));
+  });
+  afterAll(async () => {
+    await bot?.stop();
+    await db?.destroy();
+  });
+
+  let grid: SeenMessage;
+  it('draws: progress with the relay’s preview, then the grid with the buttons the job offers', async () => {
+    mj.stepMs = 400; // slow enough for a throttled progress edit to show a preview
+    const interaction = await draw('a cute cat --ar 16:9');
+    grid = await finished(interaction);
+    mj.stepMs = 100;
+    expect(grid.content).toBe('**a cute cat --ar 16:9** - <@100000000000000001>');
+    expect(buttonFaces(grid)).toEqual(GRID);
+    noUpstreamIds(grid);
+    expect((await imageInfo(grid)).format).toBe('png');
+    const progress = interaction.edits().filter((e) => /\(\d+%\)$/.test(e.message.content));
+    expect(progress.some((e) => e.message.attachments[0]?.filename.startsWith('preview'))).toBe(true);
+    expect(mj.requests.find((r) => r.path === '/mj/submit/imagine')!.body).toEqual({ prompt: 'a cute cat --ar 16:9', state: expect.any(String) });
+    expect(mj.requests.some((r) => r.path === '/mj/task/list-by-condition')).toBe(true);
+  });
+
+  let upscaled: SeenMessage;
+  it('U2 upscales through the parent’s customId and offers only what the relay offers next', async () => {
+    upscaled = await click(grid, 'U2');
+    expect(upscaled.content).toBe('**a cute cat --ar 16:9** - Image #2 <@100000000000000002>');
+    expect(buttonFaces(upscaled)).toEqual(AFTER_UPSCALE);
+    noUpstreamIds(upscaled);
+    expect(mj.lastRequest('/mj/submit/action')!.body).toMatchObject({ customId: expect.stringMatching(/^MJ::JOB::upsample::2::/) });
+  });
+
+  it('V3 makes variations; Custom Zoom goes through the relay’s modal', async () => {
+    const varied = await click(grid, 'V3', ALICE);
+    expect(varied.content).toBe('**a cute cat --ar 16:9** - Variations by <@100000000000000001>');
+    expect(buttonFaces(varied)).toEqual(GRID);
+    // Custom Zoom asks for the factor in a Discord modal first, then goes through the relay's own modal.
+    const opened = await discord.clickButton({ message: upscaled, customId: customIdOf(upscaled, 'Custom Zoom'), userId: BOB });
+    expect((await opened.waitForCallback()).type).toBe(9);
+    const zoomed = await finished(await discord.submitModal({ from: opened, values: { zoom: '1.5' }, userId: BOB }));
+    expect(zoomed.content.split('\n')[0]).toBe('**a cute cat --ar 16:9** - Zoom Out by <@100000000000000002>');
+    expect(buttonFaces(zoomed)).toEqual(GRID);
+    expect(mj.lastRequest('/mj/submit/modal')!.body).toMatchObject({ prompt: 'a cute cat --ar 16:9 --zoom 1.5' });
+  });
+
+  it('a failed job ends with the relay’s reason', async () => {
+    mj.failPrompt('forbidden fruit', 'Job action restricted');
+    const result = await finished(await draw('forbidden fruit'));
+    expect(result.content).toBe('❌ **forbidden fruit** - <@100000000000000001>\nThe job failed: the image service reported: Job action restricted');
+    expect(result.components).toEqual([]);
+  });
+
+  it('a banned word is refused at once, with the word', async () => {
+    mj.bannedWords = ['peach'];
+    const result = await finished(await draw('a ripe peach'));
+    mj.bannedWords = [];
+    expect(result.content).toBe('❌ **a ripe peach** - <@100000000000000001>\nThe job failed: the image service reported: 可能包含敏感词 (peach)');
+  });
+
+  it('a full queue is retried with backoff and the job still finishes', async () => {
+    mj.queueFull = 1;
+    const result = await finished(await draw('a patient heron'));
+    expect(buttonFaces(result)).toEqual(GRID);
+    await bot.waitForLog((l) => l.msg === 'upstream busy; retrying' && l.kind === 'queue_full', 5_000);
+  });
+
+  it('bad credentials: a polite message for the user, the detail for the operator', async () => {
+    mj.authFailure = true;
+    const result = await finished(await draw('a locked door'));
+    mj.authFailure = false;
+    expect(result.content).toMatch(/^❌ \*\*a locked door\*\* - <@\d+>\nThe job failed: the image service account needs attention from the bot's operator/);
+    await bot.waitForLog((l) => l.msg === 'upstream account problem: the operator must act' && l.kind === 'auth', 5_000);
+  });
+});
+
+describe('midjourney-proxy, pushed', () => {
+  let bot: BotProcess;
+  let db: TestDatabase;
+  beforeAll(async () => {
+    const port = await freePort();
+    // Polling every minute: within this test only the relay's notifyHook can finish a job.
+    ({ bot, db } = await startMode({ POLL_INTERVAL_MS: '60000', HTTP_PORT: String(port), PUBLIC_URL: `http://127.0.0.1:${port}` }));
+  });
+  afterAll(async () => {
+    await bot?.stop();
+    await db?.destroy();
+  });
+
+  it('draws, upscales and varies with every update pushed to a per-task callback URL', async () => {
+    const before = mj.callbacks.length;
+    const grid = await finished(await draw('a pushed owl'));
+    expect(buttonFaces(grid)).toEqual(GRID);
+    const hook = mj.lastRequest('/mj/submit/imagine')!.body as { notifyHook: string };
+    expect(hook.notifyHook).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/upstream\/callback\/[0-9a-f-]{36}\/[\w-]{16,}$/);
+
+    const single = await click(grid, 'U1');
+    expect(single.content).toBe('**a pushed owl** - Image #1 <@100000000000000002>');
+    expect(buttonFaces(single)).toEqual(AFTER_UPSCALE);
+    const varied = await click(grid, 'V4');
+    expect(buttonFaces(varied)).toEqual(GRID);
+
+    const pushed = mj.callbacks.slice(before);
+    expect(pushed.length).toBeGreaterThan(6);
+    // Our receiver answers 200 to every genuine push (the last one may still be in flight: it answers after delivery).
+    expect(pushed.filter((c) => c.status !== undefined && c.status !== 200)).toEqual([]);
+  });
+
+  it('a pushed failure ends the job with the relay’s reason; a replayed push changes nothing', async () => {
+    mj.failPrompt('cursed mirror', 'Request cancelled due to image filters');
+    const result = await finished(await draw('cursed mirror'));
+    expect(result.content).toBe('❌ **cursed mirror** - <@100000000000000001>\nThe job failed: the image service reported: Request cancelled due to image filters');
+    const last = mj.callbacks.at(-1)!;
+    const replay = await fetch(last.url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(last.body) });
+    expect(await replay.json()).toEqual({ ok: true, outcome: 'ignored' });
+    const forged = await fetch(last.url.replace(/[^/]+$/, 'not-the-secret'), { method: 'POST', body: JSON.stringify(last.body) });
+    expect(forged.status).toBe(404);
+  });
+
+  it('sent Discord nothing that breaks its schema', () => {
+    discord.assertNoViolations();
+  });
+});

@@ -1,0 +1,105 @@
+// Bans, quotas and stats on PGlite, and on real PostgreSQL when TEST_DATABASE_URL is set.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { jobRefusal, nextUtcMidnight } from '../../src/admin/access.ts';
+import { AdminRepo } from '../../src/admin/repo.ts';
+import type { Database } from '../../src/db/client.ts';
+import { createTestDatabase, type TestDatabase } from '../support/database.ts';
+import { seedTasks } from '../support/seed.ts';
+
+let testDb: TestDatabase;
+let database: Database;
+let admin: AdminRepo;
+
+beforeAll(async () => {
+  testDb = await createTestDatabase();
+  database = await testDb.open();
+  admin = new AdminRepo(database.db);
+});
+afterAll(async () => {
+  await database?.close();
+  await testDb?.destroy();
+});
+
+describe('bans', () => {
+  it('bans in one server or everywhere, idempotently, and lifts each separately', async () => {
+    await admin.ban('g1', 'u1', 'mod', 'spam');
+    await admin.ban('g1', 'u1', 'mod2');
+    await admin.ban(null, 'u2', 'owner');
+    await admin.ban(null, 'u2', 'owner');
+    expect(await admin.isBanned('g1', 'u1')).toBe(true);
+    expect(await admin.isBanned('g2', 'u1')).toBe(false);
+    expect(await admin.isBanned('g2', 'u2')).toBe(true);
+    expect(await admin.isBanned(null, 'u2')).toBe(true);
+    expect(await admin.unban('g2', 'u2')).toBe(false); // a bot-wide ban is not lifted per server
+    expect(await admin.unban(null, 'u2')).toBe(true);
+    expect(await admin.unban(null, 'u2')).toBe(false);
+    expect(await admin.isBanned('g2', 'u2')).toBe(false);
+    expect(await admin.unban('g1', 'u1')).toBe(true);
+    expect(await admin.isBanned('g1', 'u1')).toBe(false);
+  });
+});
+
+describe('daily quota', () => {
+  it('counts today’s jobs of the server (not failed ones) and refuses /draw, not buttons, at the limit', async () => {
+    const now = new Date();
+    const dayStart = new Date(nextUtcMidnight(now).getTime() - 86_400_000);
+    // Seconds into the UTC day, so seeded "today" rows never fall into yesterday.
+    const secondsToday = Math.floor((now.getTime() - dayStart.getTime()) / 1000);
+    const today = `${Math.max(0, secondsToday - 5)} seconds`;
+    await seedTasks(database.db, { count: 2, status: 'succeeded', age: today, guildId: 'gq' });
+    await seedTasks(database.db, { count: 1, status: 'running', age: today, guildId: 'gq' });
+    await seedTasks(database.db, { count: 4, status: 'failed', age: today, guildId: 'gq' });
+    await seedTasks(database.db, { count: 5, status: 'succeeded', age: `${secondsToday + 60} seconds`, guildId: 'gq' });
+    await seedTasks(database.db, { count: 5, status: 'succeeded', age: today, guildId: 'other' });
+    expect(await admin.countJobsSince('gq', dayStart)).toBe(3);
+
+    const who = { guildId: 'gq', userId: 'u9' };
+    expect(await admin.dailyQuota('gq')).toBeNull();
+    expect(await jobRefusal(admin, who, 'draw')).toBeUndefined();
+    await admin.setDailyQuota('gq', 4, 'mod');
+    expect(await jobRefusal(admin, who, 'draw')).toBeUndefined();
+    await admin.setDailyQuota('gq', 3, 'mod');
+    expect(await admin.dailyQuota('gq')).toBe(3);
+    expect(await jobRefusal(admin, who, 'draw', now)).toEqual({
+      key: 'admin:errors.quotaReached',
+      vars: { limit: 3, reset: Math.floor(nextUtcMidnight(now).getTime() / 1000) },
+    });
+    expect(await jobRefusal(admin, who, 'button')).toBeUndefined();
+    await admin.setDailyQuota('gq', null, 'mod');
+    expect(await jobRefusal(admin, who, 'draw')).toBeUndefined();
+  });
+
+  it('puts a ban before the quota, for buttons too', async () => {
+    await admin.ban(null, 'u8', 'owner');
+    expect(await jobRefusal(admin, { guildId: 'gq', userId: 'u8' }, 'button')).toEqual({ key: 'admin:errors.banned' });
+    await admin.unban(null, 'u8');
+  });
+
+  it('resets at the next UTC midnight', () => {
+    expect(nextUtcMidnight(new Date('2026-03-01T23:59:59Z')).toISOString()).toBe('2026-03-02T00:00:00.000Z');
+    expect(nextUtcMidnight(new Date('2026-12-31T00:00:00Z')).toISOString()).toBe('2027-01-01T00:00:00.000Z');
+  });
+});
+
+describe('stats', () => {
+  it('counts by status, per account success rate and median time, and the global queue', async () => {
+    await seedTasks(database.db, { count: 3, status: 'succeeded', age: '1 hour', guildId: 'gs', account: 'acct-a', durationSeconds: 10 });
+    await seedTasks(database.db, { count: 2, status: 'succeeded', age: '1 hour', guildId: 'gs', account: 'acct-a', durationSeconds: 40 });
+    await seedTasks(database.db, { count: 1, status: 'failed', age: '1 hour', guildId: 'gs', account: 'acct-a' });
+    await seedTasks(database.db, { count: 2, status: 'failed', age: '1 hour', guildId: 'gs', account: 'acct-b' });
+    await seedTasks(database.db, { count: 2, status: 'queued', age: '1 minute', guildId: 'gs' });
+    await seedTasks(database.db, { count: 1, status: 'running', age: '1 minute', guildId: 'gs', account: 'acct-b' });
+    await seedTasks(database.db, { count: 4, status: 'queued', age: '1 minute', guildId: 'gs-other' });
+
+    const stats = await admin.stats('gs');
+    expect(stats.byStatus).toEqual({ queued: 2, submitted: 0, running: 1, succeeded: 5, failed: 3, cancelled: 0 });
+    expect(stats.accounts).toEqual([
+      { account: 'acct-a', succeeded: 5, failed: 1, medianSeconds: 10 },
+      { account: 'acct-b', succeeded: 0, failed: 2, medianSeconds: null },
+    ]);
+    expect(stats.queue.waiting).toBeGreaterThanOrEqual(6);
+    const all = await admin.stats();
+    expect(all.byStatus.queued).toBeGreaterThanOrEqual(6);
+    expect(all.queue).toEqual(stats.queue);
+  });
+});

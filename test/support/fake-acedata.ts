@@ -1,0 +1,234 @@
+// A fake AceData Cloud Midjourney API on 127.0.0.1, built from the seed document
+// (acedata-midjourney-imagine.zh.txt): `POST /midjourney/imagine` blocking, ndjson-streaming (`accept:
+// application/x-ndjson`, one line per progress step, `\r\n`-separated) or with `callback_url` (`{task_id}` at
+// once, the final result POSTed later), and `POST /midjourney/tasks` retrieve / retrieve_batch.
+// Failure injection: `server.inject(...)` for any canned answer (5xx streak, 401, 403 used_up, 429, malformed
+// JSON), `failNextJob(reason)` for a job that ends with `{success:false, error}`.
+import type { ServerResponse } from 'node:http';
+import { RelayFakeServer, pngFor, pushJson, sendJson, type RecordedRequest } from './relay-fake-kit.ts';
+
+export const ACE_GRID_ACTIONS = ['upscale1', 'upscale2', 'upscale3', 'upscale4', 'reroll', 'variation1', 'variation2', 'variation3', 'variation4'];
+export const ACE_SINGLE_ACTIONS = [
+  'upscale_2x', 'upscale_4x', 'variation_subtle', 'variation_strong', 'zoom_out_2x', 'zoom_out_1_5x',
+  'pan_left', 'pan_right', 'pan_up', 'pan_down',
+];
+
+interface Job {
+  taskId: string;
+  action: string;
+  prompt: string;
+  imageId?: string;
+  createdAt: number;
+  failReason?: string;
+  /** Extra time spent at the last progress step. */
+  extraMs: number;
+  /** The final result, computed once when the job finishes. */
+  result?: Record<string, unknown>;
+}
+
+interface ImageInfo {
+  grid: boolean;
+  actions: string[];
+}
+
+export interface FakeAceDataOptions {
+  apiKey?: string;
+  /** Time per progress step; a job finishes after `PROGRESS.length` steps. */
+  stepMs?: number;
+  /** Put `task_id` on every streamed line (the seed's stream example has none). */
+  streamTaskIds?: boolean;
+}
+
+const PROGRESS = [0, 31, 62, 93];
+
+export class FakeAceData {
+  readonly server: RelayFakeServer;
+  readonly apiKey: string;
+  readonly jobs = new Map<string, Job>();
+  readonly images = new Map<string, ImageInfo>();
+  readonly callbacks: Array<{ url: string; status: number; body: Record<string, unknown> }> = [];
+  private readonly stepMs: number;
+  private failNext: string[] = [];
+  private slowNext: number[] = [];
+  private seq = 0;
+  private readonly openStreams = new Set<ServerResponse>();
+
+  private constructor(private readonly opts: FakeAceDataOptions) {
+    this.apiKey = opts.apiKey ?? 'ace-test-key';
+    this.stepMs = opts.stepMs ?? 150;
+    this.server = new RelayFakeServer((req, res) => this.route(req, res));
+  }
+
+  static async start(opts: FakeAceDataOptions = {}): Promise<FakeAceData> {
+    const fake = new FakeAceData(opts);
+    await fake.server.listen();
+    return fake;
+  }
+
+  get url(): string {
+    return this.server.url;
+  }
+
+  get requests(): RecordedRequest[] {
+    return this.server.requests;
+  }
+
+  /** The next job created ends with `{success:false, error:{code:'bad_request', message: reason}}`. */
+  failNextJob(reason: string): void {
+    this.failNext.push(reason);
+  }
+
+  /** The next job created runs this much longer (a window for progress edits that no timing can miss). */
+  slowNextJob(extraMs: number): void {
+    this.slowNext.push(extraMs);
+  }
+
+  /** Cuts every ndjson stream in the middle (the jobs go on; retrieve still reports them). */
+  breakStreams(): void {
+    for (const res of this.openStreams) res.destroy();
+    this.openStreams.clear();
+  }
+
+  close(): Promise<void> {
+    return this.server.close();
+  }
+
+  private route(req: RecordedRequest, res: ServerResponse) {
+    if (req.method === 'GET' && req.path.startsWith('/assets/')) return this.serveImage(req.path, res);
+    if (req.headers.authorization !== `Bearer ${this.apiKey}`) {
+      return sendJson(res, 401, { success: false, error: { code: 'invalid_token', message: 'Invalid token' }, trace_id: 'trace-auth' });
+    }
+    if (req.method === 'POST' && req.path === '/midjourney/imagine') return this.imagine(req, res);
+    if (req.method === 'POST' && req.path === '/midjourney/tasks') return this.tasks(req, res);
+    sendJson(res, 404, { success: false, error: { code: 'not_found', message: 'Not Found' } });
+  }
+
+  private async serveImage(path: string, res: ServerResponse) {
+    const name = /^\/assets\/([\w-]+)\.png(?:\?.*)?$/.exec(path)?.[1];
+    if (!name) return sendJson(res, 404, {});
+    const info = this.images.get(name);
+    res.writeHead(200, { 'content-type': 'image/png' }).end(await pngFor(name, info?.grid === false ? 64 : 128, info?.grid === false ? 64 : 128));
+  }
+
+  private badRequest(res: ServerResponse, message: string) {
+    sendJson(res, 400, { success: false, error: { code: 'bad_request', message }, trace_id: `trace-${++this.seq}` });
+  }
+
+  private imagine(req: RecordedRequest, res: ServerResponse) {
+    const body = req.body;
+    if (typeof body !== 'object' || body === null) return this.badRequest(res, 'body must be a JSON object');
+    const { prompt, action = 'generate', image_id: imageId, callback_url: callbackUrl } = body as Record<string, unknown>;
+    if (action === 'generate') {
+      if (typeof prompt !== 'string' || !prompt.trim()) return this.badRequest(res, '`prompt` is required');
+    } else {
+      const parent = typeof imageId === 'string' ? this.images.get(imageId) : undefined;
+      if (!parent) return this.badRequest(res, '`image_id` is invalid');
+      if (typeof action !== 'string' || !parent.actions.includes(action)) return this.badRequest(res, `action \`${String(action)}\` is not available for this image`);
+    }
+    const job: Job = {
+      taskId: crypto.randomUUID(),
+      action: String(action),
+      prompt: typeof prompt === 'string' ? prompt : '',
+      imageId: typeof imageId === 'string' ? imageId : undefined,
+      createdAt: Date.now(),
+      failReason: this.failNext.shift(),
+      extraMs: this.slowNext.shift() ?? 0,
+    };
+    this.jobs.set(job.taskId, job);
+    const doneInMs = this.durationMs(job);
+    if (typeof callbackUrl === 'string' && callbackUrl) {
+      setTimeout(() => {
+        const result = this.finish(job);
+        void pushJson(callbackUrl, result).then((status) => this.callbacks.push({ url: callbackUrl, status, body: result }));
+      }, doneInMs);
+      return sendJson(res, 200, { task_id: job.taskId });
+    }
+    if (String(req.headers.accept).includes('application/x-ndjson')) return this.stream(job, res);
+    setTimeout(() => sendJson(res, 200, this.finish(job)), doneInMs);
+  }
+
+  /** One line per progress step with a preview, then the final result (or the error), as in the seed. */
+  private stream(job: Job, res: ServerResponse) {
+    res.writeHead(200, { 'content-type': 'application/x-ndjson' });
+    this.openStreams.add(res);
+    res.on('close', () => this.openStreams.delete(res));
+    const write = (text: string, end = false) => {
+      if (res.destroyed) return;
+      if (end) res.end(text);
+      else res.write(text);
+    };
+    const extra = this.opts.streamTaskIds ? { task_id: job.taskId } : {};
+    PROGRESS.forEach((progress, step) => {
+      setTimeout(() => {
+        const preview = `${job.taskId}-p${progress}`;
+        this.images.set(preview, { grid: true, actions: [] });
+        write(`${JSON.stringify({ ...extra, image_id: preview, image_url: `${this.url}/assets/${preview}.png`, actions: [], progress })}\r\n`);
+      }, step * this.stepMs);
+    });
+    setTimeout(() => {
+      const { task_id: _omitted, ...line } = this.finish(job);
+      write(`${JSON.stringify(this.opts.streamTaskIds || line.success === false ? { ...line, task_id: job.taskId } : line)}\r\n`, true);
+    }, this.durationMs(job));
+  }
+
+  /** The job's final result (computed once), shaped like the seed's examples. */
+  private finish(job: Job): Record<string, unknown> {
+    if (job.result) return job.result;
+    if (job.failReason) {
+      job.result = { success: false, task_id: job.taskId, error: { code: 'bad_request', message: job.failReason } };
+      return job.result;
+    }
+    const imageId = `img${Date.now()}${++this.seq}`;
+    const grid = !job.action.startsWith('upscale');
+    const actions = grid ? ACE_GRID_ACTIONS : /^upscale[1-4]$/.test(job.action) ? ACE_SINGLE_ACTIONS : ACE_SINGLE_ACTIONS.filter((a) => !a.startsWith('upscale'));
+    this.images.set(imageId, { grid, actions });
+    const size = grid ? 1024 : 512;
+    const url = `${this.url}/assets/${imageId}.png`;
+    job.result = {
+      image_url: `${url}?ex=662fdb36&width=${size}&height=${size}`,
+      image_width: size,
+      image_height: size,
+      image_id: imageId,
+      raw_image_url: `${url}?ex=662fdb36&`,
+      raw_image_width: size * 2,
+      raw_image_height: size * 2,
+      progress: 100,
+      actions,
+      task_id: job.taskId,
+      success: true,
+    };
+    return job.result;
+  }
+
+  private durationMs(job: Job): number {
+    return PROGRESS.length * this.stepMs + job.extraMs;
+  }
+
+  private finished(job: Job): boolean {
+    return Date.now() - job.createdAt >= this.durationMs(job);
+  }
+
+  private task(job: Job): Record<string, unknown> {
+    return {
+      id: job.taskId,
+      type: 'imagine',
+      created_at: job.createdAt / 1000,
+      request: { action: job.action, prompt: job.prompt, image_id: job.imageId },
+      ...(this.finished(job) && { response: this.finish(job), finished_at: Date.now() / 1000 }),
+    };
+  }
+
+  private tasks(req: RecordedRequest, res: ServerResponse) {
+    const body = (req.body ?? {}) as { action?: string; id?: string; ids?: string[] };
+    if (body.action === 'retrieve') {
+      const job = body.id ? this.jobs.get(body.id) : undefined;
+      if (!job) return sendJson(res, 404, { success: false, error: { code: 'not_found', message: 'task not found' } });
+      return sendJson(res, 200, this.task(job));
+    }
+    if (body.action === 'retrieve_batch' && Array.isArray(body.ids)) {
+      const items = body.ids.map((id) => this.jobs.get(id)).filter((j): j is Job => j !== undefined).map((j) => this.task(j));
+      return sendJson(res, 200, { items, count: items.length });
+    }
+    this.badRequest(res, '`action` must be retrieve or retrieve_batch');
+  }
+}

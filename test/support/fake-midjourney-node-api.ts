@@ -1,0 +1,163 @@
+// A fake Midjourney-node-api (souying) over real HTTP, shaped after its seed document and its express
+// routes: `/api/v1/trigger/submit` (GET query or POST body), `/api/v1/task/fetch?_id=`, `/api/v1/task/list`,
+// records with a bare-file-name `imageUrl` served from the relay's own origin, no authentication, no
+// progress, and a notifyHook POSTed once with the final record (no retry).
+//
+//   const relay = await FakeMidjourneyNodeApi.start();
+//   relay.failPrompt('broken');   relay.inject.serverErrors = 2;   relay.refuseNext = 1;
+import type { ServerResponse } from 'node:http';
+import { randomUUID } from 'node:crypto';
+import { FakeRelayServer, fakeHash, sendImage, sendJson, type SeenRequest } from './fake-mj-common.ts';
+
+export interface NodeApiRecordJson {
+  _id: string;
+  index: string;
+  action: string;
+  prompt: string;
+  promptEn: string;
+  taskId: string;
+  uri: string;
+  hash: string;
+  content: string;
+  progress: string;
+  description: string;
+  submitTime: number | string;
+  finishTime: number | string;
+  creationTime: number;
+  state: string;
+  notifyHook: string;
+  imageUrl: string;
+  status: 'NOT_START' | 'IN_PROGRESS' | 'SUCCESS' | 'FAILURE';
+}
+
+export interface FakeMidjourneyNodeApiOptions {
+  /** Time between two states of a task. */
+  stepMs?: number;
+}
+
+export class FakeMidjourneyNodeApi {
+  readonly records = new Map<string, NodeApiRecordJson>();
+  /** The next N submissions answer `{code: 0, description: "失败"}`. */
+  refuseNext = 0;
+  /** Drop every notifyHook call. */
+  silent = false;
+  private readonly failing: string[] = [];
+
+  private constructor(
+    private readonly server: FakeRelayServer,
+    private readonly stepMs: number,
+  ) {}
+
+  static async start(options: FakeMidjourneyNodeApiOptions = {}): Promise<FakeMidjourneyNodeApi> {
+    let fake: FakeMidjourneyNodeApi | undefined;
+    const server = await FakeRelayServer.start((req, res) => fake!.route(req, res));
+    fake = new FakeMidjourneyNodeApi(server, options.stepMs ?? 150);
+    return fake;
+  }
+
+  get url(): string {
+    return this.server.url;
+  }
+
+  get inject() {
+    return this.server.inject;
+  }
+
+  get requests(): SeenRequest[] {
+    return this.server.requests;
+  }
+
+  get callbacks() {
+    return this.server.callbacks;
+  }
+
+  /** The most recent request to `path`. */
+  lastRequest(path: string): SeenRequest | undefined {
+    return this.server.lastRequest(path);
+  }
+
+  /** Jobs whose prompt contains `substring` end in FAILURE (the relay keeps no reason). */
+  failPrompt(substring: string): void {
+    this.failing.push(substring);
+  }
+
+  close(): Promise<void> {
+    return this.server.close();
+  }
+
+  private route(req: SeenRequest, res: ServerResponse): Promise<void> | void {
+    // express.static serves the downloaded images from the relay's root.
+    if (req.method === 'GET' && /^\/[\w-]+\.png$/.test(req.path)) {
+      const known = [...this.records.values()].some((r) => `/${r.imageUrl}` === req.path);
+      return known ? sendImage(res, req.path, 256, req.path.includes('single') ? 384 : 256) : sendJson(res, 404, { error: 'not found' });
+    }
+    // express routes with router.all: GET query or POST body (JSON or urlencoded) alike.
+    const params = { ...req.query, ...(typeof req.body === 'object' && req.body ? (req.body as Record<string, string>) : {}) };
+    if (req.path === '/api/v1/trigger/submit') return sendJson(res, 200, this.submit(params));
+    if (req.path === '/api/v1/task/fetch') {
+      // The relay reads `_id` from the query (its body branch checks `id`, a known bug).
+      const record = this.records.get(req.query._id ?? '');
+      return record ? sendJson(res, 200, record) : sendJson(res, 400, { code: 0 });
+    }
+    if (req.path === '/api/v1/task/list') return sendJson(res, 200, [...this.records.values()]);
+    return sendJson(res, 404, { error: 'Not Found' });
+  }
+
+  private submit(p: Record<string, string>) {
+    if (this.refuseNext > 0) {
+      this.refuseNext--;
+      return { code: 0, description: '失败' };
+    }
+    const action = String(p.action ?? '');
+    const record: NodeApiRecordJson = {
+      _id: randomUUID(),
+      index: p.index ? String(p.index) : '',
+      action,
+      prompt: p.prompt ?? '',
+      promptEn: p.prompt ?? '',
+      taskId: p.taskId ?? '',
+      uri: '',
+      hash: '',
+      content: '',
+      progress: '',
+      description: `/imagine ${p.prompt ?? ''}`,
+      submitTime: '',
+      finishTime: '',
+      creationTime: Date.now(),
+      state: p.state ?? '',
+      notifyHook: p.notifyHook ?? '',
+      imageUrl: '',
+      status: 'NOT_START',
+    };
+    this.records.set(record._id, record);
+    this.server.later(this.stepMs, () => this.run(record));
+    return { code: 1, description: '成功', result: record._id };
+  }
+
+  /** NOT_START → IN_PROGRESS → SUCCESS | FAILURE; the notifyHook hears only the end. */
+  private run(record: NodeApiRecordJson): void {
+    Object.assign(record, { status: 'IN_PROGRESS', submitTime: Date.now() });
+    const parent = record.taskId ? this.records.get(record.taskId) : undefined;
+    const valid =
+      record.action === 'IMAGINE' ? Boolean(record.prompt) : ['UPSCALE', 'VARIATION'].includes(record.action) && parent?.status === 'SUCCESS' && /^[1-4]$/.test(record.index);
+    const fails = !valid || this.failing.some((s) => (parent?.prompt ?? record.prompt).includes(s));
+    this.server.later(this.stepMs * 2, () => {
+      if (fails) Object.assign(record, { status: 'FAILURE', finishTime: Date.now() });
+      else {
+        const hash = fakeHash(record._id);
+        const file = `${hash}${record.action === 'UPSCALE' ? '-single' : ''}.png`;
+        Object.assign(record, {
+          status: 'SUCCESS',
+          finishTime: Date.now(),
+          taskId: String(1108302168013938689n + BigInt(this.records.size)),
+          uri: file,
+          imageUrl: file,
+          hash,
+          content: `${record.promptEn} --seed 5587`,
+          progress: 'done',
+        });
+      }
+      if (record.notifyHook && !this.silent) this.server.push(record.notifyHook, record);
+    });
+  }
+}

@@ -1,0 +1,309 @@
+// A fake midjourney-proxy speaking its wire format over real HTTP: the plus/trueai flavour (buttons with
+// customIds, /mj/submit/action, /mj/submit/modal, list-by-condition) or, with `openSource`, the novicezk
+// server (/mj/submit/change only, no buttons, no batch). Tasks advance on timers and, when submitted with a
+// notifyHook, push the full task JSON on every change (no retry), as the real relay does.
+//
+//   const mj = await FakeMidjourneyProxy.start({ apiKey: 'k' });
+//   mj.failPrompt('broken', 'Midjourney refused');   mj.inject.serverErrors = 2;   mj.queueFull = 1;
+import type { ServerResponse } from 'node:http';
+import { FakeRelayServer, fakeHash, sendImage, sendJson, type SeenRequest } from './fake-mj-common.ts';
+
+export interface MjButton {
+  customId: string;
+  emoji: string;
+  label: string;
+  style: number;
+  type: number;
+}
+
+export interface MjTaskJson {
+  id: string;
+  action: string;
+  status: 'NOT_START' | 'SUBMITTED' | 'MODAL' | 'IN_PROGRESS' | 'SUCCESS' | 'FAILURE' | 'CANCEL';
+  prompt: string;
+  promptEn: string;
+  description: string;
+  state: string | null;
+  submitTime: number;
+  startTime: number | null;
+  finishTime: number | null;
+  progress: string;
+  imageUrl: string | null;
+  failReason: string | null;
+  properties: Record<string, unknown>;
+  buttons: MjButton[];
+}
+
+interface FakeTask {
+  json: MjTaskJson;
+  notifyHook?: string;
+  /** Quadrant picked, for upscales. */
+  index?: number;
+  failWith?: string;
+  /** Made by a 2x/4x upscaler: its result offers no further upscale. */
+  big?: boolean;
+}
+
+export interface FakeMidjourneyProxyOptions {
+  apiKey?: string;
+  /** Time between two states of a task. */
+  stepMs?: number;
+  /** Behave like the open-source novicezk server: no /action, /modal, list-by-condition, no buttons. */
+  openSource?: boolean;
+  /** Answer imagine with code 22 ("queued") once this many tasks are running. */
+  queueAfter?: number;
+}
+
+const PROGRESS = ['0%', '25%', '63%', '91%'];
+const GRID_ACTIONS = new Set(['IMAGINE', 'VARIATION', 'REROLL', 'HIGH_VARIATION', 'LOW_VARIATION', 'ZOOM', 'PAN', 'CUSTOM_ZOOM']);
+
+const button = (customId: string, label = '', emoji = ''): MjButton => ({ customId, emoji, label, style: 2, type: 2 });
+
+function gridButtons(hash: string): MjButton[] {
+  return [
+    ...[1, 2, 3, 4].map((i) => button(`MJ::JOB::upsample::${i}::${hash}`, `U${i}`)),
+    button(`MJ::JOB::reroll::0::${hash}::SOLO`, '', '🔄'),
+    ...[1, 2, 3, 4].map((i) => button(`MJ::JOB::variation::${i}::${hash}`, `V${i}`)),
+  ];
+}
+
+function upscaleButtons(hash: string, bigUpscale: boolean): MjButton[] {
+  return [
+    ...(bigUpscale ? [] : [button(`MJ::JOB::upsample_v5_2x::1::${hash}::SOLO`, 'Upscale (2x)'), button(`MJ::JOB::upsample_v5_4x::1::${hash}::SOLO`, 'Upscale (4x)')]),
+    button(`MJ::JOB::high_variation::1::${hash}::SOLO`, 'Vary (Strong)', '🪄'),
+    button(`MJ::JOB::low_variation::1::${hash}::SOLO`, 'Vary (Subtle)', '🪄'),
+    // Vary (Region) needs a mask editor: the bot must leave it out.
+    button(`MJ::Inpaint::1::${hash}::SOLO`, 'Vary (Region)', '🖌️'),
+    button(`MJ::Outpaint::50::1::${hash}::SOLO`, 'Zoom Out 2x', '🔍'),
+    button(`MJ::Outpaint::75::1::${hash}::SOLO`, 'Zoom Out 1.5x', '🔍'),
+    button(`MJ::CustomZoom::${hash}`, 'Custom Zoom', '🔍'),
+    ...Object.entries({ left: '⬅️', right: '➡️', up: '⬆️', down: '⬇️' }).map(([d, emoji]) => button(`MJ::JOB::pan_${d}::1::${hash}::SOLO`, '', emoji)),
+  ];
+}
+
+/** customId → the task action it starts (and the quadrant, for U/V). */
+function actionOf(customId: string): { action: string; index?: number; modal?: boolean } | undefined {
+  let m = /^MJ::JOB::(upsample|variation)::([1-4])::/.exec(customId);
+  if (m) return { action: m[1] === 'upsample' ? 'UPSCALE' : 'VARIATION', index: Number(m[2]) };
+  if (/^MJ::JOB::reroll::/.test(customId)) return { action: 'REROLL' };
+  m = /^MJ::JOB::(high|low)_variation::/.exec(customId);
+  if (m) return { action: `${m[1]!.toUpperCase()}_VARIATION` };
+  if (/^MJ::JOB::upsample_v\d+_/.test(customId)) return { action: 'UPSCALE_BIG' };
+  if (/^MJ::Outpaint::/.test(customId)) return { action: 'ZOOM' };
+  if (/^MJ::JOB::pan_/.test(customId)) return { action: 'PAN' };
+  if (/^MJ::CustomZoom::/.test(customId)) return { action: 'CUSTOM_ZOOM', modal: true };
+  if (/^MJ::Inpaint::/.test(customId)) return { action: 'INPAINT', modal: true };
+  return undefined;
+}
+
+export class FakeMidjourneyProxy {
+  readonly tasks = new Map<string, FakeTask>();
+  /** Failure injections beyond the common ones (`inject`). */
+  authFailure = false;
+  /** The next N submissions answer code 23 (queue full). */
+  queueFull = 0;
+  /** Prompts containing a word here are refused with code 24. */
+  bannedWords: string[] = [];
+  /** Drop every notifyHook push (a relay that forgets to call back). */
+  silent = false;
+  /** Time between two states of a task (may be changed between jobs). */
+  stepMs: number;
+  private readonly failures: Array<[string, string]> = [];
+  private nextId = 1_700_000_000_000_000;
+
+  private constructor(
+    private readonly server: FakeRelayServer,
+    readonly opts: Required<FakeMidjourneyProxyOptions>,
+  ) {
+    this.stepMs = opts.stepMs;
+  }
+
+  static async start(options: FakeMidjourneyProxyOptions = {}): Promise<FakeMidjourneyProxy> {
+    const opts = { apiKey: 'mj-test-secret', stepMs: 150, openSource: false, queueAfter: 3, ...options };
+    let fake: FakeMidjourneyProxy | undefined;
+    const server = await FakeRelayServer.start((req, res) => fake!.route(req, res));
+    fake = new FakeMidjourneyProxy(server, opts);
+    return fake;
+  }
+
+  get url(): string {
+    return this.server.url;
+  }
+
+  get inject() {
+    return this.server.inject;
+  }
+
+  get requests(): SeenRequest[] {
+    return this.server.requests;
+  }
+
+  get callbacks() {
+    return this.server.callbacks;
+  }
+
+  /** The most recent request to `path`. */
+  lastRequest(path: string): SeenRequest | undefined {
+    return this.server.lastRequest(path);
+  }
+
+  /** Jobs whose prompt contains `substring` end in FAILURE with `reason`. */
+  failPrompt(substring: string, reason: string): void {
+    this.failures.push([substring, reason]);
+  }
+
+  task(id: string): MjTaskJson | undefined {
+    return this.tasks.get(id)?.json;
+  }
+
+  close(): Promise<void> {
+    return this.server.close();
+  }
+
+  private async route(req: SeenRequest, res: ServerResponse): Promise<void> {
+    if (req.method === 'GET' && req.path.startsWith('/images/')) return sendImage(res, req.path, 256, req.path.includes('-single') ? 384 : 256);
+    if (req.headers['mj-api-secret'] !== this.opts.apiKey || this.authFailure) return sendJson(res, 401, { code: 401, description: 'Unauthorized' });
+    const body = (req.body ?? {}) as Record<string, unknown>;
+    const plusOnly = ['/mj/submit/action', '/mj/submit/modal', '/mj/task/list-by-condition'];
+    if (this.opts.openSource && plusOnly.includes(req.path)) return sendJson(res, 404, { timestamp: Date.now(), status: 404, error: 'Not Found', path: req.path });
+    if (req.method === 'POST' && req.path === '/mj/submit/imagine') return sendJson(res, 200, this.imagine(body));
+    if (req.method === 'POST' && req.path === '/mj/submit/action') return sendJson(res, 200, this.action(body));
+    if (req.method === 'POST' && req.path === '/mj/submit/change') return sendJson(res, 200, this.change(body));
+    if (req.method === 'POST' && req.path === '/mj/submit/modal') return sendJson(res, 200, this.modal(body));
+    if (req.method === 'POST' && req.path === '/mj/task/list-by-condition') {
+      const ids = Array.isArray(body.ids) ? body.ids.map(String) : [];
+      return sendJson(res, 200, ids.map((id) => this.tasks.get(id)?.json).filter(Boolean));
+    }
+    const fetchMatch = /^\/mj\/task\/([^/]+)\/fetch$/.exec(req.path);
+    // Spring answers a missing task with 200 and an empty body.
+    if (req.method === 'GET' && fetchMatch) return sendJson(res, 200, this.tasks.get(decodeURIComponent(fetchMatch[1]!))?.json);
+    return sendJson(res, 404, { status: 404, error: 'Not Found', path: req.path });
+  }
+
+  private refusal(prompt: string) {
+    if (this.queueFull > 0) {
+      this.queueFull--;
+      return { code: 23, description: '队列已满，请稍后尝试', result: null, properties: { numberOfQueues: 10, discordInstanceId: '1118138338562560102' } };
+    }
+    const banned = this.bannedWords.find((w) => prompt.toLowerCase().includes(w.toLowerCase()));
+    if (banned) return { code: 24, description: '可能包含敏感词', result: null, properties: { promptEn: prompt, bannedWord: banned } };
+    return undefined;
+  }
+
+  private accepted(task: FakeTask) {
+    const running = [...this.tasks.values()].filter((t) => t.json.status === 'IN_PROGRESS').length;
+    if (running > this.opts.queueAfter) return { code: 22, description: `排队中，前面还有${running - this.opts.queueAfter}个任务`, result: task.json.id, properties: { numberOfQueues: running - this.opts.queueAfter } };
+    return { code: 1, description: '提交成功', result: task.json.id, properties: { discordInstanceId: '1118138338562560102' } };
+  }
+
+  private imagine(body: Record<string, unknown>) {
+    const prompt = String(body.prompt ?? '');
+    if (!prompt) return { code: 4, description: 'prompt不能为空', result: null, properties: {} };
+    const refused = this.refusal(prompt);
+    if (refused) return refused;
+    const task = this.create('IMAGINE', prompt, body);
+    this.start(task);
+    return this.accepted(task);
+  }
+
+  private action(body: Record<string, unknown>) {
+    const parent = this.tasks.get(String(body.taskId ?? ''));
+    if (!parent) return { code: 3, description: '关联任务不存在或已失效', result: null, properties: {} };
+    const customId = String(body.customId ?? '');
+    const what = actionOf(customId);
+    if (!what || !parent.json.buttons.some((b) => b.customId === customId)) return { code: 4, description: 'customId参数错误', result: null, properties: {} };
+    const refused = this.refusal(parent.json.prompt);
+    if (refused) return refused;
+    const task = this.create(what.action, parent.json.prompt, body, parent, what.index);
+    if (what.modal) {
+      task.json.status = 'MODAL';
+      return { code: 21, description: '窗口等待', result: task.json.id, properties: { finalPrompt: parent.json.prompt } };
+    }
+    this.start(task);
+    return this.accepted(task);
+  }
+
+  private change(body: Record<string, unknown>) {
+    const parent = this.tasks.get(String(body.taskId ?? ''));
+    if (!parent) return { code: 3, description: '关联任务不存在或已失效', result: null, properties: {} };
+    const action = String(body.action ?? '');
+    if (!['UPSCALE', 'VARIATION', 'REROLL'].includes(action)) return { code: 4, description: 'action参数错误', result: null, properties: {} };
+    const index = body.index === undefined ? undefined : Number(body.index);
+    if (action !== 'REROLL' && !(index! >= 1 && index! <= 4)) return { code: 4, description: 'index参数错误', result: null, properties: {} };
+    if (parent.json.status !== 'SUCCESS' || !GRID_ACTIONS.has(parent.json.action)) return { code: 4, description: '关联任务状态错误', result: null, properties: {} };
+    const task = this.create(action, parent.json.prompt, body, parent, index);
+    this.start(task);
+    return this.accepted(task);
+  }
+
+  private modal(body: Record<string, unknown>) {
+    const task = this.tasks.get(String(body.taskId ?? ''));
+    if (!task || task.json.status !== 'MODAL') return { code: 3, description: '任务不存在或状态错误', result: null, properties: {} };
+    if (typeof body.prompt === 'string' && body.prompt) {
+      task.json.prompt = body.prompt;
+      task.json.promptEn = body.prompt;
+    }
+    task.json.status = 'SUBMITTED';
+    this.start(task);
+    return { code: 1, description: '提交成功', result: task.json.id, properties: {} };
+  }
+
+  private create(action: string, prompt: string, body: Record<string, unknown>, parent?: FakeTask, index?: number): FakeTask {
+    const id = String(this.nextId++);
+    const json: MjTaskJson = {
+      id,
+      action: action === 'UPSCALE_BIG' ? 'UPSCALE' : action,
+      status: 'NOT_START',
+      prompt,
+      promptEn: prompt,
+      description: parent ? `/${action.toLowerCase()} ${parent.json.id}` : `/imagine ${prompt}`,
+      state: typeof body.state === 'string' ? body.state : null,
+      submitTime: Date.now(),
+      startTime: null,
+      finishTime: null,
+      progress: '0%',
+      imageUrl: null,
+      failReason: null,
+      properties: { notifyHook: body.notifyHook ?? null, finalPrompt: prompt, discordInstanceId: '1118138338562560102' },
+      buttons: [],
+    };
+    const task: FakeTask = { json, notifyHook: typeof body.notifyHook === 'string' ? body.notifyHook : undefined, index };
+    task.failWith = this.failures.find(([s]) => prompt.includes(s))?.[1];
+    task.big = action === 'UPSCALE_BIG';
+    this.tasks.set(id, task);
+    return task;
+  }
+
+  /** SUBMITTED → IN_PROGRESS 0% … 91% (with a preview) → SUCCESS or FAILURE, one state per step. */
+  private start(task: FakeTask): void {
+    task.json.status = 'SUBMITTED';
+    this.notify(task);
+    let step = 0;
+    const advance = () => {
+      const json = task.json;
+      if (task.failWith && step === 2) {
+        Object.assign(json, { status: 'FAILURE', failReason: task.failWith, finishTime: Date.now(), progress: '' });
+      } else if (step < PROGRESS.length) {
+        Object.assign(json, { status: 'IN_PROGRESS', startTime: json.startTime ?? Date.now(), progress: PROGRESS[step], imageUrl: step > 0 ? `${this.url}/images/${json.id}-preview-${step}.png` : null });
+      } else {
+        const single = json.action === 'UPSCALE';
+        const hash = fakeHash(json.id);
+        Object.assign(json, {
+          status: 'SUCCESS',
+          progress: '100%',
+          finishTime: Date.now(),
+          imageUrl: `${this.url}/images/${json.id}${single ? '-single' : ''}.png`,
+          buttons: this.opts.openSource ? [] : single ? upscaleButtons(hash, task.big === true) : gridButtons(hash),
+        });
+      }
+      this.notify(task);
+      step++;
+      if (json.status !== 'SUCCESS' && json.status !== 'FAILURE') this.server.later(this.stepMs, advance);
+    };
+    this.server.later(this.stepMs, advance);
+  }
+
+  private notify(task: FakeTask): void {
+    if (task.notifyHook && !this.silent) this.server.push(task.notifyHook, task.json);
+  }
+}

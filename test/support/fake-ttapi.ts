@@ -1,0 +1,184 @@
+// A fake TTApi Midjourney API on 127.0.0.1, built from the seed (ttapi-midjourney.zh.txt) and the provider
+// reference: `TT-API-KEY` auth, `POST /midjourney/v1/imagine|action` → `{status, message, data:{jobId}}`,
+// `GET /midjourney/v1/fetch?jobId=` → `{status: PENDING_QUEUE|ON_QUEUE|SUCCESS|FAILED, message, jobId, data}`,
+// `hookUrl` notified with the fetch-shaped body and retried until it answers 200 (three attempts at most).
+// `discordImage` points at a host that does not exist (those links expire upstream); `cdnImage` is served here.
+// Failure injection: `server.inject(...)` (5xx streak, 401, 402 no balance, 429, 499 queue exhausted,
+// malformed JSON) and `failNextJob(reason)`.
+import type { ServerResponse } from 'node:http';
+import { RelayFakeServer, pngFor, pushJson, sendJson, type RecordedRequest } from './relay-fake-kit.ts';
+
+export const TT_GRID_COMPONENTS = ['upsample1', 'upsample2', 'upsample3', 'upsample4', 'reroll', 'variation1', 'variation2', 'variation3', 'variation4'];
+export const TT_SINGLE_COMPONENTS = [
+  'high_variation', 'low_variation', 'zoom_out_2', 'zoom_out_1_5', 'pan_left', 'pan_right', 'pan_up', 'pan_down', 'upscale2', 'upscale4',
+];
+
+interface Job {
+  jobId: string;
+  action: string;
+  prompt: string;
+  createdAt: number;
+  hookUrl?: string;
+  failReason?: string;
+  components: string[];
+  /** Extra time spent at the last progress step. */
+  extraMs: number;
+}
+
+export interface FakeTtApiOptions {
+  apiKey?: string;
+  /** Time per progress step; a job is queued for one step, then runs for three. */
+  stepMs?: number;
+}
+
+const PROGRESS = [0, 25, 50, 75];
+
+export class FakeTtApi {
+  readonly server: RelayFakeServer;
+  readonly apiKey: string;
+  readonly jobs = new Map<string, Job>();
+  /** Every hook delivery attempt with the status our bot answered. */
+  readonly hooks: Array<{ url: string; status: number; body: Record<string, unknown> }> = [];
+  private readonly stepMs: number;
+  private failNext: string[] = [];
+  private slowNext: number[] = [];
+  private seq = 0;
+
+  private constructor(opts: FakeTtApiOptions) {
+    this.apiKey = opts.apiKey ?? 'tt-test-key';
+    this.stepMs = opts.stepMs ?? 150;
+    this.server = new RelayFakeServer((req, res) => this.route(req, res));
+  }
+
+  static async start(opts: FakeTtApiOptions = {}): Promise<FakeTtApi> {
+    const fake = new FakeTtApi(opts);
+    await fake.server.listen();
+    return fake;
+  }
+
+  get url(): string {
+    return this.server.url;
+  }
+
+  get requests(): RecordedRequest[] {
+    return this.server.requests;
+  }
+
+  /** The next job created ends as FAILED with this message. */
+  failNextJob(reason: string): void {
+    this.failNext.push(reason);
+  }
+
+  /** The next job created runs this much longer (a window for progress edits that no timing can miss). */
+  slowNextJob(extraMs: number): void {
+    this.slowNext.push(extraMs);
+  }
+
+  close(): Promise<void> {
+    return this.server.close();
+  }
+
+  private async route(req: RecordedRequest, res: ServerResponse) {
+    const url = new URL(req.path, this.url);
+    if (req.method === 'GET' && url.pathname.startsWith('/assets/')) {
+      const name = /^\/assets\/([\w-]+)\.png$/.exec(url.pathname)?.[1];
+      if (!name) return sendJson(res, 404, {});
+      res.writeHead(200, { 'content-type': 'image/png' }).end(await pngFor(name, 96, 96));
+      return;
+    }
+    if (req.headers['tt-api-key'] !== this.apiKey) return sendJson(res, 401, { status: 'FAILED', message: 'Invalid TT-API-KEY', data: null });
+    if (req.method === 'POST' && url.pathname === '/midjourney/v1/imagine') return this.imagine(req, res);
+    if (req.method === 'POST' && url.pathname === '/midjourney/v1/action') return this.action(req, res);
+    if (req.method === 'GET' && url.pathname === '/midjourney/v1/fetch') {
+      const job = this.jobs.get(url.searchParams.get('jobId') ?? '');
+      if (!job) return sendJson(res, 200, { status: 'FAILED', message: 'job not found', data: null });
+      return sendJson(res, 200, this.view(job));
+    }
+    sendJson(res, 404, { status: 'FAILED', message: 'Not Found', data: null });
+  }
+
+  private failed(res: ServerResponse, message: string) {
+    sendJson(res, 400, { status: 'FAILED', message, data: null });
+  }
+
+  private imagine(req: RecordedRequest, res: ServerResponse) {
+    const body = (typeof req.body === 'object' && req.body) || {};
+    const { prompt, mode = 'fast', hookUrl } = body as Record<string, unknown>;
+    if (typeof prompt !== 'string' || !prompt.trim()) return this.failed(res, 'prompt is required');
+    if (!['fast', 'relax', 'turbo'].includes(String(mode))) return this.failed(res, 'mode must be fast, relax or turbo');
+    this.create(res, 'imagine', prompt, hookUrl);
+  }
+
+  private action(req: RecordedRequest, res: ServerResponse) {
+    const body = (typeof req.body === 'object' && req.body) || {};
+    const { jobId, action, hookUrl } = body as Record<string, unknown>;
+    const parent = this.jobs.get(String(jobId));
+    if (!parent || !this.done(parent) || parent.failReason) return this.failed(res, 'jobId is invalid');
+    if (typeof action !== 'string' || !parent.components.includes(action)) return this.failed(res, `action ${String(action)} is not available for this job`);
+    this.create(res, action, parent.prompt, hookUrl);
+  }
+
+  private create(res: ServerResponse, action: string, prompt: string, hookUrl: unknown) {
+    const job: Job = {
+      jobId: crypto.randomUUID(),
+      action,
+      prompt,
+      createdAt: Date.now(),
+      hookUrl: typeof hookUrl === 'string' && hookUrl ? hookUrl : undefined,
+      failReason: this.failNext.shift(),
+      extraMs: this.slowNext.shift() ?? 0,
+      components: /^upsample[1-4]$/.test(action)
+        ? TT_SINGLE_COMPONENTS
+        : /^upscale[24]$/.test(action)
+          ? TT_SINGLE_COMPONENTS.filter((c) => !/^upscale/.test(c))
+          : TT_GRID_COMPONENTS,
+    };
+    this.jobs.set(job.jobId, job);
+    if (job.hookUrl) setTimeout(() => void this.notify(job, job.hookUrl!), this.durationMs(job));
+    sendJson(res, 200, { status: 'SUCCESS', message: 'success', data: { jobId: job.jobId } });
+  }
+
+  /** Anything but HTTP 200 is retried, three attempts in all. */
+  private async notify(job: Job, url: string) {
+    for (let attempt = 0; attempt < 3; attempt++) {
+      const body = this.view(job);
+      const status = await pushJson(url, body);
+      this.hooks.push({ url, status, body });
+      if (status === 200) return;
+      await new Promise((r) => setTimeout(r, this.stepMs));
+    }
+  }
+
+  private durationMs(job: Job): number {
+    return (PROGRESS.length + 1) * this.stepMs + job.extraMs;
+  }
+
+  private done(job: Job): boolean {
+    return Date.now() - job.createdAt >= this.durationMs(job);
+  }
+
+  private view(job: Job): Record<string, unknown> {
+    const step = Math.floor((Date.now() - job.createdAt) / this.stepMs);
+    const status = step === 0 ? 'PENDING_QUEUE' : !this.done(job) ? 'ON_QUEUE' : job.failReason ? 'FAILED' : 'SUCCESS';
+    const name = `${job.jobId}-final`;
+    const single = /^(upsample|upscale)/.test(job.action);
+    return {
+      status,
+      message: status === 'FAILED' ? job.failReason : 'success',
+      jobId: job.jobId,
+      data: {
+        action: job.action,
+        jobId: job.jobId,
+        progress: String(status === 'SUCCESS' ? 100 : PROGRESS[Math.min(step, PROGRESS.length - 1)]),
+        prompt: job.prompt,
+        discordImage: status === 'SUCCESS' ? `https://cdn.discordapp.invalid/attachments/${++this.seq}/${name}.png` : null,
+        cdnImage: status === 'SUCCESS' ? `${this.url}/assets/${name}.png` : null,
+        width: single ? 1024 : 2048,
+        height: single ? 1024 : 2048,
+        components: status === 'SUCCESS' ? job.components : [],
+        images: status === 'SUCCESS' && !single ? [1, 2, 3, 4].map((i) => `${this.url}/assets/${job.jobId}-u${i}.png`) : null,
+        seed: null,
+      },
+    };
+  }
+}
