@@ -27,7 +27,8 @@ export function requireRelayConfig(config: Config, needsKey = true): { baseUrl: 
   return { baseUrl: config.UPSTREAM_BASE_URL, apiKey: config.UPSTREAM_API_KEY ?? '' };
 }
 
-const FACTORIES: Partial<Record<ProviderId, UpstreamFactory>> = {
+// Every provider id has a factory: the type makes a missing one a compile error.
+const FACTORIES: Record<ProviderId, UpstreamFactory> = {
   // Local rendering is cheap; let a busy server see several jobs at once.
   simulator: (config) => ({ provider: new SimulatorProvider(config.SIMULATOR_STEP_MS), account: { id: 'simulator', concurrency: 10 } }),
   // AceData's concurrency depends on the plan; a few at a time, the rest wait in our queue.
@@ -45,11 +46,5 @@ const FACTORIES: Partial<Record<ProviderId, UpstreamFactory>> = {
 };
 
 export function createUpstream(config: Config): ReturnType<UpstreamFactory> {
-  const factory = FACTORIES[config.UPSTREAM_PROVIDER];
-  if (!factory) {
-    throw new ConfigError(
-      `Configuration error: UPSTREAM_PROVIDER=${config.UPSTREAM_PROVIDER} is not supported by this version yet — use UPSTREAM_PROVIDER=simulator (the default) for now.`,
-    );
-  }
-  return factory(config);
+  return FACTORIES[config.UPSTREAM_PROVIDER](config);
 }
