@@ -21,6 +21,20 @@ export interface Database {
   close(): Promise<void>;
 }
 
+/** Runs `fn` if `tryLock` takes the advisory lock, then `unlock`s it; both query the session that holds it. */
+async function underSessionLock<T>(
+  fn: () => Promise<T>,
+  tryLock: () => Promise<boolean>,
+  unlock: () => Promise<void>,
+): Promise<{ locked: true; value: T } | { locked: false }> {
+  if (!(await tryLock())) return { locked: false };
+  try {
+    return { locked: true, value: await fn() };
+  } finally {
+    await unlock();
+  }
+}
+
 export const MIGRATIONS_FOLDER = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../drizzle');
 
 export async function openDatabase(opts: { databaseUrl?: string; dataDir: string }): Promise<Database> {
@@ -39,13 +53,11 @@ export async function openDatabase(opts: { databaseUrl?: string; dataDir: string
       async withSessionLock(key, fn) {
         const conn = await client.reserve();
         try {
-          const [row] = await conn`select pg_try_advisory_lock(${String(key)}::bigint) as locked`;
-          if (!row?.locked) return { locked: false };
-          try {
-            return { locked: true, value: await fn() };
-          } finally {
-            await conn`select pg_advisory_unlock(${String(key)}::bigint)`;
-          }
+          return await underSessionLock(
+            fn,
+            async () => Boolean((await conn`select pg_try_advisory_lock(${String(key)}::bigint) as locked`)[0]?.locked),
+            async () => void (await conn`select pg_advisory_unlock(${String(key)}::bigint)`),
+          );
         } finally {
           conn.release();
         }
@@ -65,15 +77,12 @@ export async function openDatabase(opts: { databaseUrl?: string; dataDir: string
     db: db as unknown as Db,
     kind: 'pglite',
     // PGlite is one session in one process; the lock still keeps the code path the same as on PostgreSQL.
-    async withSessionLock(key, fn) {
-      const { rows } = await db.execute<{ locked: boolean }>(sql`select pg_try_advisory_lock(${String(key)}::bigint) as locked`);
-      if (!rows[0]?.locked) return { locked: false };
-      try {
-        return { locked: true, value: await fn() };
-      } finally {
-        await db.execute(sql`select pg_advisory_unlock(${String(key)}::bigint)`);
-      }
-    },
+    withSessionLock: (key, fn) =>
+      underSessionLock(
+        fn,
+        async () => Boolean((await db.execute<{ locked: boolean }>(sql`select pg_try_advisory_lock(${String(key)}::bigint) as locked`)).rows[0]?.locked),
+        async () => void (await db.execute(sql`select pg_advisory_unlock(${String(key)}::bigint)`)),
+      ),
     close: () => client.close(),
   };
 }

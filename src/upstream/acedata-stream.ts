@@ -2,6 +2,7 @@
 // `accept: application/x-ndjson`, streams one JSON object per progress change. The streams live here, in the
 // background, and the adapter's fetch() answers from the latest line each one delivered.
 import { randomUUID } from 'node:crypto';
+import { isRecord } from './parse.ts';
 import { UpstreamAccountError, UpstreamRejected } from './provider.ts';
 
 /** What one stream has shown so far. */
@@ -28,8 +29,6 @@ export interface StreamOptions {
   /** How long a finished stream's state is kept for fetch() to report. */
   keepMs: number;
 }
-
-const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /** Maps a refused stream request to the errors the core understands, as UpstreamHttp does for JSON calls. */
 function refusal(status: number, text: string): Error {

@@ -6,6 +6,7 @@
 import { INTERNAL_ACTIONS, type InternalAction } from './actions.ts';
 import { AceDataStreams, STREAM_ID_PREFIX, type StreamState } from './acedata-stream.ts';
 import { UpstreamHttp } from './http.ts';
+import { clampPercent, isRecord, namesByAction, relayAction, str } from './parse.ts';
 import {
   UpstreamAccountError,
   UpstreamRejected,
@@ -15,9 +16,6 @@ import {
   type Submitted,
   type UpstreamJob,
 } from './provider.ts';
-
-const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
-const str = (v: unknown) => (typeof v === 'string' && v ? v : undefined);
 
 // AceData's action names → ours. The stream example in its docs says `upsample1`, the JSON examples `upscale1`.
 const NAMED: Record<string, InternalAction> = {
@@ -37,9 +35,7 @@ const NAMED: Record<string, InternalAction> = {
 };
 
 export function aceActionToInternal(name: string): InternalAction | undefined {
-  const m = /^(upscale|upsample|variation)([1-4])$/.exec(name);
-  if (m) return `${m[1] === 'variation' ? 'variation' : 'upscale'}:${m[2]}` as InternalAction;
-  return NAMED[name];
+  return relayAction(name, /^(upscale|upsample|variation)([1-4])$/, NAMED);
 }
 
 /** What we send for an action when the parent did not record AceData's own name for it. */
@@ -62,17 +58,13 @@ export function parseAceResult(body: unknown, id: string | undefined, resolve: (
     return { upstreamId, status: 'failed', failReason: str(error.message) ?? str(error.code) ?? 'unknown error' };
   }
   const imageUrl = str(body.image_url);
-  const progress = typeof body.progress === 'number' ? Math.max(0, Math.min(100, body.progress)) : undefined;
+  const progress = typeof body.progress === 'number' ? clampPercent(body.progress) : undefined;
   // Stream lines carry no `success`; the last one is the one at 100%.
   const done = imageUrl !== undefined && (body.success === true || progress === 100);
   if (!done) {
     return { upstreamId, status: progress === undefined ? 'submitted' : 'running', progress, previewUrl: imageUrl && resolve(imageUrl) };
   }
-  const names: Partial<Record<InternalAction, string>> = {};
-  for (const name of Array.isArray(body.actions) ? body.actions : []) {
-    const action = typeof name === 'string' ? aceActionToInternal(name) : undefined;
-    if (action && !names[action]) names[action] = name as string;
-  }
+  const names = namesByAction(body.actions, aceActionToInternal);
   const actions = INTERNAL_ACTIONS.filter((a) => names[a]);
   const raw = str(body.raw_image_url);
   return {

@@ -5,6 +5,7 @@
 // our per-task callback token: this adapter polls (see README → Upstreams → imagineapi).
 import { actionIndex, type InternalAction } from './actions.ts';
 import { UpstreamHttp } from './http.ts';
+import { fetchEach, isRecord, percentOf } from './parse.ts';
 import { UpstreamAccountError, UpstreamRejected, type Capabilities, type Provider, type SubmitRequest, type Submitted, type UpstreamJob } from './provider.ts';
 
 /** The image record, as `GET /items/images/{id}` and the webhook's `payload` carry it. */
@@ -41,8 +42,6 @@ function directusError(body: unknown): string | undefined {
   const message = Array.isArray(errors) ? errors.map((e) => e?.message).filter((m) => typeof m === 'string').join('; ') : '';
   return message || undefined;
 }
-
-const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /** Reads an image record out of `{data:{...}}` (REST) or `{event, payload:{...}}` (webhook). */
 export function imageRecord(body: unknown): ImagineApiImage | undefined {
@@ -102,24 +101,20 @@ export class ImagineApiProvider implements Provider {
 
   async fetch(ids: string[]): Promise<UpstreamJob[]> {
     // No batch endpoint is documented: one GET per job, a few at a time.
-    const out: UpstreamJob[] = [];
     let forbidden: UpstreamAccountError | undefined;
     let readable = 0;
-    const queue = [...ids];
-    const worker = async () => {
-      for (let id = queue.shift(); id !== undefined; id = queue.shift()) {
-        try {
-          const job = await this.fetchOne(id);
-          readable++;
-          if (job) out.push(job);
-        } catch (err) {
-          // Directus answers 403 both for a bad key and for an item that no longer exists.
-          if (err instanceof UpstreamAccountError && err.kind === 'auth') forbidden = err;
-          else throw err;
-        }
+    const out = await fetchEach(ids, 4, async (id) => {
+      try {
+        const job = await this.fetchOne(id);
+        readable++;
+        return job;
+      } catch (err) {
+        // Directus answers 403 both for a bad key and for an item that no longer exists.
+        if (err instanceof UpstreamAccountError && err.kind === 'auth') forbidden = err;
+        else throw err;
+        return undefined;
       }
-    };
-    await Promise.all(Array.from({ length: Math.min(4, ids.length) }, worker));
+    });
     // Every read refused: that is the key, not the items.
     if (forbidden && readable === 0) throw forbidden;
     return out;
@@ -145,8 +140,7 @@ export class ImagineApiProvider implements Provider {
   /** Normalises one image record (public so contract tests can feed it the documented replies). */
   toJob(image: ImagineApiImage): UpstreamJob {
     const upstreamId = image.id;
-    const progress = Number(image.progress);
-    const known = image.progress !== null && image.progress !== undefined && Number.isFinite(progress) ? Math.max(0, Math.min(100, progress)) : undefined;
+    const known = percentOf(image.progress);
     switch (image.status) {
       case 'completed': {
         if (!image.url) return { upstreamId, status: 'failed', failReason: 'completed without an image' };

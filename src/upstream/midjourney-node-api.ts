@@ -4,6 +4,7 @@
 // may be bare file names served from the relay's own origin.
 import { UpstreamHttp } from './http.ts';
 import { actionIndex, type InternalAction } from './actions.ts';
+import { fetchEach } from './parse.ts';
 import {
   UpstreamAccountError,
   UpstreamRejected,
@@ -84,12 +85,11 @@ export class MidjourneyNodeApiProvider implements Provider {
       if (!Array.isArray(res.body)) throw new UpstreamAccountError('unavailable', `api/v1/task/list: HTTP ${res.status}, not a task list`);
       return res.body.map((r) => this.parseRecord(r)).filter((j): j is UpstreamJob => j !== undefined && wanted.has(j.upstreamId));
     }
-    const jobs = await Promise.all(ids.map(async (id) => {
+    return fetchEach(ids, ids.length, async (id) => {
       // An unknown id answers HTTP 400 `{code: 0}`.
       const res = await this.http.json<unknown>('api/v1/task/fetch', { query: { _id: id } });
       return res.status === 200 ? this.parseRecord(res.body) : undefined;
-    }));
-    return jobs.filter((j): j is UpstreamJob => j !== undefined);
+    });
   }
 
   /** The notifyHook body is the task record itself, sent once on SUCCESS or FAILURE. */

@@ -4,6 +4,7 @@
 import { GRID_ACTIONS, INTERNAL_ACTIONS, actionIndex, type InternalAction } from './actions.ts';
 import { UpstreamHttp } from './http.ts';
 import { customIdsFromButtons } from './midjourney-proxy-buttons.ts';
+import { clampPercent, fetchEach } from './parse.ts';
 import {
   UpstreamAccountError,
   UpstreamRejected,
@@ -61,7 +62,7 @@ function changeRequest(action: InternalAction): { action: string; index?: number
 /** "65%" or 65 → 65. */
 export function parseProgress(value: unknown): number | undefined {
   const n = typeof value === 'number' ? value : Number.parseFloat(String(value ?? '').replace('%', ''));
-  return Number.isFinite(n) ? Math.max(0, Math.min(100, n)) : undefined;
+  return Number.isFinite(n) ? clampPercent(n) : undefined;
 }
 
 /** Custom Zoom sends the prompt with a `--zoom` factor; Midjourney's own modal pre-fills 2. */
@@ -136,12 +137,11 @@ export class MidjourneyProxyProvider implements Provider {
       }
       if (!this.noBatchEndpoint) return out;
     }
-    const jobs = await Promise.all(ids.map(async (id) => {
+    return fetchEach(ids, ids.length, async (id) => {
       const res = await this.http.json<unknown>(`mj/task/${encodeURIComponent(id)}/fetch`);
       // An unknown id comes back as 404 or as an empty (null) body.
       return res.status === 200 ? this.parseTask(res.body) : undefined;
-    }));
-    return jobs.filter((j): j is UpstreamJob => j !== undefined);
+    });
   }
 
   /** notifyHook carries the full task JSON, exactly as fetch returns it. */

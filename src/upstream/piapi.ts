@@ -3,6 +3,7 @@
 // user may do next. Pushes come through `config.webhook_config` (sent again on each status change).
 import type { InternalAction } from './actions.ts';
 import { UpstreamHttp } from './http.ts';
+import { fetchEach, isRecord, percentOf } from './parse.ts';
 import { UpstreamAccountError, UpstreamRejected, type Capabilities, type Provider, type SubmitRequest, type Submitted, type UpstreamJob } from './provider.ts';
 
 /** The task object (`data` of the create/fetch replies and of each webhook). */
@@ -77,8 +78,6 @@ export function mapActions(names: readonly unknown[] | null | undefined): Intern
   return [...out];
 }
 
-const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
-
 /** The task out of `{code, data:{...}, message}` (REST) or `{timestamp, data:{...}}` (webhook). */
 export function taskOf(body: unknown): PiapiTask | undefined {
   const data = isRecord(body) && isRecord(body.data) ? body.data : undefined;
@@ -149,20 +148,13 @@ export class PiapiProvider implements Provider {
 
   async fetch(ids: string[]): Promise<UpstreamJob[]> {
     // The unified API has no batch read: one GET per job, a few at a time.
-    const out: UpstreamJob[] = [];
-    const queue = [...ids];
-    const worker = async () => {
-      for (let id = queue.shift(); id !== undefined; id = queue.shift()) {
-        const { status, body } = await this.http.json(`/api/v1/task/${encodeURIComponent(id)}`);
-        const task = taskOf(body);
-        // 404, or any other refusal of this one id: PiAPI does not know the job (any more). Account-wide
-        // problems (401/403, 429, 5xx) were already thrown by the HTTP client and fail the whole read.
-        if (status >= 400 || !task) continue;
-        out.push(this.toJob(task));
-      }
-    };
-    await Promise.all(Array.from({ length: Math.min(4, ids.length) }, worker));
-    return out;
+    return fetchEach(ids, 4, async (id) => {
+      const { status, body } = await this.http.json(`/api/v1/task/${encodeURIComponent(id)}`);
+      const task = taskOf(body);
+      // 404, or any other refusal of this one id: PiAPI does not know the job (any more). Account-wide
+      // problems (401/403, 429, 5xx) were already thrown by the HTTP client and fail the whole read.
+      return status >= 400 || !task ? undefined : this.toJob(task);
+    });
   }
 
   /** Cancels a job that has not started yet (PiAPI only cancels pending ones). Not used by the core yet. */
@@ -180,8 +172,7 @@ export class PiapiProvider implements Provider {
   toJob(task: PiapiTask): UpstreamJob {
     const upstreamId = task.task_id;
     const output = task.output ?? {};
-    const progress = Number(output.progress);
-    const known = output.progress !== null && output.progress !== undefined && Number.isFinite(progress) ? Math.max(0, Math.min(100, progress)) : undefined;
+    const known = percentOf(output.progress);
     switch (task.status?.toLowerCase()) {
       case 'completed': {
         // image_url is PiAPI's own copy; discord_image_url expires, so it is only the last resort.

@@ -5,6 +5,7 @@
 // after 24 h, so `cdnImage` is preferred.
 import { INTERNAL_ACTIONS, type InternalAction } from './actions.ts';
 import { UpstreamHttp } from './http.ts';
+import { fetchEach, isRecord, namesByAction, relayAction, strOrNumber } from './parse.ts';
 import {
   UpstreamAccountError,
   UpstreamRejected,
@@ -14,9 +15,6 @@ import {
   type Submitted,
   type UpstreamJob,
 } from './provider.ts';
-
-const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
-const str = (v: unknown) => (typeof v === 'string' && v ? v : typeof v === 'number' ? String(v) : undefined);
 
 const NAMED: Record<string, InternalAction> = {
   reroll: 'reroll',
@@ -37,9 +35,7 @@ const NAMED: Record<string, InternalAction> = {
 // `upscale2`/`upscale4` are the big upscalers of a single image; U1–U4 are `upsample1..4`.
 /** TTApi component names → ours (names beyond upsample/variation are unconfirmed; unknown ones are ignored). */
 export function ttComponentToInternal(name: string): InternalAction | undefined {
-  const m = /^(upsample|variation)([1-4])$/.exec(name);
-  if (m) return `${m[1] === 'variation' ? 'variation' : 'upscale'}:${m[2]}` as InternalAction;
-  return NAMED[name];
+  return relayAction(name, /^(upsample|variation)([1-4])$/, NAMED);
 }
 
 const STATUS: Record<string, UpstreamJob['status']> = {
@@ -53,21 +49,17 @@ const STATUS: Record<string, UpstreamJob['status']> = {
 export function parseTtJob(body: unknown, resolve: (url: string) => string): UpstreamJob | undefined {
   if (!isRecord(body)) return undefined;
   const data = isRecord(body.data) ? body.data : {};
-  const upstreamId = str(body.jobId) ?? str(data.jobId) ?? str(body.job_id) ?? str(data.job_id);
-  const status = STATUS[str(body.status)?.toUpperCase() ?? ''];
+  const upstreamId = strOrNumber(body.jobId) ?? strOrNumber(data.jobId) ?? strOrNumber(body.job_id) ?? strOrNumber(data.job_id);
+  const status = STATUS[strOrNumber(body.status)?.toUpperCase() ?? ''];
   if (!upstreamId || !status) return undefined;
-  if (status === 'failed') return { upstreamId, status, failReason: str(body.message) ?? str(data.message) ?? 'unknown error' };
-  const progress = Number.parseFloat(str(data.progress) ?? '');
-  const image = str(data.cdnImage) ?? str(data.discordImage);
+  if (status === 'failed') return { upstreamId, status, failReason: strOrNumber(body.message) ?? strOrNumber(data.message) ?? 'unknown error' };
+  const progress = Number.parseFloat(strOrNumber(data.progress) ?? '');
+  const image = strOrNumber(data.cdnImage) ?? strOrNumber(data.discordImage);
   if (status !== 'succeeded') {
     return { upstreamId, status, progress: Number.isFinite(progress) ? progress : undefined };
   }
-  if (!image) return { upstreamId, status: 'failed', failReason: str(body.message) ?? 'no image in the result' };
-  const names: Partial<Record<InternalAction, string>> = {};
-  for (const c of Array.isArray(data.components) ? data.components : []) {
-    const action = typeof c === 'string' ? ttComponentToInternal(c) : undefined;
-    if (action && !names[action]) names[action] = c as string;
-  }
+  if (!image) return { upstreamId, status: 'failed', failReason: strOrNumber(body.message) ?? 'no image in the result' };
+  const names = namesByAction(data.components, ttComponentToInternal);
   const singles = Array.isArray(data.images) ? data.images.filter((u): u is string => typeof u === 'string' && u !== '') : [];
   return {
     upstreamId,
@@ -116,7 +108,7 @@ export class TtApiProvider implements Provider {
     const data = req.parent.upstreamData ?? {};
     const names = isRecord(data.components) ? data.components : {};
     // Only what the parent listed may be sent back; the button was only shown if it was listed.
-    const action = str(names[req.action]);
+    const action = strOrNumber(names[req.action]);
     if (!action) throw new UpstreamRejected('errors.actionUnavailable');
     return { upstreamId: await this.post('/midjourney/v1/action', { jobId: req.parent.upstreamId, action, ...hook }) };
   }
@@ -125,30 +117,25 @@ export class TtApiProvider implements Provider {
     const res = await this.http.json<unknown>(path, { body });
     this.throwIfRefused(path, res.status, res.body);
     const data = isRecord(res.body) && isRecord(res.body.data) ? res.body.data : {};
-    const jobId = str(data.jobId) ?? str(data.job_id);
+    const jobId = strOrNumber(data.jobId) ?? strOrNumber(data.job_id);
     if (!jobId) throw new UpstreamAccountError('unavailable', `${path}: answer without a jobId`);
     return jobId;
   }
 
   /** HTTP 499 is TTApi's "queue exhausted"; `{status:"FAILED", message}` refuses this one job. */
   private throwIfRefused(path: string, status: number, body: unknown): void {
-    const message = isRecord(body) ? str(body.message) : undefined;
+    const message = isRecord(body) ? strOrNumber(body.message) : undefined;
     if (status === 499) throw new UpstreamAccountError('queue_full', `${path}: HTTP 499 ${message ?? 'queue exhausted'}`);
     // No such endpoint, or no JSON object at all: not TTApi answering (check UPSTREAM_BASE_URL), not this job's fault.
     if (status === 404 || !isRecord(body)) throw new UpstreamAccountError('unavailable', `${path}: HTTP ${status} without a TTApi answer (check UPSTREAM_BASE_URL)`);
-    if (status >= 400 || str(body.status)?.toUpperCase() === 'FAILED') {
+    if (status >= 400 || strOrNumber(body.status)?.toUpperCase() === 'FAILED') {
       throw new UpstreamRejected(message ?? `HTTP ${status}`);
     }
   }
 
   async fetch(ids: string[]): Promise<UpstreamJob[]> {
-    const out: UpstreamJob[] = [];
     // A few at a time: the account runs at most 10 jobs anyway, and each fetch is one request.
-    for (let i = 0; i < ids.length; i += 4) {
-      const answers = await Promise.all(ids.slice(i, i + 4).map((jobId) => this.fetchOne(jobId)));
-      for (const job of answers) if (job) out.push(job);
-    }
-    return out;
+    return fetchEach(ids, 4, (jobId) => this.fetchOne(jobId));
   }
 
   private async fetchOne(jobId: string): Promise<UpstreamJob | undefined> {

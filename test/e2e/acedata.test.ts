@@ -2,19 +2,8 @@
 // adapter streams ndjson (live progress with previews); pushed, AceData's callback alone finishes each job.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FakeAceData } from '../support/fake-acedata.ts';
-import { BOB, startRelaySession, type Mode, type RelaySession } from './relay-session.ts';
-import { buttonFaces, customIdOf, imageInfo } from './support.ts';
-
-const GRID = [
-  ['U1', 'U2', 'U3', 'U4', '🔄'],
-  ['V1', 'V2', 'V3', 'V4'],
-];
-const AFTER_UPSCALE = [
-  ['Vary (Strong)', 'Vary (Subtle)'],
-  ['Zoom Out 2x', 'Zoom Out 1.5x'],
-  ['⬅️', '➡️', '⬆️', '⬇️'],
-  ['Upscale (2x)', 'Upscale (4x)'],
-];
+import { BOB, useRelaySession, type Mode } from './relay-session.ts';
+import { AFTER_UPSCALE, GRID, buttonFaces, customIdOf, imageInfo } from './support.ts';
 
 let ace: FakeAceData;
 beforeAll(async () => {
@@ -25,11 +14,7 @@ afterAll(() => ace?.close());
 const imagineCalls = () => ace.requests.filter((r) => r.path === '/midjourney/imagine');
 
 describe.each<Mode>(['polled', 'pushed'])('/draw on AceData, %s', (mode) => {
-  let s: RelaySession;
-  beforeAll(async () => {
-    s = await startRelaySession({ provider: 'acedata', baseUrl: ace.url, apiKey: ace.apiKey, mode });
-  });
-  afterAll(() => s?.close());
+  const s = useRelaySession(() => ({ provider: 'acedata', baseUrl: ace.url, apiKey: ace.apiKey, mode }));
 
   it('draws a grid, upscales #2 and varies #3, with only the buttons AceData offers', async () => {
     // Polled, the first job runs long enough for a progress edit past the 1 s edit throttle.

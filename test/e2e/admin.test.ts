@@ -6,14 +6,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startBot, type BotProcess } from '../support/bot.ts';
 import { createTestDatabase, type TestDatabase } from '../support/database.ts';
 import { EVERYONE_PERMISSIONS, FakeDiscord, type FakeInteraction, type SeenMessage } from '../support/fake-discord.ts';
-import { customIdOf, isFinal } from './support.ts';
+import { ALICE, BOB, customIdOf, isFinal, simulatorEnv } from './support.ts';
 
 let discord: FakeDiscord;
 let db: TestDatabase;
 let bot: BotProcess;
 
-const ALICE = '100000000000000001';
-const BOB = '100000000000000002';
 const MOD = '100000000000000003';
 const OWNER = '100000000000000004';
 const MANAGE_SERVER = (BigInt(EVERYONE_PERMISSIONS) | PermissionFlagsBits.ManageGuild).toString();
@@ -22,16 +20,7 @@ const EPHEMERAL = 64;
 beforeAll(async () => {
   discord = await FakeDiscord.start();
   db = await createTestDatabase();
-  bot = await startBot({
-    DISCORD_TOKEN: discord.token,
-    DISCORD_API_URL: discord.apiUrl,
-    DISCORD_GUILD_ID: discord.guildId,
-    SIMULATOR_STEP_MS: '150',
-    POLL_INTERVAL_MS: '100',
-    PROGRESS_EDIT_INTERVAL_MS: '1000',
-    BOT_OWNER_IDS: `${OWNER}`,
-    ...db.env,
-  });
+  bot = await startBot(simulatorEnv(discord, db, 150, { BOT_OWNER_IDS: `${OWNER}` }));
 });
 
 afterAll(async () => {

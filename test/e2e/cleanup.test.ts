@@ -8,6 +8,7 @@ import { ROOT, startBot, type BotProcess, type LogLine } from '../support/bot.ts
 import { createTestDatabase, type TestDatabase } from '../support/database.ts';
 import { FakeDiscord } from '../support/fake-discord.ts';
 import { countTasks, seedTasks } from '../support/seed.ts';
+import { discordEnv } from './support.ts';
 
 let discord: FakeDiscord;
 let db: TestDatabase;
@@ -88,9 +89,7 @@ describe('npm run purge', () => {
 describe('scheduled cleanup in the bot', () => {
   it('fails stuck jobs, telling their users, and purges tasks past the retention', async () => {
     bot = await startBot({
-      DISCORD_TOKEN: discord.token,
-      DISCORD_API_URL: discord.apiUrl,
-      DISCORD_GUILD_ID: discord.guildId,
+      ...discordEnv(discord),
       POLL_INTERVAL_MS: '100',
       CLEANUP_CRON: '* * * * * *',
       TASK_RETENTION_DAYS: '30',

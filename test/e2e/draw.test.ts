@@ -4,38 +4,18 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startBot, type BotProcess } from '../support/bot.ts';
 import { createTestDatabase, type TestDatabase } from '../support/database.ts';
 import { FakeDiscord } from '../support/fake-discord.ts';
-import { buttonFaces, customIdOf, imageInfo, isFinal } from './support.ts';
+import { AFTER_UPSCALE, ALICE, BOB, GRID, buttonFaces, customIdOf, imageInfo, isFinal, simulatorEnv } from './support.ts';
 
 let discord: FakeDiscord;
 let db: TestDatabase;
 let bot: BotProcess;
 let env: Record<string, string>;
 
-const GRID = [
-  ['U1', 'U2', 'U3', 'U4', '🔄'],
-  ['V1', 'V2', 'V3', 'V4'],
-];
-const AFTER_UPSCALE = [
-  ['Vary (Strong)', 'Vary (Subtle)'],
-  ['Zoom Out 2x', 'Zoom Out 1.5x'],
-  ['⬅️', '➡️', '⬆️', '⬇️'],
-  ['Upscale (2x)', 'Upscale (4x)'],
-];
-const ALICE = '100000000000000001';
-const BOB = '100000000000000002';
 
 beforeAll(async () => {
   discord = await FakeDiscord.start();
   db = await createTestDatabase();
-  env = {
-    DISCORD_TOKEN: discord.token,
-    DISCORD_API_URL: discord.apiUrl,
-    DISCORD_GUILD_ID: discord.guildId,
-    SIMULATOR_STEP_MS: '250',
-    POLL_INTERVAL_MS: '100',
-    PROGRESS_EDIT_INTERVAL_MS: '1000',
-    ...db.env,
-  };
+  env = simulatorEnv(discord, db, 250);
   bot = await startBot(env);
 });
 

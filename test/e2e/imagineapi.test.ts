@@ -6,7 +6,7 @@ import { freePort, startBot, type BotProcess } from '../support/bot.ts';
 import { createTestDatabase, type TestDatabase } from '../support/database.ts';
 import { FakeDiscord, type SeenMessage } from '../support/fake-discord.ts';
 import { FakeImagineApi } from '../support/fake-imagineapi.ts';
-import { buttonFaces, customIdOf, imageInfo } from './support.ts';
+import { ALICE, BOB, buttonFaces, customIdOf, imageInfo, isDelivered as isDone, relayEnv, slashDraw } from './support.ts';
 
 let discord: FakeDiscord;
 let db: TestDatabase;
@@ -14,26 +14,11 @@ let upstream: FakeImagineApi;
 let bot: BotProcess;
 let env: Record<string, string>;
 
-const ALICE = '100000000000000001';
-const BOB = '100000000000000002';
 const GRID = [['U1', 'U2', 'U3', 'U4', '🔄']];
-
-/** The result (an uploaded grid or single image, with or without buttons) or the failure. */
-const isDone = (m: SeenMessage) => m.content.startsWith('❌') || m.attachments.some((a) => /^(grid|image)_/.test(a.filename));
 
 beforeAll(async () => {
   [discord, db, upstream] = await Promise.all([FakeDiscord.start(), createTestDatabase(), FakeImagineApi.start({ stepMs: 150 })]);
-  env = {
-    DISCORD_TOKEN: discord.token,
-    DISCORD_API_URL: discord.apiUrl,
-    DISCORD_GUILD_ID: discord.guildId,
-    UPSTREAM_PROVIDER: 'imagineapi',
-    UPSTREAM_BASE_URL: upstream.url,
-    UPSTREAM_API_KEY: upstream.apiKey,
-    POLL_INTERVAL_MS: '100',
-    PROGRESS_EDIT_INTERVAL_MS: '1000',
-    ...db.env,
-  };
+  env = relayEnv(discord, db, { provider: 'imagineapi', baseUrl: upstream.url, apiKey: upstream.apiKey }, { POLL_INTERVAL_MS: '100' });
   bot = await startBot(env);
 });
 
@@ -42,7 +27,7 @@ afterAll(async () => {
   await Promise.all([db?.destroy(), discord?.close(), upstream?.close()]);
 });
 
-const draw = (prompt: string, userId = ALICE) => discord.slashCommand({ name: 'draw', options: { prompt }, userId, locale: 'en-US' });
+const draw = (prompt: string, userId = ALICE) => slashDraw(discord, prompt, userId);
 const creates = () => upstream.requests.filter((r) => r.method === 'POST').length;
 
 describe('/draw on ImagineAPI (polled)', () => {

@@ -2,14 +2,11 @@
 // fake relay. Once polled, once pushed (its notifyHook fires only on the final status, so with polling
 // slowed down only that one call can finish a job); failures end in a clear message.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { freePort, startBot, type BotProcess } from '../support/bot.ts';
-import { createTestDatabase, type TestDatabase } from '../support/database.ts';
 import { FakeDiscord, type SeenMessage } from '../support/fake-discord.ts';
 import { FakeMidjourneyNodeApi } from '../support/fake-midjourney-node-api.ts';
-import { buttonFaces, customIdOf, imageInfo, isFinal } from './support.ts';
+import { useRelaySession } from './relay-session.ts';
+import { ALICE, BOB, buttonFaces, customIdOf, imageInfo, isFinalOrUploaded as isDone, slashDraw } from './support.ts';
 
-const ALICE = '100000000000000001';
-const BOB = '100000000000000002';
 // U and V only: this relay has no reroll and nothing after an upscale.
 const GRID = [
   ['U1', 'U2', 'U3', 'U4'],
@@ -28,37 +25,12 @@ afterAll(async () => {
   await discord?.close();
 });
 
-async function startMode(extra: Record<string, string>) {
-  const db = await createTestDatabase();
-  const bot = await startBot({
-    DISCORD_TOKEN: discord.token,
-    DISCORD_API_URL: discord.apiUrl,
-    DISCORD_GUILD_ID: discord.guildId,
-    UPSTREAM_PROVIDER: 'midjourney-node-api',
-    UPSTREAM_BASE_URL: relay.url,
-    PROGRESS_EDIT_INTERVAL_MS: '1000',
-    ...db.env,
-    ...extra,
-  });
-  return { db, bot };
-}
-
-/** Final: buttons, a failure, or an uploaded result (an upscale here has no buttons). */
-const isDone = (m: SeenMessage) => isFinal(m) || (m.attachments.length > 0 && !m.attachments[0]!.filename.startsWith('preview'));
-const draw = (prompt: string, userId = ALICE) => discord.slashCommand({ name: 'draw', options: { prompt }, userId, locale: 'en-US' });
+const draw = (prompt: string, userId = ALICE) => slashDraw(discord, prompt, userId);
 const finished = (i: Awaited<ReturnType<typeof draw>>) => i.waitForMessage(isDone, 20_000);
 const click = async (message: SeenMessage, face: string, userId = BOB) => finished(await discord.clickButton({ message, customId: customIdOf(message, face), userId }));
 
 describe('midjourney-node-api, polled', () => {
-  let bot: BotProcess;
-  let db: TestDatabase;
-  beforeAll(async () => {
-    ({ bot, db } = await startMode({ POLL_INTERVAL_MS: '100' }));
-  });
-  afterAll(async () => {
-    await bot?.stop();
-    await db?.destroy();
-  });
+  const s = useRelaySession(() => ({ provider: 'midjourney-node-api', baseUrl: relay.url, mode: 'polled', discord }));
 
   let grid: SeenMessage;
   it('draws: the grid, fetched from the relay’s relative image URL, with U1–U4 and V1–V4', async () => {
@@ -104,22 +76,13 @@ describe('midjourney-node-api, polled', () => {
     relay.inject.serverErrors = 1;
     const result = await finished(await draw('a patient heron'));
     expect(buttonFaces(result)).toEqual(GRID);
-    await bot.waitForLog((l) => l.msg === 'upstream busy; retrying' && l.kind === 'unavailable', 5_000);
+    await s.bot.waitForLog((l) => l.msg === 'upstream busy; retrying' && l.kind === 'unavailable', 5_000);
   });
 });
 
 describe('midjourney-node-api, pushed', () => {
-  let bot: BotProcess;
-  let db: TestDatabase;
-  beforeAll(async () => {
-    const port = await freePort();
-    // Polling every minute: within this test only the relay's final notifyHook call can finish a job.
-    ({ bot, db } = await startMode({ POLL_INTERVAL_MS: '60000', HTTP_PORT: String(port), PUBLIC_URL: `http://127.0.0.1:${port}` }));
-  });
-  afterAll(async () => {
-    await bot?.stop();
-    await db?.destroy();
-  });
+  // Polling every minute: within this test only the relay's final notifyHook call can finish a job.
+  const s = useRelaySession(() => ({ provider: 'midjourney-node-api', baseUrl: relay.url, mode: 'pushed', discord }));
 
   it('draws, upscales and varies, each finished by its one callback', async () => {
     const before = relay.callbacks.length;

@@ -6,13 +6,9 @@ import { startBot, type BotProcess } from '../support/bot.ts';
 import { createTestDatabase, type TestDatabase } from '../support/database.ts';
 import { FakeDiscord, type SeenMessage } from '../support/fake-discord.ts';
 import { FakeMidjourneyProxy } from '../support/fake-midjourney-proxy.ts';
-import { buttonFaces, customIdOf, isFinal } from './support.ts';
+import { BOB, GRID, buttonFaces, customIdOf, isFinalOrUploaded as isDone, relayEnv } from './support.ts';
 
 const KEY = 'mj-e2e-secret';
-const GRID = [
-  ['U1', 'U2', 'U3', 'U4', '🔄'],
-  ['V1', 'V2', 'V3', 'V4'],
-];
 
 let discord: FakeDiscord;
 let mj: FakeMidjourneyProxy;
@@ -21,17 +17,7 @@ let bot: BotProcess;
 
 beforeAll(async () => {
   [discord, mj, db] = await Promise.all([FakeDiscord.start(), FakeMidjourneyProxy.start({ apiKey: KEY, stepMs: 100, openSource: true }), createTestDatabase()]);
-  bot = await startBot({
-    DISCORD_TOKEN: discord.token,
-    DISCORD_API_URL: discord.apiUrl,
-    DISCORD_GUILD_ID: discord.guildId,
-    UPSTREAM_PROVIDER: 'midjourney-proxy',
-    UPSTREAM_BASE_URL: mj.url,
-    UPSTREAM_API_KEY: KEY,
-    POLL_INTERVAL_MS: '100',
-    PROGRESS_EDIT_INTERVAL_MS: '1000',
-    ...db.env,
-  });
+  bot = await startBot(relayEnv(discord, db, { provider: 'midjourney-proxy', baseUrl: mj.url, apiKey: KEY }, { POLL_INTERVAL_MS: '100' }));
 });
 
 afterAll(async () => {
@@ -41,10 +27,8 @@ afterAll(async () => {
   await discord?.close();
 });
 
-/** Final: buttons, a failure, or an uploaded result (an upscale here has no buttons). */
-const isDone = (m: SeenMessage) => isFinal(m) || (m.attachments.length > 0 && !m.attachments[0]!.filename.startsWith('preview'));
 const click = async (message: SeenMessage, face: string) =>
-  (await discord.clickButton({ message, customId: customIdOf(message, face), userId: '100000000000000002' })).waitForMessage(isDone, 20_000);
+  (await discord.clickButton({ message, customId: customIdOf(message, face), userId: BOB })).waitForMessage(isDone, 20_000);
 
 describe('midjourney-proxy, open-source server', () => {
   it('draws, upscales (nothing offered after), varies and rerolls through /mj/submit/change', async () => {

@@ -2,19 +2,12 @@
 // plus/trueai relay. Once polled (no PUBLIC_URL), once pushed (notifyHook to our callback receiver, with
 // polling slowed down so only the push can finish a job); failures end in a clear message.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { freePort, startBot, type BotProcess } from '../support/bot.ts';
-import { createTestDatabase, type TestDatabase } from '../support/database.ts';
 import { FakeDiscord, type SeenMessage } from '../support/fake-discord.ts';
 import { FakeMidjourneyProxy } from '../support/fake-midjourney-proxy.ts';
-import { buttonFaces, customIdOf, imageInfo, isFinal } from './support.ts';
+import { useRelaySession } from './relay-session.ts';
+import { ALICE, BOB, GRID, buttonFaces, customIdOf, imageInfo, isFinal, slashDraw } from './support.ts';
 
 const KEY = 'mj-e2e-secret';
-const ALICE = '100000000000000001';
-const BOB = '100000000000000002';
-const GRID = [
-  ['U1', 'U2', 'U3', 'U4', '🔄'],
-  ['V1', 'V2', 'V3', 'V4'],
-];
 // What the relay's buttons[] offers after an upscale, minus Vary (Region) which needs a mask editor.
 const AFTER_UPSCALE = [
   ['Vary (Strong)', 'Vary (Subtle)'],
@@ -35,23 +28,7 @@ afterAll(async () => {
   await discord?.close();
 });
 
-async function startMode(extra: Record<string, string>) {
-  const db = await createTestDatabase();
-  const bot = await startBot({
-    DISCORD_TOKEN: discord.token,
-    DISCORD_API_URL: discord.apiUrl,
-    DISCORD_GUILD_ID: discord.guildId,
-    UPSTREAM_PROVIDER: 'midjourney-proxy',
-    UPSTREAM_BASE_URL: mj.url,
-    UPSTREAM_API_KEY: KEY,
-    PROGRESS_EDIT_INTERVAL_MS: '1000',
-    ...db.env,
-    ...extra,
-  });
-  return { db, bot };
-}
-
-const draw = (prompt: string, userId = ALICE) => discord.slashCommand({ name: 'draw', options: { prompt }, userId, locale: 'en-US' });
+const draw = (prompt: string, userId = ALICE) => slashDraw(discord, prompt, userId);
 const finished = (i: Awaited<ReturnType<typeof draw>>) => i.waitForMessage(isFinal, 20_000);
 const click = async (message: SeenMessage, face: string, userId = BOB) => finished(await discord.clickButton({ message, customId: customIdOf(message, face), userId }));
 const noUpstreamIds = (m: SeenMessage) => {
@@ -61,15 +38,7 @@ const noUpstreamIds = (m: SeenMessage) => {
 };
 
 describe('midjourney-proxy, polled', () => {
-  let bot: BotProcess;
-  let db: TestDatabase;
-  beforeAll(async () => {
-    ({ bot, db } = await startMode({ POLL_INTERVAL_MS: '100' }));
-  });
-  afterAll(async () => {
-    await bot?.stop();
-    await db?.destroy();
-  });
+  const s = useRelaySession(() => ({ provider: 'midjourney-proxy', baseUrl: mj.url, apiKey: KEY, mode: 'polled', discord }));
 
   let grid: SeenMessage;
   it('draws: progress with the relay’s preview, then the grid with the buttons the job offers', async () => {
@@ -127,7 +96,7 @@ describe('midjourney-proxy, polled', () => {
     mj.queueFull = 1;
     const result = await finished(await draw('a patient heron'));
     expect(buttonFaces(result)).toEqual(GRID);
-    await bot.waitForLog((l) => l.msg === 'upstream busy; retrying' && l.kind === 'queue_full', 5_000);
+    await s.bot.waitForLog((l) => l.msg === 'upstream busy; retrying' && l.kind === 'queue_full', 5_000);
   });
 
   it('bad credentials: a polite message for the user, the detail for the operator', async () => {
@@ -135,22 +104,13 @@ describe('midjourney-proxy, polled', () => {
     const result = await finished(await draw('a locked door'));
     mj.authFailure = false;
     expect(result.content).toMatch(/^❌ \*\*a locked door\*\* - <@\d+>\nThe job failed: the image service account needs attention from the bot's operator/);
-    await bot.waitForLog((l) => l.msg === 'upstream account problem: the operator must act' && l.kind === 'auth', 5_000);
+    await s.bot.waitForLog((l) => l.msg === 'upstream account problem: the operator must act' && l.kind === 'auth', 5_000);
   });
 });
 
 describe('midjourney-proxy, pushed', () => {
-  let bot: BotProcess;
-  let db: TestDatabase;
-  beforeAll(async () => {
-    const port = await freePort();
-    // Polling every minute: within this test only the relay's notifyHook can finish a job.
-    ({ bot, db } = await startMode({ POLL_INTERVAL_MS: '60000', HTTP_PORT: String(port), PUBLIC_URL: `http://127.0.0.1:${port}` }));
-  });
-  afterAll(async () => {
-    await bot?.stop();
-    await db?.destroy();
-  });
+  // Polling every minute: within this test only the relay's notifyHook can finish a job.
+  const s = useRelaySession(() => ({ provider: 'midjourney-proxy', baseUrl: mj.url, apiKey: KEY, mode: 'pushed', discord }));
 
   it('draws, upscales and varies with every update pushed to a per-task callback URL', async () => {
     const before = mj.callbacks.length;

@@ -1,54 +1,25 @@
 // /draw end to end on PiAPI: the real bot process against the fake Discord and the fake PiAPI, once polled
 // (no PUBLIC_URL) and once pushed (PUBLIC_URL set, polling too slow to matter: only webhooks finish jobs).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { freePort, startBot, type BotProcess } from '../support/bot.ts';
-import { createTestDatabase, type TestDatabase } from '../support/database.ts';
-import { FakeDiscord, type SeenMessage } from '../support/fake-discord.ts';
+import { FakeDiscord } from '../support/fake-discord.ts';
 import { FakePiapi } from '../support/fake-piapi.ts';
-import { buttonFaces, customIdOf, imageInfo } from './support.ts';
+import { useRelaySession } from './relay-session.ts';
+import { AFTER_UPSCALE, ALICE, BOB, GRID, buttonFaces, customIdOf, imageInfo, isDelivered as isDone, slashDraw } from './support.ts';
 
 let discord: FakeDiscord;
-let db: TestDatabase;
 let upstream: FakePiapi;
 
-const ALICE = '100000000000000001';
-const BOB = '100000000000000002';
-const GRID = [
-  ['U1', 'U2', 'U3', 'U4', '🔄'],
-  ['V1', 'V2', 'V3', 'V4'],
-];
-const AFTER_UPSCALE = [
-  ['Vary (Strong)', 'Vary (Subtle)'],
-  ['Zoom Out 2x', 'Zoom Out 1.5x'],
-  ['⬅️', '➡️', '⬆️', '⬇️'],
-  ['Upscale (2x)', 'Upscale (4x)'],
-];
-
-const isDone = (m: SeenMessage) => m.content.startsWith('❌') || m.attachments.some((a) => /^(grid|image)_/.test(a.filename));
-
 beforeAll(async () => {
-  [discord, db, upstream] = await Promise.all([FakeDiscord.start(), createTestDatabase(), FakePiapi.start({ stepMs: 150 })]);
+  [discord, upstream] = await Promise.all([FakeDiscord.start(), FakePiapi.start({ stepMs: 150 })]);
 });
 
 afterAll(async () => {
-  await Promise.all([db?.destroy(), discord?.close(), upstream?.close()]);
+  await Promise.all([discord?.close(), upstream?.close()]);
 });
 
-function botEnv(extra: Record<string, string>): Record<string, string> {
-  return {
-    DISCORD_TOKEN: discord.token,
-    DISCORD_API_URL: discord.apiUrl,
-    DISCORD_GUILD_ID: discord.guildId,
-    UPSTREAM_PROVIDER: 'piapi',
-    UPSTREAM_BASE_URL: upstream.url,
-    UPSTREAM_API_KEY: upstream.apiKey,
-    PROGRESS_EDIT_INTERVAL_MS: '1000',
-    ...db.env,
-    ...extra,
-  };
-}
+const relay = () => ({ provider: 'piapi', baseUrl: upstream.url, apiKey: upstream.apiKey, discord });
 
-const draw = (prompt: string, userId = ALICE) => discord.slashCommand({ name: 'draw', options: { prompt }, userId, locale: 'en-US' });
+const draw = (prompt: string, userId = ALICE) => slashDraw(discord, prompt, userId);
 
 /** imagine → U → V: the flow every mode must carry to the end. */
 async function drawUpscaleVary(prompt: string) {
@@ -80,11 +51,7 @@ async function drawUpscaleVary(prompt: string) {
 }
 
 describe('/draw on PiAPI, polled', () => {
-  let bot: BotProcess;
-  beforeAll(async () => {
-    bot = await startBot(botEnv({ POLL_INTERVAL_MS: '100' }));
-  });
-  afterAll(() => bot?.stop());
+  const s = useRelaySession(() => ({ ...relay(), mode: 'polled' }));
 
   it('draws, upscales and varies', async () => {
     await drawUpscaleVary('a paper boat');
@@ -102,7 +69,7 @@ describe('/draw on PiAPI, polled', () => {
     const failed = await (await draw('a golden coin')).waitForMessage(isDone, 20_000);
     expect(failed.content).toMatch(/The job failed: the image service account needs attention from the bot's operator/);
     // The log line may reach us just after the Discord message.
-    await bot.waitForLog((l) => l.msg === 'upstream account problem: the operator must act' && l.kind === 'balance', 5_000);
+    await s.bot.waitForLog((l) => l.msg === 'upstream account problem: the operator must act' && l.kind === 'balance', 5_000);
   });
 
   it('a full queue and a 5xx are retried with backoff before the job goes on', async () => {
@@ -110,19 +77,16 @@ describe('/draw on PiAPI, polled', () => {
     upstream.inject('5xx');
     const done = await (await draw('a patient heron')).waitForMessage(isDone, 25_000);
     expect(buttonFaces(done)).toEqual(GRID);
-    expect(bot.logs.filter((l) => l.msg === 'upstream busy; retrying').map((l) => l.kind)).toEqual(expect.arrayContaining(['queue_full', 'unavailable']));
+    expect(s.bot.logs.filter((l) => l.msg === 'upstream busy; retrying').map((l) => l.kind)).toEqual(expect.arrayContaining(['queue_full', 'unavailable']));
   });
 });
 
 describe('/draw on PiAPI, pushed', () => {
-  let bot: BotProcess;
-  beforeAll(async () => {
-    const port = await freePort();
+  // Polling once a minute: within this test only the webhooks can finish a job.
+  const s = useRelaySession(() => {
     upstream.replayPushes = true;
-    // Polling once a minute: within this test only the webhooks can finish a job.
-    bot = await startBot(botEnv({ POLL_INTERVAL_MS: '60000', HTTP_PORT: String(port), PUBLIC_URL: `http://127.0.0.1:${port}` }));
+    return { ...relay(), mode: 'pushed' };
   });
-  afterAll(() => bot?.stop());
 
   it('draws, upscales and varies, every job finished by its webhook', async () => {
     const pushesBefore = upstream.pushAnswers.length;
@@ -134,12 +98,12 @@ describe('/draw on PiAPI, pushed', () => {
     }
     // Duplicates and late progress were answered 200 (and ignored), so PiAPI has no reason to resend.
     expect(upstream.pushAnswers.slice(pushesBefore).filter((s) => s !== 200)).toEqual([]);
-    await bot.waitForLog((l) => l.msg === 'callback received' && l.outcome === 'ignored', 5_000);
+    await s.bot.waitForLog((l) => l.msg === 'callback received' && l.outcome === 'ignored', 5_000);
     // grid, U3, V2 and Vary (Strong): each result arrived by push (logged once the push's work is done).
-    const taskIds = bot.logs.filter((l) => l.msg === 'task submitted').map((l) => l.taskId);
+    const taskIds = s.bot.logs.filter((l) => l.msg === 'task submitted').map((l) => l.taskId);
     expect(taskIds).toHaveLength(4);
     for (const taskId of taskIds) {
-      await bot.waitForLog((l) => l.msg === 'callback received' && l.taskId === taskId && l.outcome === 'applied' && l.status === 'succeeded', 5_000);
+      await s.bot.waitForLog((l) => l.msg === 'callback received' && l.taskId === taskId && l.outcome === 'applied' && l.status === 'succeeded', 5_000);
     }
   });
 

@@ -1,10 +1,13 @@
 // One bot per delivery mode for the relay end-to-end files: `polled` (no PUBLIC_URL; the tracker polls
 // every 100 ms) or `pushed` (PUBLIC_URL on a free port and a 60 s poll interval, so only the relay's callback
-// can finish a job). Each mode gets its own fake Discord and database.
+// can finish a job). Each mode gets its own database, and its own fake Discord unless the file shares one.
+import { afterAll, beforeAll } from 'vitest';
 import { freePort, startBot, type BotProcess } from '../support/bot.ts';
 import { createTestDatabase, type TestDatabase } from '../support/database.ts';
 import { FakeDiscord, type SeenMessage } from '../support/fake-discord.ts';
-import { isFinal } from './support.ts';
+import { ALICE, BOB, isFinal, relayEnv, slashDraw } from './support.ts';
+
+export { ALICE, BOB };
 
 export type Mode = 'polled' | 'pushed';
 
@@ -18,35 +21,35 @@ export interface RelaySession {
   close(): Promise<void>;
 }
 
-export const ALICE = '100000000000000001';
-export const BOB = '100000000000000002';
+export interface RelaySessionOptions {
+  provider: string;
+  baseUrl: string;
+  /** Unset for a relay without authentication. */
+  apiKey?: string;
+  mode: Mode;
+  /** A fake Discord the file shares between its modes (left open by close()); else one of the session's own. */
+  discord?: FakeDiscord;
+}
 
-export async function startRelaySession(opts: { provider: string; baseUrl: string; apiKey: string; mode: Mode }): Promise<RelaySession> {
-  const discord = await FakeDiscord.start();
+export async function startRelaySession(opts: RelaySessionOptions): Promise<RelaySession> {
+  const discord = opts.discord ?? (await FakeDiscord.start());
+  const closeDiscord = () => (opts.discord ? Promise.resolve() : discord.close());
   let db: TestDatabase | undefined;
   try {
     db = await createTestDatabase();
     const port = opts.mode === 'pushed' ? await freePort() : undefined;
     const publicUrl = port ? `http://127.0.0.1:${port}` : undefined;
-    const bot = await startBot({
-      DISCORD_TOKEN: discord.token,
-      DISCORD_API_URL: discord.apiUrl,
-      DISCORD_GUILD_ID: discord.guildId,
-      UPSTREAM_PROVIDER: opts.provider,
-      UPSTREAM_BASE_URL: opts.baseUrl,
-      UPSTREAM_API_KEY: opts.apiKey,
+    const bot = await startBot(relayEnv(discord, db, opts, {
       POLL_INTERVAL_MS: opts.mode === 'pushed' ? '60000' : '100',
-      PROGRESS_EDIT_INTERVAL_MS: '1000',
       ...(port && { PUBLIC_URL: publicUrl!, HTTP_PORT: String(port) }),
-      ...db.env,
-    });
+    }));
     const database = db;
     return {
       discord,
       bot,
       publicUrl,
       async draw(prompt, userId = ALICE) {
-        const interaction = await discord.slashCommand({ name: 'draw', options: { prompt }, userId, locale: 'en-US' });
+        const interaction = await slashDraw(discord, prompt, userId);
         return { interaction, final: await interaction.waitForMessage(isFinal, 20_000) };
       },
       async click(message, customId, userId = BOB) {
@@ -56,12 +59,42 @@ export async function startRelaySession(opts: { provider: string; baseUrl: strin
       async close() {
         await bot.stop();
         await database.destroy();
-        await discord.close();
+        await closeDiscord();
       },
     };
   } catch (err) {
     await db?.destroy();
-    await discord.close();
+    await closeDiscord();
     throw err;
   }
+}
+
+/**
+ * A session for the enclosing describe block: started before its tests (the options are read then) and closed
+ * after them. What it returns stands for that session once the block's tests run.
+ */
+export function useRelaySession(opts: () => RelaySessionOptions): RelaySession {
+  let session: RelaySession | undefined;
+  beforeAll(async () => {
+    session = await startRelaySession(opts());
+  });
+  afterAll(() => session?.close());
+  const current = (): RelaySession => {
+    if (!session) throw new Error('the relay session has not started');
+    return session;
+  };
+  return {
+    get discord() {
+      return current().discord;
+    },
+    get bot() {
+      return current().bot;
+    },
+    get publicUrl() {
+      return current().publicUrl;
+    },
+    draw: (prompt, userId) => current().draw(prompt, userId),
+    click: (message, customId, userId) => current().click(message, customId, userId),
+    close: () => current().close(),
+  };
 }

@@ -1,6 +1,64 @@
-// Small readers over what the fake Discord saw, shared by end-to-end tests.
+// Small readers over what the fake Discord saw, and the users, button rows and bot settings the end-to-end
+// tests share.
 import sharp from 'sharp';
-import type { SeenMessage } from '../support/fake-discord.ts';
+import type { TestDatabase } from '../support/database.ts';
+import type { FakeDiscord, SeenMessage } from '../support/fake-discord.ts';
+
+export const ALICE = '100000000000000001';
+export const BOB = '100000000000000002';
+
+/** The buttons under a grid where the upstream offers them all. */
+export const GRID = [
+  ['U1', 'U2', 'U3', 'U4', '🔄'],
+  ['V1', 'V2', 'V3', 'V4'],
+];
+/** The buttons under an upscaled image where the upstream offers them all (but Custom Zoom). */
+export const AFTER_UPSCALE = [
+  ['Vary (Strong)', 'Vary (Subtle)'],
+  ['Zoom Out 2x', 'Zoom Out 1.5x'],
+  ['⬅️', '➡️', '⬆️', '⬇️'],
+  ['Upscale (2x)', 'Upscale (4x)'],
+];
+
+/** `/draw prompt` sent to the fake Discord by `userId` (Alice unless said), in English. */
+export function slashDraw(discord: FakeDiscord, prompt: string, userId = ALICE) {
+  return discord.slashCommand({ name: 'draw', options: { prompt }, userId, locale: 'en-US' });
+}
+
+/** What points the bot at the fake Discord and registers its commands in the fake's guild. */
+export function discordEnv(discord: FakeDiscord): Record<string, string> {
+  return { DISCORD_TOKEN: discord.token, DISCORD_API_URL: discord.apiUrl, DISCORD_GUILD_ID: discord.guildId };
+}
+
+/** A simulator bot polled every 100 ms, with progress edits at most once a second, on the test database. */
+export function simulatorEnv(discord: FakeDiscord, db: TestDatabase, stepMs: number, extra: Record<string, string> = {}): Record<string, string> {
+  return {
+    ...discordEnv(discord),
+    SIMULATOR_STEP_MS: String(stepMs),
+    POLL_INTERVAL_MS: '100',
+    PROGRESS_EDIT_INTERVAL_MS: '1000',
+    ...extra,
+    ...db.env,
+  };
+}
+
+/** A bot on a relay (no API key for a relay without one), with progress edits at most once a second. */
+export function relayEnv(
+  discord: FakeDiscord,
+  db: TestDatabase,
+  relay: { provider: string; baseUrl: string; apiKey?: string },
+  extra: Record<string, string> = {},
+): Record<string, string> {
+  return {
+    ...discordEnv(discord),
+    UPSTREAM_PROVIDER: relay.provider,
+    UPSTREAM_BASE_URL: relay.baseUrl,
+    ...(relay.apiKey !== undefined && { UPSTREAM_API_KEY: relay.apiKey }),
+    PROGRESS_EDIT_INTERVAL_MS: '1000',
+    ...db.env,
+    ...extra,
+  };
+}
 
 type Button = { type: number; custom_id?: string; label?: string; emoji?: { name?: string } };
 
@@ -18,6 +76,12 @@ export function customIdOf(message: SeenMessage, face: string): string {
 
 /** A message is final once it carries buttons or says the job failed. */
 export const isFinal = (m: SeenMessage) => m.components.length > 0 || m.content.startsWith('❌');
+
+/** Final: buttons, a failure, or an uploaded result (for relays whose upscales have no buttons). */
+export const isFinalOrUploaded = (m: SeenMessage) => isFinal(m) || (m.attachments.length > 0 && !m.attachments[0]!.filename.startsWith('preview'));
+
+/** The result (an uploaded grid or single image, with or without buttons) or the failure. */
+export const isDelivered = (m: SeenMessage) => m.content.startsWith('❌') || m.attachments.some((a) => /^(grid|image)_/.test(a.filename));
 
 export async function imageInfo(message: SeenMessage) {
   const attachment = message.attachments[0];

@@ -9,7 +9,7 @@ import { startBot, type BotProcess, type LogLine } from '../support/bot.ts';
 import { createTestDatabase, type TestDatabase } from '../support/database.ts';
 import { FakeBaidu } from '../support/fake-baidu.ts';
 import { FakeDiscord, type FakeInteraction, type SeenMessage } from '../support/fake-discord.ts';
-import { customIdOf, imageInfo, isFinal } from './support.ts';
+import { ALICE, customIdOf, imageInfo, isFinal, simulatorEnv } from './support.ts';
 
 let discord: FakeDiscord;
 let baidu: FakeBaidu;
@@ -17,7 +17,6 @@ let db: TestDatabase;
 let bot: BotProcess;
 let dir: string;
 
-const ALICE = '100000000000000001';
 const EPHEMERAL = 64;
 
 beforeAll(async () => {
@@ -37,18 +36,7 @@ beforeAll(async () => {
   db = await createTestDatabase();
   dir = await mkdtemp(path.join(os.tmpdir(), 'banned-words-'));
   await writeFile(path.join(dir, 'banned.txt'), '# this server\ndragon\n');
-  bot = await startBot({
-    DISCORD_TOKEN: discord.token,
-    DISCORD_API_URL: discord.apiUrl,
-    DISCORD_GUILD_ID: discord.guildId,
-    SIMULATOR_STEP_MS: '250',
-    POLL_INTERVAL_MS: '100',
-    PROGRESS_EDIT_INTERVAL_MS: '1000',
-    ...baidu.env,
-    BAIDU_QPS: '1',
-    BANNED_WORDS_FILE: path.join(dir, 'banned.txt'),
-    ...db.env,
-  });
+  bot = await startBot(simulatorEnv(discord, db, 250, { ...baidu.env, BAIDU_QPS: '1', BANNED_WORDS_FILE: path.join(dir, 'banned.txt') }));
 });
 
 afterAll(async () => {

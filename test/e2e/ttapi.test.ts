@@ -4,19 +4,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FakeTtApi } from '../support/fake-ttapi.ts';
 import { pushJson } from '../support/relay-fake-kit.ts';
-import { BOB, startRelaySession, type Mode, type RelaySession } from './relay-session.ts';
-import { buttonFaces, customIdOf, imageInfo } from './support.ts';
-
-const GRID = [
-  ['U1', 'U2', 'U3', 'U4', '🔄'],
-  ['V1', 'V2', 'V3', 'V4'],
-];
-const AFTER_UPSCALE = [
-  ['Vary (Strong)', 'Vary (Subtle)'],
-  ['Zoom Out 2x', 'Zoom Out 1.5x'],
-  ['⬅️', '➡️', '⬆️', '⬇️'],
-  ['Upscale (2x)', 'Upscale (4x)'],
-];
+import { BOB, useRelaySession, type Mode } from './relay-session.ts';
+import { AFTER_UPSCALE, GRID, buttonFaces, customIdOf, imageInfo } from './support.ts';
 
 let tt: FakeTtApi;
 beforeAll(async () => {
@@ -28,11 +17,7 @@ const calls = (path: string) => tt.requests.filter((r) => r.path === path);
 const lastAction = () => calls('/midjourney/v1/action').at(-1)!.body;
 
 describe.each<Mode>(['polled', 'pushed'])('/draw on TTApi, %s', (mode) => {
-  let s: RelaySession;
-  beforeAll(async () => {
-    s = await startRelaySession({ provider: 'ttapi', baseUrl: tt.url, apiKey: tt.apiKey, mode });
-  });
-  afterAll(() => s?.close());
+  const s = useRelaySession(() => ({ provider: 'ttapi', baseUrl: tt.url, apiKey: tt.apiKey, mode }));
 
   it('draws a grid, upscales #2 and varies #3, with only the buttons its components offer', async () => {
     // Polled, the first job runs long enough for a progress edit past the 1 s edit throttle.

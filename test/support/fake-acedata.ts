@@ -5,7 +5,7 @@
 // Failure injection: `server.inject(...)` for any canned answer (5xx streak, 401, 403 used_up, 429, malformed
 // JSON), `failNextJob(reason)` for a job that ends with `{success:false, error}`.
 import type { ServerResponse } from 'node:http';
-import { RelayFakeServer, pngFor, pushJson, sendJson, type RecordedRequest } from './relay-fake-kit.ts';
+import { JobRelayFake, pushJson, sendJson, sendPng, type FakeRelayOptions, type RecordedRequest } from './relay-fake-kit.ts';
 
 export const ACE_GRID_ACTIONS = ['upscale1', 'upscale2', 'upscale3', 'upscale4', 'reroll', 'variation1', 'variation2', 'variation3', 'variation4'];
 export const ACE_SINGLE_ACTIONS = [
@@ -31,56 +31,28 @@ interface ImageInfo {
   actions: string[];
 }
 
-export interface FakeAceDataOptions {
-  apiKey?: string;
-  /** Time per progress step; a job finishes after `PROGRESS.length` steps. */
-  stepMs?: number;
+/** `stepMs`: time per progress step; a job finishes after `PROGRESS.length` steps. */
+export interface FakeAceDataOptions extends FakeRelayOptions {
   /** Put `task_id` on every streamed line (the seed's stream example has none). */
   streamTaskIds?: boolean;
 }
 
 const PROGRESS = [0, 31, 62, 93];
 
-export class FakeAceData {
-  readonly server: RelayFakeServer;
-  readonly apiKey: string;
+export class FakeAceData extends JobRelayFake {
   readonly jobs = new Map<string, Job>();
   readonly images = new Map<string, ImageInfo>();
   readonly callbacks: Array<{ url: string; status: number; body: Record<string, unknown> }> = [];
-  private readonly stepMs: number;
-  private failNext: string[] = [];
-  private slowNext: number[] = [];
   private seq = 0;
   private readonly openStreams = new Set<ServerResponse>();
 
   private constructor(private readonly opts: FakeAceDataOptions) {
-    this.apiKey = opts.apiKey ?? 'ace-test-key';
-    this.stepMs = opts.stepMs ?? 150;
-    this.server = new RelayFakeServer((req, res) => this.route(req, res));
+    super(opts, 'ace-test-key');
   }
 
-  static async start(opts: FakeAceDataOptions = {}): Promise<FakeAceData> {
-    const fake = new FakeAceData(opts);
-    await fake.server.listen();
-    return fake;
-  }
-
-  get url(): string {
-    return this.server.url;
-  }
-
-  get requests(): RecordedRequest[] {
-    return this.server.requests;
-  }
-
-  /** The next job created ends with `{success:false, error:{code:'bad_request', message: reason}}`. */
-  failNextJob(reason: string): void {
-    this.failNext.push(reason);
-  }
-
-  /** The next job created runs this much longer (a window for progress edits that no timing can miss). */
-  slowNextJob(extraMs: number): void {
-    this.slowNext.push(extraMs);
+  /** `failNextJob(reason)`: the job ends with `{success:false, error:{code:'bad_request', message: reason}}`. */
+  static start(opts: FakeAceDataOptions = {}): Promise<FakeAceData> {
+    return new FakeAceData(opts).listening();
   }
 
   /** Cuts every ndjson stream in the middle (the jobs go on; retrieve still reports them). */
@@ -89,11 +61,7 @@ export class FakeAceData {
     this.openStreams.clear();
   }
 
-  close(): Promise<void> {
-    return this.server.close();
-  }
-
-  private route(req: RecordedRequest, res: ServerResponse) {
+  protected route(req: RecordedRequest, res: ServerResponse) {
     if (req.method === 'GET' && req.path.startsWith('/assets/')) return this.serveImage(req.path, res);
     if (req.headers.authorization !== `Bearer ${this.apiKey}`) {
       return sendJson(res, 401, { success: false, error: { code: 'invalid_token', message: 'Invalid token' }, trace_id: 'trace-auth' });
@@ -107,7 +75,7 @@ export class FakeAceData {
     const name = /^\/assets\/([\w-]+)\.png(?:\?.*)?$/.exec(path)?.[1];
     if (!name) return sendJson(res, 404, {});
     const info = this.images.get(name);
-    res.writeHead(200, { 'content-type': 'image/png' }).end(await pngFor(name, info?.grid === false ? 64 : 128, info?.grid === false ? 64 : 128));
+    await sendPng(res, name, info?.grid === false ? 64 : 128, info?.grid === false ? 64 : 128);
   }
 
   private badRequest(res: ServerResponse, message: string) {

@@ -4,7 +4,7 @@
 // with `error`. Directus-style errors (`{errors:[{message, extensions:{code}}]}`), and 403 for an unknown id
 // as Directus answers. Images are real PNGs under `/assets/`.
 import { randomUUID } from 'node:crypto';
-import { RelayFakeServer, pngFor, sendJson, type Injected, type RecordedRequest } from './relay-fake-kit.ts';
+import { KitRelayFake, sendJson, sendPng, type FakeRelayOptions, type Injected, type RecordedRequest } from './relay-fake-kit.ts';
 
 export interface FakeImage {
   id: string;
@@ -41,33 +41,18 @@ const ANSWERS: Record<ImagineApiFailure, Injected> = {
 
 const USER = '4df804f1-e32e-4e1c-be58-6acbe48cce98';
 
-export class FakeImagineApi {
-  readonly apiKey: string;
-  /** Time per state: pending, then in-progress at 40% and 80%, then completed. */
-  stepMs: number;
+export class FakeImagineApi extends KitRelayFake {
   private readonly jobs = new Map<string, Job>();
   private readonly failures: Array<{ match: RegExp; reason: string }> = [];
   private readonly paces: RegExp[] = [];
-  private readonly server: RelayFakeServer;
 
-  private constructor(opts: { apiKey: string; stepMs: number }) {
-    this.apiKey = opts.apiKey;
-    this.stepMs = opts.stepMs;
-    this.server = new RelayFakeServer((req, res) => this.route(req, res));
+  private constructor(opts: FakeRelayOptions) {
+    super(opts, 'imagine-test-key');
   }
 
-  static async start(opts: { apiKey?: string; stepMs?: number } = {}): Promise<FakeImagineApi> {
-    const fake = new FakeImagineApi({ apiKey: opts.apiKey ?? 'imagine-test-key', stepMs: opts.stepMs ?? 150 });
-    await fake.server.listen();
-    return fake;
-  }
-
-  get url(): string {
-    return this.server.url;
-  }
-
-  get requests(): RecordedRequest[] {
-    return this.server.requests;
+  /** `stepMs`: time per state: pending, then in-progress at 40% and 80%, then completed. */
+  static start(opts: FakeRelayOptions = {}): Promise<FakeImagineApi> {
+    return new FakeImagineApi(opts).listening();
   }
 
   /** Jobs whose prompt matches end `failed` with this `error`. */
@@ -93,18 +78,10 @@ export class FakeImagineApi {
     this.server.inject((r) => (onFetch ? r.method === 'GET' : r.method === 'POST') && r.path.startsWith('/items/images'), ANSWERS[kind], times);
   }
 
-  clearInjections(): void {
-    this.server.clearInjections();
-  }
-
   /** A job's current record, for assertions. */
   image(id: string): FakeImage | undefined {
     const job = this.jobs.get(id);
     return job && this.advance(job);
-  }
-
-  close(): Promise<void> {
-    return this.server.close();
   }
 
   private asset(name: string) {
@@ -144,12 +121,10 @@ export class FakeImagineApi {
     return img;
   }
 
-  private async route(req: RecordedRequest, res: import('node:http').ServerResponse) {
+  protected async route(req: RecordedRequest, res: import('node:http').ServerResponse) {
     if (req.method === 'GET' && req.path.startsWith('/assets/')) {
       const name = req.path.split('/')[2] ?? 'x';
-      const data = await pngFor(name, name.includes('preview') ? 32 : 128, name.includes('preview') ? 32 : 128);
-      res.writeHead(200, { 'content-type': 'image/png', 'content-length': data.length }).end(data);
-      return;
+      return sendPng(res, name, name.includes('preview') ? 32 : 128, name.includes('preview') ? 32 : 128);
     }
     if (req.headers.authorization !== `Bearer ${this.apiKey}`) return sendJson(res, 401, ANSWERS.auth.body);
     if (req.method === 'GET' && req.path === '/items/status') return sendJson(res, 200, { data: { bot_status: 'healthy' } });

@@ -7,7 +7,7 @@
 //   relay.failPrompt('broken');   relay.inject.serverErrors = 2;   relay.refuseNext = 1;
 import type { ServerResponse } from 'node:http';
 import { randomUUID } from 'node:crypto';
-import { FakeRelayServer, fakeHash, sendImage, sendJson, type SeenRequest } from './fake-mj-common.ts';
+import { FakeRelayServer, MjRelayFake, fakeHash, sendImage, sendJson, type SeenRequest } from './fake-mj-common.ts';
 
 export interface NodeApiRecordJson {
   _id: string;
@@ -35,7 +35,7 @@ export interface FakeMidjourneyNodeApiOptions {
   stepMs?: number;
 }
 
-export class FakeMidjourneyNodeApi {
+export class FakeMidjourneyNodeApi extends MjRelayFake {
   readonly records = new Map<string, NodeApiRecordJson>();
   /** The next N submissions answer `{code: 0, description: "失败"}`. */
   refuseNext = 0;
@@ -44,36 +44,14 @@ export class FakeMidjourneyNodeApi {
   private readonly failing: string[] = [];
 
   private constructor(
-    private readonly server: FakeRelayServer,
+    readonly server: FakeRelayServer,
     private readonly stepMs: number,
-  ) {}
+  ) {
+    super();
+  }
 
   static async start(options: FakeMidjourneyNodeApiOptions = {}): Promise<FakeMidjourneyNodeApi> {
-    let fake: FakeMidjourneyNodeApi | undefined;
-    const server = await FakeRelayServer.start((req, res) => fake!.route(req, res));
-    fake = new FakeMidjourneyNodeApi(server, options.stepMs ?? 150);
-    return fake;
-  }
-
-  get url(): string {
-    return this.server.url;
-  }
-
-  get inject() {
-    return this.server.inject;
-  }
-
-  get requests(): SeenRequest[] {
-    return this.server.requests;
-  }
-
-  get callbacks() {
-    return this.server.callbacks;
-  }
-
-  /** The most recent request to `path`. */
-  lastRequest(path: string): SeenRequest | undefined {
-    return this.server.lastRequest(path);
+    return MjRelayFake.serve((server) => new FakeMidjourneyNodeApi(server, options.stepMs ?? 150));
   }
 
   /** Jobs whose prompt contains `substring` end in FAILURE (the relay keeps no reason). */
@@ -81,11 +59,7 @@ export class FakeMidjourneyNodeApi {
     this.failing.push(substring);
   }
 
-  close(): Promise<void> {
-    return this.server.close();
-  }
-
-  private route(req: SeenRequest, res: ServerResponse): Promise<void> | void {
+  protected route(req: SeenRequest, res: ServerResponse): Promise<void> | void {
     // express.static serves the downloaded images from the relay's root.
     if (req.method === 'GET' && /^\/[\w-]+\.png$/.test(req.path)) {
       const known = [...this.records.values()].some((r) => `/${r.imageUrl}` === req.path);

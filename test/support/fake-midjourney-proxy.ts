@@ -6,7 +6,7 @@
 //   const mj = await FakeMidjourneyProxy.start({ apiKey: 'k' });
 //   mj.failPrompt('broken', 'Midjourney refused');   mj.inject.serverErrors = 2;   mj.queueFull = 1;
 import type { ServerResponse } from 'node:http';
-import { FakeRelayServer, fakeHash, sendImage, sendJson, type SeenRequest } from './fake-mj-common.ts';
+import { FakeRelayServer, MjRelayFake, fakeHash, sendImage, sendJson, type SeenRequest } from './fake-mj-common.ts';
 
 export interface MjButton {
   customId: string;
@@ -96,7 +96,7 @@ function actionOf(customId: string): { action: string; index?: number; modal?: b
   return undefined;
 }
 
-export class FakeMidjourneyProxy {
+export class FakeMidjourneyProxy extends MjRelayFake {
   readonly tasks = new Map<string, FakeTask>();
   /** Failure injections beyond the common ones (`inject`). */
   authFailure = false;
@@ -112,39 +112,16 @@ export class FakeMidjourneyProxy {
   private nextId = 1_700_000_000_000_000;
 
   private constructor(
-    private readonly server: FakeRelayServer,
+    readonly server: FakeRelayServer,
     readonly opts: Required<FakeMidjourneyProxyOptions>,
   ) {
+    super();
     this.stepMs = opts.stepMs;
   }
 
   static async start(options: FakeMidjourneyProxyOptions = {}): Promise<FakeMidjourneyProxy> {
     const opts = { apiKey: 'mj-test-secret', stepMs: 150, openSource: false, queueAfter: 3, ...options };
-    let fake: FakeMidjourneyProxy | undefined;
-    const server = await FakeRelayServer.start((req, res) => fake!.route(req, res));
-    fake = new FakeMidjourneyProxy(server, opts);
-    return fake;
-  }
-
-  get url(): string {
-    return this.server.url;
-  }
-
-  get inject() {
-    return this.server.inject;
-  }
-
-  get requests(): SeenRequest[] {
-    return this.server.requests;
-  }
-
-  get callbacks() {
-    return this.server.callbacks;
-  }
-
-  /** The most recent request to `path`. */
-  lastRequest(path: string): SeenRequest | undefined {
-    return this.server.lastRequest(path);
+    return MjRelayFake.serve((server) => new FakeMidjourneyProxy(server, opts));
   }
 
   /** Jobs whose prompt contains `substring` end in FAILURE with `reason`. */
@@ -156,11 +133,7 @@ export class FakeMidjourneyProxy {
     return this.tasks.get(id)?.json;
   }
 
-  close(): Promise<void> {
-    return this.server.close();
-  }
-
-  private async route(req: SeenRequest, res: ServerResponse): Promise<void> {
+  protected async route(req: SeenRequest, res: ServerResponse): Promise<void> {
     if (req.method === 'GET' && req.path.startsWith('/images/')) return sendImage(res, req.path, 256, req.path.includes('-single') ? 384 : 256);
     if (req.headers['mj-api-secret'] !== this.opts.apiKey || this.authFailure) return sendJson(res, 401, { code: 401, description: 'Unauthorized' });
     const body = (req.body ?? {}) as Record<string, unknown>;

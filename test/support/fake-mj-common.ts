@@ -1,10 +1,10 @@
 // Shared plumbing for the fake midjourney-proxy and Midjourney-node-api servers: a real HTTP server on
 // 127.0.0.1 with a request log, the failure injections every relay can suffer (5xx streaks, bodies that
-// are not JSON), images it serves itself, and fire-and-forget callbacks the way those relays send them.
+// are not JSON), images it serves itself, and fire-and-forget callbacks the way those relays send them. Built
+// on relay-fake-kit's plumbing; `MjRelayFake` is what both fakes show their tests.
 import { createHash } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import sharp from 'sharp';
+import { RelayFake, closeServer, jsonOrText, listenLocal, pushJson, readBody, sendJson as sendJsonAs, solidPng } from './relay-fake-kit.ts';
 
 export interface SeenRequest {
   method: string;
@@ -48,20 +48,17 @@ export class FakeRelayServer {
         if (!res.headersSent) sendJson(res, 500, { error: String(err) });
       });
     });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    fake.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    fake.url = await listenLocal(server);
     return fake;
   }
 
   private async handle(req: IncomingMessage, res: ServerResponse, handler: Handler) {
     const url = new URL(req.url ?? '/', 'http://localhost');
-    const chunks: Buffer[] = [];
-    for await (const chunk of req) chunks.push(chunk as Buffer);
-    const raw = Buffer.concat(chunks).toString('utf8');
+    const raw = await readBody(req);
     let body: unknown;
     if (raw) {
       const type = String(req.headers['content-type'] ?? '');
-      body = type.includes('urlencoded') ? Object.fromEntries(new URLSearchParams(raw)) : safeJson(raw);
+      body = type.includes('urlencoded') ? Object.fromEntries(new URLSearchParams(raw)) : jsonOrText(raw);
     }
     const seen: SeenRequest = { method: req.method ?? 'GET', path: url.pathname, query: Object.fromEntries(url.searchParams), headers: req.headers, body };
     const isImage = /\.(png|webp|jpe?g)$/.test(url.pathname);
@@ -99,14 +96,9 @@ export class FakeRelayServer {
   push(url: string, body: unknown): void {
     const record: SentCallback = { url, body: structuredClone(body) };
     this.callbacks.push(record);
-    const sent = fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body), signal: AbortSignal.timeout(5_000) })
-      .then(async (r) => {
-        record.status = r.status;
-        await r.arrayBuffer();
-      })
-      .catch(() => {
-        record.status = 0;
-      });
+    const sent = pushJson(url, body, {}, 5_000).then((status) => {
+      record.status = status;
+    });
     this.pending.add(sent);
     void sent.finally(() => this.pending.delete(sent));
   }
@@ -115,27 +107,47 @@ export class FakeRelayServer {
     for (const t of this.timers) clearTimeout(t);
     this.timers.clear();
     await Promise.allSettled([...this.pending]);
-    this.server.closeAllConnections();
-    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+    await closeServer(this.server);
   }
 }
 
+/** What both fakes show their tests besides `RelayFake`'s: failure injections, pushes sent, the last request. */
+export abstract class MjRelayFake extends RelayFake<FakeRelayServer> {
+  abstract override readonly server: FakeRelayServer;
+
+  /** Starts a server whose requests go to the `route` of the fake `make` builds on it. */
+  protected static async serve<F extends MjRelayFake>(make: (server: FakeRelayServer) => F): Promise<F> {
+    let fake: F | undefined;
+    const server = await FakeRelayServer.start((req, res) => fake!.route(req, res));
+    fake = make(server);
+    return fake;
+  }
+
+  protected abstract route(req: SeenRequest, res: ServerResponse): Promise<void> | void;
+
+  get inject(): CommonInjections {
+    return this.server.inject;
+  }
+
+  get callbacks(): SentCallback[] {
+    return this.server.callbacks;
+  }
+
+  /** The most recent request to `path`. */
+  lastRequest(path: string): SeenRequest | undefined {
+    return this.server.lastRequest(path);
+  }
+}
+
+/** JSON the way both relays send it (with the charset). */
 export function sendJson(res: ServerResponse, status: number, body: unknown): void {
-  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8' }).end(body === undefined ? '' : JSON.stringify(body));
-}
-
-function safeJson(raw: string): unknown {
-  try {
-    return JSON.parse(raw);
-  } catch {
-    return raw;
-  }
+  sendJsonAs(res, status, body, 'application/json; charset=utf-8');
 }
 
 /** A small PNG whose colour depends on `key`, so two jobs never deliver the same bytes. */
 export async function sendImage(res: ServerResponse, key: string, width = 256, height = 256): Promise<void> {
   const [r, g, b] = createHash('sha256').update(key).digest();
-  const png = await sharp({ create: { width, height, channels: 3, background: { r: r!, g: g!, b: b! } } }).png().toBuffer();
+  const png = await solidPng({ r: r!, g: g!, b: b! }, width, height);
   res.writeHead(200, { 'content-type': 'image/png', 'content-length': png.length }).end(png);
 }
 

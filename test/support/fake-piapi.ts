@@ -6,7 +6,7 @@
 // secret in `x-webhook-secret`; it can also resend duplicates and stale updates, as relays do.
 import { randomUUID } from 'node:crypto';
 import type { ServerResponse } from 'node:http';
-import { RelayFakeServer, pngFor, pushJson, sendJson, type Injected, type RecordedRequest } from './relay-fake-kit.ts';
+import { KitRelayFake, pushJson, sendJson, sendPng, type FakeRelayOptions, type Injected, type RecordedRequest } from './relay-fake-kit.ts';
 
 export interface FakePiapiTask {
   task_id: string;
@@ -71,10 +71,7 @@ const EMPTY_OUTPUT = (): FakePiapiTask['output'] => ({
   image_url: '', image_urls: null, temporary_image_urls: null, discord_image_url: '', actions: [], progress: 0, intermediate_image_urls: null,
 });
 
-export class FakePiapi {
-  readonly apiKey: string;
-  /** Time per state: pending, processing 30%, processing 70%, then done. */
-  stepMs: number;
+export class FakePiapi extends KitRelayFake {
   /** Push each final update twice, then a stale progress update (what a retrying relay may do). */
   replayPushes = false;
   /** Status codes our bot answered to each push. */
@@ -83,29 +80,17 @@ export class FakePiapi {
   private readonly failures: Array<{ match: RegExp; reason: string }> = [];
   private readonly holds: RegExp[] = [];
   private readonly paces: RegExp[] = [];
-  private readonly server: RelayFakeServer;
   private readonly ticker: NodeJS.Timeout;
 
-  private constructor(opts: { apiKey: string; stepMs: number }) {
-    this.apiKey = opts.apiKey;
-    this.stepMs = opts.stepMs;
-    this.server = new RelayFakeServer((req, res) => this.route(req, res));
+  private constructor(opts: FakeRelayOptions) {
+    super(opts, 'piapi-test-key');
     // Jobs advance with time whether or not anyone polls, so webhooks fire on their own.
     this.ticker = setInterval(() => void this.tick(), Math.max(20, Math.floor(this.stepMs / 3)));
   }
 
-  static async start(opts: { apiKey?: string; stepMs?: number } = {}): Promise<FakePiapi> {
-    const fake = new FakePiapi({ apiKey: opts.apiKey ?? 'piapi-test-key', stepMs: opts.stepMs ?? 150 });
-    await fake.server.listen();
-    return fake;
-  }
-
-  get url(): string {
-    return this.server.url;
-  }
-
-  get requests(): RecordedRequest[] {
-    return this.server.requests;
+  /** `stepMs`: time per state: pending, processing 30%, processing 70%, then done. */
+  static start(opts: FakeRelayOptions = {}): Promise<FakePiapi> {
+    return new FakePiapi(opts).listening();
   }
 
   /** Jobs whose prompt matches end `failed` with this error message. */
@@ -138,18 +123,14 @@ export class FakePiapi {
     this.server.inject((r) => r.path.startsWith('/api/v1/task') && r.method === (onFetch ? 'GET' : 'POST'), ANSWERS[kind], times);
   }
 
-  clearInjections(): void {
-    this.server.clearInjections();
-  }
-
   task(id: string): FakePiapiTask | undefined {
     const job = this.jobs.get(id);
     return job && this.advance(job);
   }
 
-  async close(): Promise<void> {
+  override async close(): Promise<void> {
     clearInterval(this.ticker);
-    await this.server.close();
+    await super.close();
   }
 
   private asset(name: string) {
@@ -221,7 +202,7 @@ export class FakePiapi {
     }
   }
 
-  private route(req: RecordedRequest, res: ServerResponse) {
+  protected route(req: RecordedRequest, res: ServerResponse) {
     if (req.method === 'GET' && req.path.startsWith('/assets/')) return this.serveAsset(req.path, res);
     if (req.headers['x-api-key'] !== this.apiKey) return sendJson(res, 401, ANSWERS.auth.body);
     if (req.method === 'POST' && req.path === '/api/v1/task') return this.create(req, res);
@@ -244,8 +225,7 @@ export class FakePiapi {
   private async serveAsset(path: string, res: ServerResponse) {
     const name = path.slice('/assets/'.length).replace(/\.png$/, '');
     const size = name.endsWith('grid') ? 128 : name.includes('preview') ? 32 : 96;
-    const data = await pngFor(name, size, size);
-    res.writeHead(200, { 'content-type': 'image/png', 'content-length': data.length }).end(data);
+    await sendPng(res, name, size, size);
   }
 
   private create(req: RecordedRequest, res: ServerResponse) {

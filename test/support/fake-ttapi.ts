@@ -6,7 +6,7 @@
 // Failure injection: `server.inject(...)` (5xx streak, 401, 402 no balance, 429, 499 queue exhausted,
 // malformed JSON) and `failNextJob(reason)`.
 import type { ServerResponse } from 'node:http';
-import { RelayFakeServer, pngFor, pushJson, sendJson, type RecordedRequest } from './relay-fake-kit.ts';
+import { JobRelayFake, pushJson, sendJson, sendPng, type FakeRelayOptions, type RecordedRequest } from './relay-fake-kit.ts';
 
 export const TT_GRID_COMPONENTS = ['upsample1', 'upsample2', 'upsample3', 'upsample4', 'reroll', 'variation1', 'variation2', 'variation3', 'variation4'];
 export const TT_SINGLE_COMPONENTS = [
@@ -25,66 +25,32 @@ interface Job {
   extraMs: number;
 }
 
-export interface FakeTtApiOptions {
-  apiKey?: string;
-  /** Time per progress step; a job is queued for one step, then runs for three. */
-  stepMs?: number;
-}
+/** `stepMs`: time per progress step; a job is queued for one step, then runs for three. */
+export type FakeTtApiOptions = FakeRelayOptions;
 
 const PROGRESS = [0, 25, 50, 75];
 
-export class FakeTtApi {
-  readonly server: RelayFakeServer;
-  readonly apiKey: string;
+export class FakeTtApi extends JobRelayFake {
   readonly jobs = new Map<string, Job>();
   /** Every hook delivery attempt with the status our bot answered. */
   readonly hooks: Array<{ url: string; status: number; body: Record<string, unknown> }> = [];
-  private readonly stepMs: number;
-  private failNext: string[] = [];
-  private slowNext: number[] = [];
   private seq = 0;
 
   private constructor(opts: FakeTtApiOptions) {
-    this.apiKey = opts.apiKey ?? 'tt-test-key';
-    this.stepMs = opts.stepMs ?? 150;
-    this.server = new RelayFakeServer((req, res) => this.route(req, res));
+    super(opts, 'tt-test-key');
   }
 
-  static async start(opts: FakeTtApiOptions = {}): Promise<FakeTtApi> {
-    const fake = new FakeTtApi(opts);
-    await fake.server.listen();
-    return fake;
+  /** `failNextJob(reason)`: the job ends as FAILED with this message. */
+  static start(opts: FakeTtApiOptions = {}): Promise<FakeTtApi> {
+    return new FakeTtApi(opts).listening();
   }
 
-  get url(): string {
-    return this.server.url;
-  }
-
-  get requests(): RecordedRequest[] {
-    return this.server.requests;
-  }
-
-  /** The next job created ends as FAILED with this message. */
-  failNextJob(reason: string): void {
-    this.failNext.push(reason);
-  }
-
-  /** The next job created runs this much longer (a window for progress edits that no timing can miss). */
-  slowNextJob(extraMs: number): void {
-    this.slowNext.push(extraMs);
-  }
-
-  close(): Promise<void> {
-    return this.server.close();
-  }
-
-  private async route(req: RecordedRequest, res: ServerResponse) {
+  protected async route(req: RecordedRequest, res: ServerResponse) {
     const url = new URL(req.path, this.url);
     if (req.method === 'GET' && url.pathname.startsWith('/assets/')) {
       const name = /^\/assets\/([\w-]+)\.png$/.exec(url.pathname)?.[1];
       if (!name) return sendJson(res, 404, {});
-      res.writeHead(200, { 'content-type': 'image/png' }).end(await pngFor(name, 96, 96));
-      return;
+      return sendPng(res, name, 96, 96);
     }
     if (req.headers['tt-api-key'] !== this.apiKey) return sendJson(res, 401, { status: 'FAILED', message: 'Invalid TT-API-KEY', data: null });
     if (req.method === 'POST' && url.pathname === '/midjourney/v1/imagine') return this.imagine(req, res);

@@ -1,5 +1,7 @@
-// Plumbing shared by the fake relays (fake-imagineapi, fake-piapi): a JSON HTTP server on 127.0.0.1 that
-// records every request, serves real PNG images, and can be told to misbehave for the next N requests.
+// Plumbing shared by the fake relays: a JSON HTTP server on 127.0.0.1 that records every request, serves real
+// PNG images, and can be told to misbehave for the next N requests (fake-imagineapi, fake-piapi, fake-acedata,
+// fake-ttapi); the request reading, listening, closing and callback pushing that fake-mj-common's server shares;
+// and `RelayFake`, the face every fake shows its tests (url, requests, close).
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import sharp from 'sharp';
@@ -21,16 +23,55 @@ export interface Injected {
 
 export type Handler = (req: RecordedRequest, res: ServerResponse) => Promise<void> | void;
 
-export function sendJson(res: ServerResponse, status: number, body: unknown) {
-  res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
+/** `body` as JSON (undefined: an empty body). */
+export function sendJson(res: ServerResponse, status: number, body: unknown, contentType = 'application/json'): void {
+  res.writeHead(status, { 'content-type': contentType }).end(body === undefined ? '' : JSON.stringify(body));
+}
+
+/** A PNG of one colour. */
+export function solidPng(background: { r: number; g: number; b: number }, width: number, height: number): Promise<Buffer> {
+  return sharp({ create: { width, height, channels: 3, background } }).png().toBuffer();
 }
 
 /** A small distinct PNG per name: the colour comes from the name, so two jobs never look alike. */
 export async function pngFor(name: string, width = 64, height = 64): Promise<Buffer> {
   let h = 0;
   for (const c of name) h = (h * 31 + c.charCodeAt(0)) >>> 0;
-  const background = { r: h & 255, g: (h >> 8) & 255, b: (h >> 16) & 255 };
-  return sharp({ create: { width, height, channels: 3, background } }).png().toBuffer();
+  return solidPng({ r: h & 255, g: (h >> 8) & 255, b: (h >> 16) & 255 }, width, height);
+}
+
+/** A request's body as text. */
+export async function readBody(req: IncomingMessage): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of req) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+/** Parsed JSON, or the text itself when it is not JSON (the handler decides whether that is an error). */
+export function jsonOrText(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return text;
+  }
+}
+
+/** Listens on a free port of 127.0.0.1; resolves the server's origin. */
+export async function listenLocal(server: Server): Promise<string> {
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+}
+
+/** Drops open connections (streams, keep-alive) and closes the server. */
+export async function closeServer(server: Server): Promise<void> {
+  server.closeAllConnections();
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+}
+
+/** Serves the PNG of `pngFor(name, width, height)`. */
+export async function sendPng(res: ServerResponse, name: string, width: number, height: number): Promise<void> {
+  const data = await pngFor(name, width, height);
+  res.writeHead(200, { 'content-type': 'image/png', 'content-length': data.length }).end(data);
 }
 
 export class RelayFakeServer {
@@ -43,8 +84,7 @@ export class RelayFakeServer {
 
   async listen(): Promise<void> {
     this.server = createServer((req, res) => void this.handle(req, res));
-    await new Promise<void>((resolve) => this.server.listen(0, '127.0.0.1', resolve));
-    this.url = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
+    this.url = await listenLocal(this.server);
   }
 
   /** The next `times` requests matching `match` get `answer` instead of the real reply. */
@@ -56,21 +96,13 @@ export class RelayFakeServer {
     this.injected.length = 0;
   }
 
-  async close(): Promise<void> {
-    this.server.closeAllConnections();
-    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+  close(): Promise<void> {
+    return closeServer(this.server);
   }
 
   private async handle(req: IncomingMessage, res: ServerResponse) {
-    const chunks: Buffer[] = [];
-    for await (const chunk of req) chunks.push(chunk as Buffer);
-    const text = Buffer.concat(chunks).toString('utf8');
-    let body: unknown = text;
-    try {
-      body = text ? JSON.parse(text) : undefined;
-    } catch {
-      // kept as text: the handler decides whether that is an error
-    }
+    const text = await readBody(req);
+    const body = text ? jsonOrText(text) : undefined;
     const url = new URL(req.url ?? '/', this.url);
     const recorded: RecordedRequest = { method: req.method ?? 'GET', path: url.pathname + url.search, headers: req.headers, body };
     if (!url.pathname.startsWith('/assets/')) this.requests.push(recorded);
@@ -89,13 +121,88 @@ export class RelayFakeServer {
   }
 }
 
-/** POSTs a JSON body to a callback URL the way a relay does; the answer's status is returned (0 if unreachable). */
-export async function pushJson(url: string, body: unknown, headers: Record<string, string> = {}): Promise<number> {
+/**
+ * POSTs a JSON body to a callback URL the way a relay does; the answer's status is returned (0 if unreachable,
+ * or when `timeoutMs` passes first).
+ */
+export async function pushJson(url: string, body: unknown, headers: Record<string, string> = {}, timeoutMs?: number): Promise<number> {
   try {
-    const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) });
+    const res = await fetch(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...headers },
+      body: JSON.stringify(body),
+      ...(timeoutMs !== undefined && { signal: AbortSignal.timeout(timeoutMs) }),
+    });
     await res.arrayBuffer();
     return res.status;
   } catch {
     return 0;
+  }
+}
+
+/** What every fake relay shows its tests: the server's origin and request log, and close(). */
+export abstract class RelayFake<S extends { url: string; readonly requests: unknown[]; close(): Promise<void> }> {
+  abstract readonly server: S;
+
+  get url(): string {
+    return this.server.url;
+  }
+
+  get requests(): S['requests'] {
+    return this.server.requests;
+  }
+
+  close(): Promise<void> {
+    return this.server.close();
+  }
+}
+
+export interface FakeRelayOptions {
+  /** The key the fake accepts (each fake has its own default). */
+  apiKey?: string;
+  /** Time per step of a job (150 ms unless set); each fake says what its steps are. */
+  stepMs?: number;
+}
+
+/** A fake relay on a `RelayFakeServer` whose requests go to `route`. */
+export abstract class KitRelayFake extends RelayFake<RelayFakeServer> {
+  readonly server = new RelayFakeServer((req, res) => this.route(req, res));
+  readonly apiKey: string;
+  /** Time per step of a job (may be changed between jobs). */
+  stepMs: number;
+
+  constructor(opts: FakeRelayOptions, defaultApiKey: string) {
+    super();
+    this.apiKey = opts.apiKey ?? defaultApiKey;
+    this.stepMs = opts.stepMs ?? 150;
+  }
+
+  protected abstract route(req: RecordedRequest, res: ServerResponse): Promise<void> | void;
+
+  /** Drops every injected answer not yet given. */
+  clearInjections(): void {
+    this.server.clearInjections();
+  }
+
+  /** Starts the server; resolves the fake itself. */
+  protected async listening(): Promise<this> {
+    await this.server.listen();
+    return this;
+  }
+}
+
+/** A fake whose jobs can be told, one creation at a time, to fail or to run longer. */
+export abstract class JobRelayFake extends KitRelayFake {
+  protected readonly failNext: string[] = [];
+  protected readonly slowNext: number[] = [];
+
+  /** The next job created ends failed, with this reason in the relay's own failure shape. */
+  failNextJob(reason: string): void {
+    this.failNext.push(reason);
+  }
+
+  /** The next job created runs this much longer (a window for progress edits that no timing can miss). */
+  slowNextJob(extraMs: number): void {
+    this.slowNext.push(extraMs);
   }
 }

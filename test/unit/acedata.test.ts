@@ -8,6 +8,7 @@ import { GRID_ACTIONS } from '../../src/upstream/actions.ts';
 import { AceDataProvider, aceActionToInternal, parseAceResult, parseAceTask } from '../../src/upstream/acedata.ts';
 import { UpstreamAccountError, UpstreamRejected, type UpstreamJob } from '../../src/upstream/provider.ts';
 import { FakeAceData } from '../support/fake-acedata.ts';
+import { fetchUntil } from '../support/upstream-poll.ts';
 
 const SEED = '/work/shared/seeds/acedata-midjourney-imagine.zh.txt';
 const AFTER_UPSCALE = ['vary:subtle', 'vary:strong', 'zoom:2', 'zoom:1.5', 'pan:left', 'pan:right', 'pan:up', 'pan:down', 'upscale:2x', 'upscale:4x'];
@@ -118,16 +119,7 @@ describe('AceData adapter against the fake', () => {
 
   const provider = () => new AceDataProvider(fake.url, fake.apiKey);
 
-  async function until(p: AceDataProvider, id: string, done = (j: UpstreamJob) => j.status === 'succeeded' || j.status === 'failed') {
-    const seen: UpstreamJob[] = [];
-    for (let i = 0; i < 200; i++) {
-      const [job] = await p.fetch([id]);
-      if (job) seen.push(job);
-      if (job && done(job)) return { job, seen };
-      await new Promise((r) => setTimeout(r, 20));
-    }
-    throw new Error(`job ${id} never finished: ${JSON.stringify(seen.at(-1))}`);
-  }
+  const until = (p: AceDataProvider, id: string, done?: (j: UpstreamJob) => boolean) => fetchUntil(p, id, done);
 
   it('with a callback: gets a task_id at once, pushes the result, and retrieve_batch follows it', async () => {
     const p = provider();

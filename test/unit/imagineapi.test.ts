@@ -1,15 +1,15 @@
 // Contract tests for the ImagineAPI adapter: the quick-start's own example replies, then the adapter
 // against the fake ImagineAPI over real HTTP, failures included.
 import { readFileSync } from 'node:fs';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config.ts';
 import { GRID_ACTIONS } from '../../src/upstream/actions.ts';
 import { createUpstream } from '../../src/upstream/index.ts';
 import { UpstreamHttp } from '../../src/upstream/http.ts';
 import { ImagineApiProvider, imageRecord } from '../../src/upstream/imagineapi.ts';
-import { UpstreamAccountError, UpstreamRejected, type ParentRef, type UpstreamJob } from '../../src/upstream/provider.ts';
+import { UpstreamAccountError, UpstreamRejected, type UpstreamJob } from '../../src/upstream/provider.ts';
 import { FakeImagineApi } from '../support/fake-imagineapi.ts';
+import { fetchUntil, parentOf } from '../support/upstream-poll.ts';
 
 const SEED = '/work/shared/seeds/imagineapi-quickstart.zh.txt';
 
@@ -90,19 +90,7 @@ describe('ImagineAPI adapter against the fake', () => {
   afterAll(() => fake?.close());
   beforeEach(() => fake.clearInjections());
 
-  async function until(id: string, done: (j: UpstreamJob) => boolean, seen: UpstreamJob[] = []): Promise<UpstreamJob> {
-    for (let i = 0; i < 200; i++) {
-      const [job] = await provider.fetch([id]);
-      if (job) seen.push(job);
-      if (job && done(job)) return job;
-      await sleep(20);
-    }
-    throw new Error(`job ${id} never got there: ${JSON.stringify(seen.at(-1))}`);
-  }
-
-  const parentOf = (upstreamId: string, job: UpstreamJob, prompt: string): ParentRef => ({
-    upstreamId, upstreamData: job.upstreamData ?? null, imageUrls: job.imageUrls ?? [], prompt,
-  });
+  const until = async (id: string, done: (j: UpstreamJob) => boolean, seen: UpstreamJob[] = []) => (await fetchUntil(provider, id, done, { seen })).job;
 
   it('imagines with Bearer auth, shows progress with previews, and finishes with the grid', async () => {
     const { upstreamId } = await provider.submit({ kind: 'imagine', taskId: 'task-1', prompt: 'a cat --ar 9:21' });

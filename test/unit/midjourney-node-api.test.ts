@@ -5,8 +5,9 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { MidjourneyNodeApiProvider } from '../../src/upstream/midjourney-node-api.ts';
-import { UpstreamRejected, type ParentRef, type UpstreamJob } from '../../src/upstream/provider.ts';
+import { UpstreamRejected, type UpstreamJob } from '../../src/upstream/provider.ts';
 import { FakeMidjourneyNodeApi } from '../support/fake-midjourney-node-api.ts';
+import { fetchUntil, isOver, parentOf } from '../support/upstream-poll.ts';
 
 const SEED = '/work/shared/seeds/midjourney-node-api.zh.txt';
 const UV = ['upscale:1', 'upscale:2', 'upscale:3', 'upscale:4', 'variation:1', 'variation:2', 'variation:3', 'variation:4'];
@@ -17,16 +18,7 @@ function seedExamples(): string[] {
   return [...text.matchAll(/成功响应示例\n([\s\S]*?)\n错误响应示例/g)].map((m) => m[1]!);
 }
 
-async function until(provider: MidjourneyNodeApiProvider, id: string) {
-  for (let i = 0; i < 200; i++) {
-    const [job] = await provider.fetch([id]);
-    if (job && (job.status === 'succeeded' || job.status === 'failed')) return job;
-    await new Promise((r) => setTimeout(r, 25));
-  }
-  throw new Error(`job ${id} never finished`);
-}
-
-const parentOf = (upstreamId: string, job: UpstreamJob): ParentRef => ({ upstreamId, upstreamData: null, imageUrls: job.imageUrls ?? [], prompt: 'a dog' });
+const until = async (provider: MidjourneyNodeApiProvider, id: string) => (await fetchUntil(provider, id, isOver, { everyMs: 25 })).job;
 
 describe('midjourney-node-api seed examples', () => {
   const provider = MidjourneyNodeApiProvider.create({ baseUrl: 'http://127.0.0.1:5400' });
@@ -91,13 +83,13 @@ describe('midjourney-node-api adapter against the fake relay', () => {
   });
 
   it('upscales and varies by the parent _id and a quadrant index; refuses what the relay cannot do', async () => {
-    const u = await provider.submit({ kind: 'action', taskId: 't-2', action: 'upscale:3', parent: parentOf(grid.id, grid.job) });
+    const u = await provider.submit({ kind: 'action', taskId: 't-2', action: 'upscale:3', parent: parentOf(grid.id, grid.job, 'a dog') });
     expect(relay.requests.at(-1)!.body).toEqual({ action: 'UPSCALE', taskId: grid.id, index: '3', prompt: 'a dog', state: 't-2' });
     expect(await until(provider, u.upstreamId)).toMatchObject({ status: 'succeeded', actions: [] });
-    const v = await provider.submit({ kind: 'action', taskId: 't-3', action: 'variation:1', parent: parentOf(grid.id, grid.job) });
+    const v = await provider.submit({ kind: 'action', taskId: 't-3', action: 'variation:1', parent: parentOf(grid.id, grid.job, 'a dog') });
     expect(await until(provider, v.upstreamId)).toMatchObject({ status: 'succeeded', actions: UV });
     for (const action of ['reroll', 'zoom:2', 'vary:subtle'] as const) {
-      await expect(provider.submit({ kind: 'action', taskId: 't', action, parent: parentOf(grid.id, grid.job) })).rejects.toThrow(new UpstreamRejected('errors.actionUnavailable'));
+      await expect(provider.submit({ kind: 'action', taskId: 't', action, parent: parentOf(grid.id, grid.job, 'a dog') })).rejects.toThrow(new UpstreamRejected('errors.actionUnavailable'));
     }
   });
 

@@ -6,26 +6,14 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { GRID_ACTIONS } from '../../src/upstream/actions.ts';
 import { actionForCustomId } from '../../src/upstream/midjourney-proxy-buttons.ts';
 import { MidjourneyProxyProvider, parseProgress } from '../../src/upstream/midjourney-proxy.ts';
-import { UpstreamAccountError, UpstreamRejected, type ParentRef, type UpstreamJob } from '../../src/upstream/provider.ts';
+import { UpstreamAccountError, UpstreamRejected, type UpstreamJob } from '../../src/upstream/provider.ts';
 import { FakeMidjourneyProxy } from '../support/fake-midjourney-proxy.ts';
+import { fetchUntil, isOver, parentOf as parentOfJob } from '../support/upstream-poll.ts';
 
 const KEY = 'mj-test-secret';
 
-async function until(provider: MidjourneyProxyProvider, id: string, done = (j: UpstreamJob) => j.status === 'succeeded' || j.status === 'failed') {
-  for (let i = 0; i < 200; i++) {
-    const [job] = await provider.fetch([id]);
-    if (job && done(job)) return job;
-    await new Promise((r) => setTimeout(r, 25));
-  }
-  throw new Error(`job ${id} never finished`);
-}
-
-const parentOf = (upstreamId: string, job: UpstreamJob, prompt = 'a cat'): ParentRef => ({
-  upstreamId,
-  upstreamData: job.upstreamData ?? null,
-  imageUrls: job.imageUrls ?? [],
-  prompt,
-});
+const until = async (provider: MidjourneyProxyProvider, id: string, done = isOver) => (await fetchUntil(provider, id, done, { everyMs: 25 })).job;
+const parentOf = (upstreamId: string, job: UpstreamJob, prompt = 'a cat') => parentOfJob(upstreamId, job, prompt);
 
 describe('midjourney-proxy buttons', () => {
   it.each([

@@ -10,6 +10,7 @@ import { createUpstream } from '../../src/upstream/index.ts';
 import { PiapiProvider, mapActions } from '../../src/upstream/piapi.ts';
 import { UpstreamAccountError, UpstreamRejected, type ParentRef, type UpstreamJob } from '../../src/upstream/provider.ts';
 import { FakePiapi } from '../support/fake-piapi.ts';
+import { fetchUntil } from '../support/upstream-poll.ts';
 
 let fake: FakePiapi;
 let provider: PiapiProvider;
@@ -21,15 +22,7 @@ beforeAll(async () => {
 afterAll(() => fake?.close());
 beforeEach(() => fake.clearInjections());
 
-async function until(id: string, done: (j: UpstreamJob) => boolean, seen: UpstreamJob[] = []): Promise<UpstreamJob> {
-  for (let i = 0; i < 200; i++) {
-    const [job] = await provider.fetch([id]);
-    if (job) seen.push(job);
-    if (job && done(job)) return job;
-    await sleep(20);
-  }
-  throw new Error(`job ${id} never got there: ${JSON.stringify(seen.at(-1))}`);
-}
+const until = async (id: string, done: (j: UpstreamJob) => boolean, seen: UpstreamJob[] = []) => (await fetchUntil(provider, id, done, { seen })).job;
 
 async function finished(prompt: string): Promise<{ upstreamId: string; job: UpstreamJob; parent: ParentRef }> {
   const { upstreamId } = await provider.submit({ kind: 'imagine', taskId: 't', prompt });

@@ -6,6 +6,7 @@ import { GRID_ACTIONS } from '../../src/upstream/actions.ts';
 import { UpstreamAccountError, UpstreamRejected, type UpstreamJob } from '../../src/upstream/provider.ts';
 import { TtApiProvider, parseTtJob, ttComponentToInternal } from '../../src/upstream/ttapi.ts';
 import { FakeTtApi, TT_SINGLE_COMPONENTS } from '../support/fake-ttapi.ts';
+import { fetchUntil } from '../support/upstream-poll.ts';
 
 const SEED = '/work/shared/seeds/ttapi-midjourney.zh.txt';
 const identity = (u: string) => u;
@@ -63,16 +64,7 @@ describe('TTApi adapter against the fake', () => {
 
   const provider = () => new TtApiProvider(fake.url, fake.apiKey);
 
-  async function until(p: TtApiProvider, id: string) {
-    const seen: UpstreamJob[] = [];
-    for (let i = 0; i < 200; i++) {
-      const [job] = await p.fetch([id]);
-      if (job) seen.push(job);
-      if (job && (job.status === 'succeeded' || job.status === 'failed')) return { job, seen };
-      await new Promise((r) => setTimeout(r, 20));
-    }
-    throw new Error(`job ${id} never finished`);
-  }
+  const until = (p: TtApiProvider, id: string) => fetchUntil(p, id);
 
   it('imagine → fetch → upsample from the components → the big upscalers offered next', async () => {
     const p = provider();
