@@ -41,7 +41,9 @@ export async function startApp(config: Config, log: Logger): Promise<App> {
   const delivery = new Delivery(repo, messenger, provider, log, config.PROGRESS_EDIT_INTERVAL_MS);
   const tracker = new Tracker(repo, provider, delivery, log);
   const callbackBase = config.PUBLIC_URL ? `${config.PUBLIC_URL.replace(/\/+$/, '')}${CALLBACK_PATH}` : undefined;
-  const engine = new Engine(new Dispatcher(repo, provider, delivery, log, { account, callbackBase }), tracker, log, config.POLL_INTERVAL_MS);
+  // Jobs answered locally (ImagineAPI's U1–U4) or quickly are picked up at once, not a POLL_INTERVAL_MS later.
+  const dispatcher = new Dispatcher(repo, provider, delivery, log, { account, callbackBase, onSubmitted: () => engine.kick() });
+  const engine = new Engine(dispatcher, tracker, log, config.POLL_INTERVAL_MS);
   const maintenance = new Maintenance(database, delivery, log, {
     retentionDays: config.TASK_RETENTION_DAYS,
     cleanupCron: config.CLEANUP_CRON,
@@ -50,7 +52,7 @@ export async function startApp(config: Config, log: Logger): Promise<App> {
   });
   const ctx: AppContext = { config, log, repo, provider, tasks: new TaskService(repo, engine, provider.id), admin: new AdminRepo(database.db), maintenance, translator, bannedWords };
 
-  const http = createHttpServer({ repo, tracker, provider, log });
+  const http = createHttpServer({ repo, tracker, provider, log, accountWebhookSecret: config.UPSTREAM_WEBHOOK_SECRET });
   try {
     const port = await listen(http, config.HTTP_PORT);
     log.info({ port, callbacks: callbackBase ?? 'off (PUBLIC_URL unset: polling only)' }, 'http server listening');

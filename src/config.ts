@@ -44,6 +44,8 @@ const schema = z.object({
   UPSTREAM_PROVIDER: z.enum(PROVIDER_IDS, { error: `must be one of ${PROVIDER_IDS.join(', ')}` }).default('simulator'),
   UPSTREAM_BASE_URL: optionalString.pipe(httpUrl.optional()),
   UPSTREAM_API_KEY: optionalString,
+  /** For relays with one account-wide webhook (ImagineAPI): the secret in the URL set in their dashboard. */
+  UPSTREAM_WEBHOOK_SECRET: optionalString.pipe(z.string().min(16, 'must be at least 16 characters (e.g. from `openssl rand -hex 16`)').optional()),
   POLL_INTERVAL_MS: int(3000, 50),
   SIMULATOR_STEP_MS: int(2000, 10),
   PROGRESS_EDIT_INTERVAL_MS: int(3000, 1000),

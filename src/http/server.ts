@@ -5,11 +5,13 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { Logger } from '../log.ts';
 import type { TaskRepo } from '../tasks/repo.ts';
 import type { Tracker } from '../tasks/tracker.ts';
-import type { Provider } from '../upstream/provider.ts';
+import type { Provider, UpstreamJob } from '../upstream/provider.ts';
 
 /** Relay callbacks are a few KB; a larger body is not one of them. */
 export const MAX_CALLBACK_BYTES = 256 * 1024;
 export const CALLBACK_PATH = '/upstream/callback';
+/** Relays with one webhook per account (set in their dashboard) post here, authenticated by UPSTREAM_WEBHOOK_SECRET. */
+export const ACCOUNT_WEBHOOK_PATH = '/upstream/account';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
@@ -18,6 +20,8 @@ export interface HttpDeps {
   tracker: Tracker;
   provider: Provider;
   log: Logger;
+  /** Unset: the account-wide webhook route is closed. */
+  accountWebhookSecret?: string;
 }
 
 function send(res: ServerResponse, status: number, body: unknown) {
@@ -41,25 +45,47 @@ const sameSecret = (a: string, b: string) => {
   return x.length === y.length && timingSafeEqual(x, y);
 };
 
-async function handleCallback(deps: HttpDeps, req: IncomingMessage, res: ServerResponse, taskId: string, token: string) {
-  if (req.method !== 'POST') return send(res, 405, { error: 'method not allowed' });
+/** Reads a JSON body within the size cap; answers the error itself and returns undefined when it cannot. */
+async function readJson(req: IncomingMessage, res: ServerResponse): Promise<{ body: unknown } | undefined> {
+  if (req.method !== 'POST') return void send(res, 405, { error: 'method not allowed' });
   const raw = await readBody(req, MAX_CALLBACK_BYTES);
-  if (!raw) return send(res, 413, { error: 'body too large' });
-  if (!UUID.test(taskId)) return send(res, 404, { error: 'unknown task' });
-  const task = await deps.repo.get(taskId);
-  if (!task?.callbackToken || !sameSecret(task.callbackToken, token)) return send(res, 404, { error: 'unknown task' });
-  let body: unknown;
+  if (!raw) return void send(res, 413, { error: 'body too large' });
   try {
-    body = JSON.parse(raw.toString('utf8'));
+    return { body: JSON.parse(raw.toString('utf8')) };
   } catch {
-    return send(res, 400, { error: 'body is not JSON' });
+    return void send(res, 400, { error: 'body is not JSON' });
   }
-  const job = deps.provider.parseWebhook?.(body);
-  if (!job) return send(res, 400, { error: 'not a job update' });
-  const outcome = await deps.tracker.applyPushed(task.id, job);
+}
+
+async function applyJob(deps: HttpDeps, res: ServerResponse, taskId: string, job: UpstreamJob) {
+  const outcome = await deps.tracker.applyPushed(taskId, job);
   deps.log.debug({ taskId, outcome, status: job.status, progress: job.progress }, 'callback received');
   // 200 even when ignored: relays that retry on anything else (TTApi) must not resend a duplicate.
   return send(res, 200, { ok: true, outcome });
+}
+
+async function handleCallback(deps: HttpDeps, req: IncomingMessage, res: ServerResponse, taskId: string, token: string) {
+  const read = await readJson(req, res);
+  if (!read) return;
+  if (!UUID.test(taskId)) return send(res, 404, { error: 'unknown task' });
+  const task = await deps.repo.get(taskId);
+  if (!task?.callbackToken || !sameSecret(task.callbackToken, token)) return send(res, 404, { error: 'unknown task' });
+  const job = deps.provider.parseWebhook?.(read.body);
+  if (!job) return send(res, 400, { error: 'not a job update' });
+  return applyJob(deps, res, task.id, job);
+}
+
+/** One webhook for the whole relay account: the secret is the operator's, the job is found by its upstream id. */
+async function handleAccountWebhook(deps: HttpDeps, req: IncomingMessage, res: ServerResponse, secret: string) {
+  const read = await readJson(req, res);
+  if (!read) return;
+  if (!deps.accountWebhookSecret || !sameSecret(deps.accountWebhookSecret, secret)) return send(res, 404, { error: 'not found' });
+  const job = deps.provider.parseWebhook?.(read.body);
+  if (!job) return send(res, 400, { error: 'not a job update' });
+  const task = await deps.repo.findActiveByUpstreamId(job.upstreamId);
+  // Jobs started outside this bot, or already finished, share the account's webhook: acknowledge and move on.
+  if (!task) return send(res, 200, { ok: true, outcome: 'ignored' });
+  return applyJob(deps, res, task.id, job);
 }
 
 export function createHttpServer(deps: HttpDeps): Server {
@@ -69,6 +95,7 @@ export function createHttpServer(deps: HttpDeps): Server {
     const run = async () => {
       if (url.pathname === '/healthz') return send(res, 200, { ok: true });
       if (`/${parts[0]}/${parts[1]}` === CALLBACK_PATH && parts.length === 4) return handleCallback(deps, req, res, parts[2]!, parts[3]!);
+      if (`/${parts[0]}/${parts[1]}` === ACCOUNT_WEBHOOK_PATH && parts.length === 3) return handleAccountWebhook(deps, req, res, parts[2]!);
       return send(res, 404, { error: 'not found' });
     };
     run().catch((err) => {

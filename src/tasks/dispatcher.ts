@@ -14,6 +14,8 @@ export interface DispatcherOptions {
   callbackBase?: string;
   /** Waits between attempts after a transient refusal; the job fails after the last one. */
   retryDelaysMs?: number[];
+  /** Called once a job is in the upstream's hands, so it is polled at once rather than at the next tick. */
+  onSubmitted?: () => void;
 }
 
 export class Dispatcher {
@@ -64,6 +66,7 @@ export class Dispatcher {
         const submitted = await this.provider.submit(await this.request(task));
         await this.repo.update(task.id, { upstreamId: submitted.upstreamId, upstreamData: submitted.upstreamData ?? null, lastProgressAt: new Date() });
         this.log.info({ taskId: task.id, upstreamId: submitted.upstreamId.slice(0, 64), action: task.action, prompt: task.promptUpstream }, 'task submitted');
+        this.opts.onSubmitted?.();
         return;
       } catch (err) {
         if (err instanceof UpstreamRejected) return this.delivery.failure(task, err.message);

@@ -55,6 +55,16 @@ export class TaskRepo {
       .orderBy(asc(tasks.createdAt));
   }
 
+  /** The active task an upstream job belongs to (account-wide webhooks name only the upstream's id). */
+  async findActiveByUpstreamId(upstreamId: string): Promise<Task | undefined> {
+    const [row] = await this.db
+      .select()
+      .from(tasks)
+      .where(and(inArray(tasks.status, [...ACTIVE_STATUSES]), eq(tasks.upstreamId, upstreamId)))
+      .limit(1);
+    return row;
+  }
+
   async countInFlight(account: string): Promise<number> {
     const [row] = await this.db
       .select({ n: sql<number>`count(*)::int` })

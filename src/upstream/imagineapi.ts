@@ -2,7 +2,8 @@
 // finished job carries the 2×2 grid (`url`) and the four single images (`upscaled_urls`). There are no action
 // endpoints, so U1–U4 are served from those four URLs without an upstream call, 🔄 submits the prompt again,
 // and variations are not offered. Its webhook is one per account, set in its dashboard, so it cannot carry
-// our per-task callback token: this adapter polls (see README → Upstreams → imagineapi).
+// our per-task callback token: no per-job callback URL is sent (`push: false`); pushes arrive at the
+// account-wide route (UPSTREAM_WEBHOOK_SECRET) and go through parseWebhook; polling always runs.
 import { actionIndex, type InternalAction } from './actions.ts';
 import { UpstreamHttp } from './http.ts';
 import { fetchEach, isRecord, percentOf } from './parse.ts';

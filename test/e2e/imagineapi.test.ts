@@ -1,5 +1,5 @@
 // /draw end to end on ImagineAPI: the real bot process against the fake Discord and the fake ImagineAPI.
-// ImagineAPI's webhook is account-wide (set in its dashboard), so jobs are polled; U1–U4 come from the grid's
+// ImagineAPI's webhook is account-wide (set in its dashboard): polled, or pushed to /upstream/account/<secret>; U1–U4 come from the grid's
 // own `upscaled_urls`, 🔄 draws the prompt again, and there are no V buttons.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort, startBot, type BotProcess } from '../support/bot.ts';
@@ -109,6 +109,46 @@ describe('/draw on ImagineAPI with PUBLIC_URL set', () => {
     const sent = upstream.requests.slice(before).filter((r) => r.method === 'POST').map((r) => r.body);
     expect(sent).toEqual([{ prompt: 'a windmill', ref: expect.any(String) }]);
     expect(bot.logs.some((l) => l.msg === 'callback received')).toBe(false);
+  });
+
+});
+
+describe('/draw on ImagineAPI pushed through its account-wide webhook', () => {
+  const SECRET = 'a-long-operator-chosen-secret-0123';
+  let hookUrl: string;
+  let answers: number[];
+
+  it('finishes jobs from the pushes alone (polling once a minute), U2 included', async () => {
+    await bot.stop();
+    const port = await freePort();
+    bot = await startBot({ ...env, HTTP_PORT: String(port), UPSTREAM_WEBHOOK_SECRET: SECRET, POLL_INTERVAL_MS: '60000' });
+    hookUrl = `http://127.0.0.1:${port}/upstream/account/${SECRET}`;
+    // What the operator types into ImagineAPI's dashboard.
+    answers = upstream.setWebhook(hookUrl);
+    // Kept drawing until a pushed progress update has been shown (edits are throttled to one a second).
+    upstream.pacePrompts(/^a harbour/);
+    const interaction = await draw('a harbour at dawn');
+    await interaction.waitForMessage((m) => /\(\d+%\)$/.test(m.content), 20_000);
+    upstream.release();
+    const grid = await interaction.waitForMessage(isDone, 20_000);
+    expect(grid.content).toBe(`**a harbour at dawn** - <@${ALICE}>`);
+    expect(buttonFaces(grid)).toEqual(GRID);
+    await bot.waitForLog((l) => l.msg === 'callback received' && l.outcome === 'applied' && l.status === 'succeeded');
+    const single = await (await discord.clickButton({ message: grid, customId: customIdOf(grid, 'U2'), userId: BOB })).waitForMessage(isDone, 20_000);
+    expect(single.content).toBe(`**a harbour at dawn** - Image #2 <@${BOB}>`);
+    expect(answers.every((status) => status === 200)).toBe(true);
+  });
+
+  it('refuses a wrong secret and acknowledges jobs it does not know', async () => {
+    const wrong = await fetch(hookUrl.replace(SECRET, `${SECRET.slice(0, -1)}x`), { method: 'POST', body: '{}', headers: { 'content-type': 'application/json' } });
+    expect(wrong.status).toBe(404);
+    const stranger = await fetch(hookUrl, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ event: 'images.items.update', payload: { id: 'not-ours', status: 'completed', url: 'http://127.0.0.1:1/x.png', upscaled_urls: [] } }),
+    });
+    expect(stranger.status).toBe(200);
+    expect(await stranger.json()).toEqual({ ok: true, outcome: 'ignored' });
   });
 
   it('sent Discord nothing that breaks its schema', () => {

@@ -4,7 +4,7 @@
 // with `error`. Directus-style errors (`{errors:[{message, extensions:{code}}]}`), and 403 for an unknown id
 // as Directus answers. Images are real PNGs under `/assets/`.
 import { randomUUID } from 'node:crypto';
-import { KitRelayFake, sendJson, sendPng, type FakeRelayOptions, type Injected, type RecordedRequest } from './relay-fake-kit.ts';
+import { KitRelayFake, pushJson, sendJson, sendPng, type FakeRelayOptions, type Injected, type RecordedRequest } from './relay-fake-kit.ts';
 
 export interface FakeImage {
   id: string;
@@ -76,6 +76,39 @@ export class FakeImagineApi extends KitRelayFake {
   /** The next `times` requests (creates only, unless `onFetch`) answer with the given failure. */
   inject(kind: ImagineApiFailure, times = 1, onFetch = false): void {
     this.server.inject((r) => (onFetch ? r.method === 'GET' : r.method === 'POST') && r.path.startsWith('/items/images'), ANSWERS[kind], times);
+  }
+
+  private webhook: { url: string; timer: NodeJS.Timeout; seen: Map<string, string>; answers: number[] } | undefined;
+
+  /**
+   * The account-wide webhook as set in ImagineAPI's dashboard: every create and every change of any job of
+   * the account is POSTed there as `{event, payload}`. Returns the HTTP statuses the receiver answered.
+   */
+  setWebhook(url: string): number[] {
+    const answers: number[] = [];
+    const timer = setInterval(() => void this.pushChanges(), Math.max(20, Math.floor(this.stepMs / 3)));
+    timer.unref();
+    this.webhook = { url, timer, seen: new Map(), answers };
+    return answers;
+  }
+
+  private async pushChanges() {
+    const hook = this.webhook;
+    if (!hook) return;
+    for (const job of this.jobs.values()) {
+      const image = this.advance(job);
+      const state = `${image.status}:${image.progress}`;
+      const before = hook.seen.get(image.id);
+      if (before === state) continue;
+      hook.seen.set(image.id, state);
+      const event = before === undefined ? 'images.items.create' : 'images.items.update';
+      hook.answers.push(await pushJson(hook.url, { event, payload: { ...image } }));
+    }
+  }
+
+  override close(): Promise<void> {
+    if (this.webhook) clearInterval(this.webhook.timer);
+    return super.close();
   }
 
   /** A job's current record, for assertions. */

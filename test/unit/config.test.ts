@@ -30,6 +30,7 @@ describe('config', () => {
     ['CLEANUP_CRON', 'every day', /CLEANUP_CRON is not a valid cron expression/],
     ['HTTP_PORT', '70000', /HTTP_PORT must be at most 65535/],
     ['LOG_LEVEL', 'loud', /LOG_LEVEL/],
+    ['UPSTREAM_WEBHOOK_SECRET', 'short', /UPSTREAM_WEBHOOK_SECRET must be at least 16 characters/],
   ])('rejects a bad %s', (name, value, message) => {
     expect(() => load({ DISCORD_TOKEN: 't', [name]: value })).toThrow(message);
   });
