@@ -1,5 +1,5 @@
-// /draw <prompt>: validate, defer within Discord's 3 s, translate Chinese, refuse banned words, store the job;
-// the engine does the rest.
+// /draw <prompt> [image…image5]: validate (attached image prompts included), defer within Discord's 3 s,
+// translate Chinese, refuse banned words, store the job; the engine does the rest.
 import { ApplicationCommandOptionType, ApplicationCommandType, InteractionContextType, ApplicationIntegrationType, MessageFlags } from 'discord.js';
 import { refuseJobIfDenied } from '../src/admin/access.ts';
 import { followUpPrivately } from '../src/discord/private-reply.ts';
@@ -9,9 +9,13 @@ import type { BannedWords } from '../src/prompt/banned.ts';
 import { parsePrompt, type Piece } from '../src/prompt/parse.ts';
 import { PROMPT_MAX_LENGTH, checkPrompt } from '../src/prompt/validate.ts';
 import type { PromptTranslation } from '../src/translate/translator.ts';
+import { MAX_IMAGES, attachmentOption, checkAttachments, refuse } from './images.ts';
 import type { Command } from './types.ts';
 
 const t = translator('en-US');
+/** image, image2 … image5: image prompts, as attachments. */
+const IMAGE_OPTIONS = Array.from({ length: MAX_IMAGES }, (_, i) =>
+  i === 0 ? t('images:commands.draw.image.name') : t('images:commands.draw.more.name', { n: i + 1 }));
 
 export const draw = {
   data: {
@@ -32,6 +36,8 @@ export const draw = {
         required: true,
         max_length: PROMPT_MAX_LENGTH,
       },
+      attachmentOption('images:commands.draw.image'),
+      ...[2, 3, 4, 5].map((n) => attachmentOption('images:commands.draw.more', { n })),
     ],
   },
 
@@ -41,6 +47,12 @@ export const draw = {
       await interaction.reply({ content: translator(interaction.locale)(check.error, check.vars), flags: MessageFlags.Ephemeral });
       return;
     }
+    // Attached images are checked first (type, size, how many with the links typed in the prompt).
+    const typedUrls = parsePrompt(check.prompt).filter((p) => p.kind === 'url').length;
+    const attached = checkAttachments(interaction, IMAGE_OPTIONS, typedUrls);
+    if (!attached.ok) return refuse(interaction, attached.key, attached.vars);
+    const input = attached.images.length > 0 ? { images: attached.images } : undefined;
+    if (input && !ctx.provider.capabilities.imagePrompts) return refuse(interaction, 'images:errors.unsupportedAttachments');
     if (await refuseJobIfDenied(ctx, interaction, 'draw')) return;
     const t = translator(interaction.locale);
 
@@ -73,7 +85,7 @@ export const draw = {
         ctx.log.warn({ err }, 'could not tell the user their prompt was not translated'),
       );
     }
-    await ctx.tasks.accept({ interaction, ...job });
+    await ctx.tasks.accept({ interaction, ...job, input });
   },
 } satisfies Command;
 

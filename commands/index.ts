@@ -1,6 +1,8 @@
+import { blend } from './blend.ts';
+import { describe } from './describe.ts';
 import { drawAdmin } from './draw-admin.ts';
 import { draw } from './draw.ts';
 import type { Command } from './types.ts';
 
 /** Every slash command the bot registers, by its canonical (en-US) name. */
-export const commands: ReadonlyMap<string, Command> = new Map([draw, drawAdmin].map((c) => [c.data.name, c]));
+export const commands: ReadonlyMap<string, Command> = new Map([draw, blend, describe, drawAdmin].map((c) => [c.data.name, c]));

@@ -7,6 +7,13 @@ export const TASK_STATUSES = ['queued', 'submitted', 'running', 'succeeded', 'fa
 export type TaskStatus = (typeof TASK_STATUSES)[number];
 export const ACTIVE_STATUSES = ['submitted', 'running'] as const satisfies readonly TaskStatus[];
 
+/** What a job starts from besides its prompt. */
+export interface TaskInput {
+  images: Array<{ url: string; contentType: string }>;
+  /** /blend: portrait, square or landscape. */
+  dimensions?: 'portrait' | 'square' | 'landscape';
+}
+
 const ts = (name: string) => timestamp(name, { withTimezone: true, mode: 'date' });
 
 export const tasks = pgTable(
@@ -18,12 +25,16 @@ export const tasks = pgTable(
     channelId: text('channel_id').notNull(),
     userId: text('user_id').notNull(),
     locale: text('locale').notNull().default('en-US'),
-    /** `imagine` or a provider-neutral action such as `upscale:2` or `zoom:2`. */
+    /** `imagine`, `blend`, `describe`, or a provider-neutral action such as `upscale:2` or `zoom:2`. */
     action: text('action').notNull(),
     /** What the user typed. */
     prompt: text('prompt').notNull(),
     /** What went upstream (translated, normalised). */
     promptUpstream: text('prompt_upstream').notNull(),
+    /** The images a job starts from (image prompts, /blend, /describe): Discord CDN URLs, fetched only at submit. */
+    input: jsonb('input').$type<TaskInput>(),
+    /** A finished /describe job: the suggested prompts. */
+    descriptions: jsonb('descriptions').$type<string[]>(),
     provider: text('provider').notNull(),
     account: text('account'),
     upstreamId: text('upstream_id'),

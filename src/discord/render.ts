@@ -2,7 +2,7 @@
 import { ButtonStyle, ComponentType, type APIActionRowComponent, type APIButtonComponentWithCustomId } from 'discord.js';
 import type { Task } from '../db/schema.ts';
 import { translator, type Translate } from '../i18n.ts';
-import { actionIndex, isInternalAction, type InternalAction } from '../upstream/actions.ts';
+import { DESCRIBE_PICKS, actionIndex, isInternalAction, pickIndex, type InternalAction } from '../upstream/actions.ts';
 import { encodeCustomId } from './custom-id.ts';
 
 export interface OutgoingFile {
@@ -25,6 +25,8 @@ const clip = (s: string) => (s.length <= CONTENT_MAX ? s : `${s.slice(0, CONTENT
 const escapeMarkdown = (s: string) => s.replace(/([*_~`|\\<>])/g, '\\$1');
 
 function actionName(t: Translate, action: string): string | undefined {
+  if (action === 'blend') return t('images:actions.blend');
+  if (action === 'describe') return t('images:actions.describe');
   if (action.startsWith('variation:')) return t('actions.variation');
   if (action === 'reroll') return t('actions.reroll');
   if (action === 'vary:subtle') return t('actions.varySubtle');
@@ -71,6 +73,28 @@ export function resultMessage(task: Task, image: OutgoingFile): OutgoingMessage 
   const t = translator(task.locale);
   const actions = (task.actions ?? []).filter(isInternalAction);
   return { content: clip(`${headline(task, t)}${sentLine(task, t)}`), components: buttonRows(task.id, actions, t), file: image };
+}
+
+const KEYCAPS = ['1️⃣', '2️⃣', '3️⃣', '4️⃣'];
+
+/** A finished /describe: the suggested prompts, numbered, each with a button that draws it for whoever clicks. */
+export function describedMessage(task: Task): OutgoingMessage {
+  const t = translator(task.locale);
+  const prompts = (task.descriptions ?? []).slice(0, 4);
+  const list = prompts.map((p, i) => `${KEYCAPS[i]} ${escapeMarkdown(p)}`).join('\n\n');
+  const picks = DESCRIBE_PICKS.slice(0, prompts.length);
+  return {
+    content: clip(`${headline(task, t)}\n${t('images:describe.intro')}\n\n${list}`),
+    components: picks.length === 0 ? [] : [{
+      type: ComponentType.ActionRow,
+      components: picks.map((pick) => ({
+        type: ComponentType.Button,
+        style: ButtonStyle.Secondary,
+        custom_id: encodeCustomId(task.id, pick),
+        emoji: { name: KEYCAPS[pickIndex(pick) - 1]! },
+      })),
+    }],
+  };
 }
 
 // Buttons the way Midjourney lays them out; each group is one row (at most 5 buttons, at most 5 rows).

@@ -3,7 +3,7 @@
 // sent strictly in order, so a late progress edit can never overwrite the result.
 import type { Task } from '../db/schema.ts';
 import { isDeadTokenError, type Messenger } from '../discord/messenger.ts';
-import { failedMessage, progressMessage, resultMessage, waitingMessage, type OutgoingFile } from '../discord/render.ts';
+import { describedMessage, failedMessage, progressMessage, resultMessage, waitingMessage, type OutgoingFile } from '../discord/render.ts';
 import { translator } from '../i18n.ts';
 import type { Logger } from '../log.ts';
 import type { Provider } from '../upstream/provider.ts';
@@ -92,11 +92,7 @@ export class Delivery {
     this.finishing.add(task.id);
     return this.enqueue(task.id, async () => {
       try {
-        const url = task.imageUrls?.[0];
-        if (!url) throw new Error('finished job has no image');
-        const image = await fitUploadLimit(await downloadImage(this.provider, url));
-        const name = `${task.action.startsWith('upscale:') ? 'image' : 'grid'}_${task.id.slice(0, 8)}.${extensionFor(image.contentType)}`;
-        const sent = await this.messenger.deliver(this.target(task), resultMessage(task, { name, data: image.data, contentType: image.contentType }));
+        const sent = await this.messenger.deliver(this.target(task), await this.finalMessage(task));
         await this.repo.update(task.id, { status: 'succeeded', messageId: sent.messageId, finishedAt: new Date(), progress: 100 });
         this.forget(task.id);
         this.log.info({ taskId: task.id, via: sent.via }, 'result delivered');
@@ -109,6 +105,19 @@ export class Delivery {
         this.finishing.delete(task.id);
       }
     });
+  }
+
+  private async finalMessage(task: Task) {
+    // A /describe result is text: the suggested prompts, with a button for each.
+    if (task.action === 'describe') {
+      if (!task.descriptions?.length) throw new Error('finished describe job has no prompts');
+      return describedMessage(task);
+    }
+    const url = task.imageUrls?.[0];
+    if (!url) throw new Error('finished job has no image');
+    const image = await fitUploadLimit(await downloadImage(this.provider, url));
+    const name = `${task.action.startsWith('upscale:') ? 'image' : 'grid'}_${task.id.slice(0, 8)}.${extensionFor(image.contentType)}`;
+    return resultMessage(task, { name, data: image.data, contentType: image.contentType });
   }
 
   /** Ends a task as failed and tells the user why, in their language. */

@@ -4,7 +4,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Task } from '../db/schema.ts';
 import type { Logger } from '../log.ts';
 import { isInternalAction } from '../upstream/actions.ts';
-import { UpstreamAccountError, UpstreamRejected, type Provider, type SubmitRequest } from '../upstream/provider.ts';
+import { UpstreamAccountError, UpstreamRejected, type Provider, type UpstreamRequest } from '../upstream/provider.ts';
 import type { Delivery } from './delivery.ts';
 import type { TaskRepo } from './repo.ts';
 
@@ -45,9 +45,22 @@ export class Dispatcher {
     return `${this.opts.callbackBase}/${task.id}/${task.callbackToken}`;
   }
 
-  private async request(task: Task): Promise<SubmitRequest> {
+  private async request(task: Task): Promise<UpstreamRequest> {
     const callbackUrl = this.callbackUrl(task);
-    if (task.action === 'imagine') return { kind: 'imagine', taskId: task.id, prompt: task.promptUpstream, callbackUrl };
+    const images = task.input?.images ?? [];
+    const { capabilities } = this.provider;
+    if (task.action === 'imagine') {
+      if (images.length > 0 && !capabilities.imagePrompts) throw new UpstreamRejected('images:errors.unsupported');
+      return { kind: 'imagine', taskId: task.id, prompt: task.promptUpstream, callbackUrl, ...(images.length > 0 && { images }) };
+    }
+    if (task.action === 'blend') {
+      if (!capabilities.blend) throw new UpstreamRejected('images:errors.unsupported');
+      return { kind: 'blend', taskId: task.id, images, dimensions: task.input?.dimensions ?? 'square', callbackUrl };
+    }
+    if (task.action === 'describe') {
+      if (!capabilities.describe || !images[0]) throw new UpstreamRejected('images:errors.unsupported');
+      return { kind: 'describe', taskId: task.id, image: images[0], callbackUrl };
+    }
     const parent = task.parentId ? await this.repo.get(task.parentId) : undefined;
     if (!parent?.upstreamId || !isInternalAction(task.action)) throw new UpstreamRejected('errors.expired');
     return {

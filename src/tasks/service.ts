@@ -1,7 +1,7 @@
 // Accepting a job: the task row is written (status queued) right after the interaction is deferred, and the
 // engine is woken. From here on the job is ours to finish — delivered or failed, never dropped.
 import { randomBytes, randomUUID } from 'node:crypto';
-import type { Task } from '../db/schema.ts';
+import type { Task, TaskInput } from '../db/schema.ts';
 import type { TaskAction } from '../upstream/actions.ts';
 import type { Engine } from './engine.ts';
 import type { TaskRepo } from './repo.ts';
@@ -15,6 +15,8 @@ export interface AcceptInput {
   prompt: string;
   promptUpstream: string;
   parentId?: string;
+  /** Attached images (image prompts, /blend, /describe). */
+  input?: TaskInput;
 }
 
 export class TaskService {
@@ -36,6 +38,7 @@ export class TaskService {
       action: input.action,
       prompt: input.prompt,
       promptUpstream: input.promptUpstream,
+      input: input.input ?? null,
       provider: this.provider,
       // The relay's callback URL carries this; a callback without it is refused.
       callbackToken: randomBytes(24).toString('base64url'),

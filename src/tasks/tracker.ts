@@ -51,6 +51,7 @@ export class Tracker {
           progress: 100,
           imageUrls: job.imageUrls ?? [],
           actions: job.actions ?? [],
+          ...(job.descriptions && { descriptions: job.descriptions }),
           upstreamData: { ...task.upstreamData, ...job.upstreamData },
           lastProgressAt: new Date(),
         })) ?? task;

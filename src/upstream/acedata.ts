@@ -10,10 +10,12 @@ import { clampPercent, isRecord, namesByAction, relayAction, str } from './parse
 import {
   UpstreamAccountError,
   UpstreamRejected,
+  BLEND_RATIO,
   type Capabilities,
+  type InputImage,
   type Provider,
-  type SubmitRequest,
   type Submitted,
+  type UpstreamRequest,
   type UpstreamJob,
 } from './provider.ts';
 
@@ -109,6 +111,23 @@ function throwIfRefused(path: string, status: number, body: unknown): void {
   throw new UpstreamRejected(message);
 }
 
+/** A describe job's id: its (already known) result, encoded. */
+const DESCRIBE_ID_PREFIX = 'ace-describe-';
+
+function decodeDescriptions(encoded: string): string[] | undefined {
+  try {
+    const value: unknown = JSON.parse(Buffer.from(encoded, 'base64url').toString('utf8'));
+    return Array.isArray(value) && value.length > 0 && value.every((d) => typeof d === 'string') ? value : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Image prompts are URLs before the text. */
+function withImages(images: InputImage[] | undefined, text: string): string {
+  return [...(images ?? []).map((i) => i.url), text].join(' ');
+}
+
 export interface AceDataOptions {
   /** A stream silent this long is given up. */
   streamIdleMs?: number;
@@ -125,9 +144,10 @@ export class AceDataProvider implements Provider {
     progress: true,
     // Previews come with the ndjson stream (polling mode); callbacks carry the final result only.
     previews: true,
-    // The provider has blend and describe endpoints; this adapter does not wire them yet.
-    blend: false,
-    describe: false,
+    // Images go as URLs (Discord's CDN) before the text; blend is 2–5 URLs then the shape; describe has its own endpoint.
+    blend: true,
+    describe: true,
+    imagePrompts: true,
   };
   private readonly http: UpstreamHttp;
   private readonly streams = new AceDataStreams();
@@ -145,8 +165,10 @@ export class AceDataProvider implements Provider {
     this.http = new UpstreamHttp(baseUrl, { authorization: `Bearer ${apiKey}` });
   }
 
-  async submit(req: SubmitRequest): Promise<Submitted> {
-    const body: Record<string, unknown> = { action: 'generate', prompt: req.prompt };
+  async submit(req: UpstreamRequest): Promise<Submitted> {
+    if (req.kind === 'describe') return this.describe(req.image);
+    const prompt = req.kind === 'blend' ? withImages(req.images, `--ar ${BLEND_RATIO[req.dimensions]}`) : req.kind === 'imagine' ? withImages(req.images, req.prompt) : undefined;
+    const body: Record<string, unknown> = { action: 'generate', prompt };
     if (req.kind === 'action') {
       const data = req.parent.upstreamData ?? {};
       const imageId = str(data.imageId);
@@ -174,8 +196,28 @@ export class AceDataProvider implements Provider {
     return { upstreamId: taskId };
   }
 
+  /**
+   * `/midjourney/describe` answers at once with the four prompts: they are kept in the job id itself, so the job
+   * "finishes" at the next poll and survives a restart.
+   */
+  private async describe(image: InputImage): Promise<Submitted> {
+    const res = await this.http.json<unknown>('midjourney/describe', { body: { image_url: image.url } });
+    throwIfRefused('/midjourney/describe', res.status, res.body);
+    const raw = isRecord(res.body) && Array.isArray(res.body.descriptions) ? res.body.descriptions : [];
+    const descriptions = raw.filter((d): d is string => typeof d === 'string' && d.trim() !== '').map((d) => d.trim());
+    if (descriptions.length === 0) throw new UpstreamRejected('the image service returned no description');
+    return { upstreamId: DESCRIBE_ID_PREFIX + Buffer.from(JSON.stringify(descriptions)).toString('base64url') };
+  }
+
   async fetch(ids: string[]): Promise<UpstreamJob[]> {
     const out: UpstreamJob[] = [];
+    for (const id of ids.filter((i) => i.startsWith(DESCRIBE_ID_PREFIX))) {
+      const descriptions = decodeDescriptions(id.slice(DESCRIBE_ID_PREFIX.length));
+      out.push(descriptions
+        ? { upstreamId: id, status: 'succeeded', progress: 100, imageUrls: [], actions: [], descriptions }
+        : { upstreamId: id, status: 'failed', failReason: 'errors.upstreamUnavailable' });
+    }
+    ids = ids.filter((i) => !i.startsWith(DESCRIBE_ID_PREFIX));
     const retrieve = new Map<string, string>(); // AceData task id → the id the core knows
     for (const id of ids) {
       if (!id.startsWith(STREAM_ID_PREFIX)) {

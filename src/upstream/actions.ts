@@ -16,7 +16,23 @@ export const SINGLE_ACTIONS = [
 
 export const INTERNAL_ACTIONS = [...GRID_ACTIONS, ...SINGLE_ACTIONS] as const;
 export type InternalAction = (typeof INTERNAL_ACTIONS)[number];
-export type TaskAction = 'imagine' | InternalAction;
+/** Jobs started by a command rather than a button: /draw, /blend, /describe. */
+export type InputAction = 'imagine' | 'blend' | 'describe';
+export type TaskAction = InputAction | InternalAction;
+
+/** The 1️⃣–4️⃣ buttons under a /describe result: each starts a /draw of that suggested prompt. */
+export const DESCRIBE_PICKS = ['describe:1', 'describe:2', 'describe:3', 'describe:4'] as const;
+export type DescribePick = (typeof DESCRIBE_PICKS)[number];
+/** What a button can carry: an action on the job's image, or a pick of one of its suggested prompts. */
+export type ButtonAction = InternalAction | DescribePick;
+
+const PICK_SET: ReadonlySet<string> = new Set(DESCRIBE_PICKS);
+export function isDescribePick(value: string): value is DescribePick {
+  return PICK_SET.has(value);
+}
+
+/** The number of a describe pick (describe:3 → 3). */
+export const pickIndex = (pick: DescribePick) => Number(pick.slice('describe:'.length));
 
 const ACTION_SET: ReadonlySet<string> = new Set(INTERNAL_ACTIONS);
 export function isInternalAction(value: string): value is InternalAction {

@@ -1,17 +1,20 @@
 // midjourney-proxy: the open-source novicezk server and its "plus" / trueai-org successors (and the many
 // resellers running them). Plus servers act on a task through the customIds of its `buttons[]`; the
 // open-source one only knows `/mj/submit/change` (U/V/reroll), so we fall back to it when `/action` is 404.
+import { DownloadError, httpDownload } from '../tasks/download.ts';
 import { GRID_ACTIONS, INTERNAL_ACTIONS, actionIndex, type InternalAction } from './actions.ts';
 import { UpstreamHttp } from './http.ts';
 import { customIdsFromButtons } from './midjourney-proxy-buttons.ts';
 import { clampPercent, fetchEach } from './parse.ts';
 import {
+  INPUT_IMAGE_MAX_BYTES,
   UpstreamAccountError,
   UpstreamRejected,
   type Capabilities,
+  type InputImage,
   type Provider,
-  type SubmitRequest,
   type Submitted,
+  type UpstreamRequest,
   type UpstreamJob,
   type UpstreamStatus,
 } from './provider.ts';
@@ -34,6 +37,20 @@ export interface MjTask {
   failReason?: string | null;
   description?: string | null;
   buttons?: unknown;
+  properties?: Record<string, unknown> | null;
+  prompt?: string | null;
+  promptEn?: string | null;
+}
+
+/** Blend shapes as the proxy names them. */
+const DIMENSIONS = { portrait: 'PORTRAIT', square: 'SQUARE', landscape: 'LANDSCAPE' } as const;
+
+/** A describe result: "1️⃣ first prompt\n\n2️⃣ second…" → the prompts. */
+export function parseDescriptions(text: string): string[] {
+  return text
+    .split(/\n+|(?=\s[1-4]\uFE0F?\u20E3)/u)
+    .map((line) => line.replace(/^\s*[1-4]\uFE0F?\u20E3\s*/u, '').trim())
+    .filter((line) => line !== '');
 }
 
 const STATUS: Record<string, UpstreamStatus> = {
@@ -80,8 +97,10 @@ export class MidjourneyProxyProvider implements Provider {
     batchFetch: true,
     progress: true,
     previews: true,
-    blend: false,
-    describe: false,
+    // Images go as base64 data URIs: the attachments are downloaded from Discord at submit time.
+    blend: true,
+    describe: true,
+    imagePrompts: true,
   };
   /** Learned on the first 404: the server is the open-source one (no /action) or an old one (no batch). */
   private noActionEndpoint = false;
@@ -94,10 +113,19 @@ export class MidjourneyProxyProvider implements Provider {
     return new MidjourneyProxyProvider(new UpstreamHttp(baseUrl, { 'mj-api-secret': apiKey, authorization: `Bearer ${apiKey}` }));
   }
 
-  async submit(req: SubmitRequest): Promise<Submitted> {
+  async submit(req: UpstreamRequest): Promise<Submitted> {
     const notifyHook = req.callbackUrl ? { notifyHook: req.callbackUrl } : {};
     if (req.kind === 'imagine') {
-      return this.accepted(await this.post('mj/submit/imagine', { prompt: req.prompt, state: req.taskId, ...notifyHook }));
+      const images = req.images?.length ? { base64Array: await dataUris(req.images) } : {};
+      return this.accepted(await this.post('mj/submit/imagine', { prompt: req.prompt, ...images, state: req.taskId, ...notifyHook }));
+    }
+    if (req.kind === 'blend') {
+      const body = { base64Array: await dataUris(req.images), dimensions: DIMENSIONS[req.dimensions], state: req.taskId, ...notifyHook };
+      return this.accepted(await this.post('mj/submit/blend', body));
+    }
+    if (req.kind === 'describe') {
+      const [base64] = await dataUris([req.image]);
+      return this.accepted(await this.post('mj/submit/describe', { base64, state: req.taskId, ...notifyHook }));
     }
     const customIds = (req.parent.upstreamData?.customIds ?? {}) as CustomIds;
     const customId = customIds[req.action];
@@ -159,6 +187,12 @@ export class MidjourneyProxyProvider implements Provider {
     if (status === 'failed') {
       const reason = task.failReason?.trim() || (task.status === 'CANCEL' ? 'the job was cancelled' : undefined);
       return { upstreamId, status, failReason: reason };
+    }
+    if (status === 'succeeded' && String(task.action ?? '').toUpperCase() === 'DESCRIBE') {
+      const text = [task.properties?.finalPrompt, task.promptEn, task.prompt].find((v): v is string => typeof v === 'string' && v.trim() !== '');
+      const descriptions = text ? parseDescriptions(text) : [];
+      if (descriptions.length === 0) return { upstreamId, status: 'failed', failReason: 'the job finished without a description' };
+      return { upstreamId, status, progress: 100, imageUrls: [], actions: [], descriptions };
     }
     if (status === 'succeeded') {
       if (!image) return { upstreamId, status: 'failed', failReason: 'the job finished without an image' };
@@ -222,4 +256,17 @@ export class MidjourneyProxyProvider implements Provider {
   private accepted(result: SubmitResult): Submitted {
     return { upstreamId: this.idOf(result) };
   }
+}
+
+/** The proxy wants the pictures themselves: fetched from Discord's CDN now (size-capped, images only). */
+async function dataUris(images: InputImage[]): Promise<string[]> {
+  return Promise.all(images.map(async (image) => {
+    try {
+      const { data, contentType } = await httpDownload(image.url, INPUT_IMAGE_MAX_BYTES, 30_000);
+      return `data:${contentType};base64,${data.toString('base64')}`;
+    } catch (err) {
+      if (err instanceof DownloadError || err instanceof TypeError || (err as Error).name === 'TimeoutError') throw new UpstreamRejected('images:errors.downloadFailed');
+      throw err;
+    }
+  }));
 }

@@ -17,7 +17,24 @@ export interface Capabilities {
   /** Input commands beyond /draw. */
   blend: boolean;
   describe: boolean;
+  /** /draw takes image attachments (as image prompts); typed image URLs always go upstream as text. */
+  imagePrompts?: boolean;
 }
+
+/** An image a user attached (a Discord CDN URL): relays that take URLs get it, the others its bytes. */
+export interface InputImage {
+  url: string;
+  contentType: string;
+}
+
+/** The largest image a user may attach (checked on Discord's attachment data, and again when downloaded). */
+export const INPUT_IMAGE_MAX_BYTES = 8 * 1024 * 1024;
+
+/** /blend's `dimensions` choice. */
+export const BLEND_DIMENSIONS = ['portrait', 'square', 'landscape'] as const;
+export type BlendDimensions = (typeof BLEND_DIMENSIONS)[number];
+/** The aspect ratio of each blend shape, as Midjourney makes it. */
+export const BLEND_RATIO: Record<BlendDimensions, string> = { portrait: '2:3', square: '1:1', landscape: '3:2' };
 
 /** What the adapter needs to know about the job an action acts on. */
 export interface ParentRef {
@@ -28,7 +45,7 @@ export interface ParentRef {
 }
 
 export type SubmitRequest =
-  | { kind: 'imagine'; taskId: string; prompt: string; callbackUrl?: string }
+  | { kind: 'imagine'; taskId: string; prompt: string; callbackUrl?: string; images?: InputImage[] }
   | {
       kind: 'action';
       taskId: string;
@@ -38,6 +55,17 @@ export type SubmitRequest =
       /** This task's own prompt: for actions that take one (Custom Zoom, remix), it may differ from the parent's. */
       prompt?: string;
     };
+
+/**
+ * /blend and /describe jobs: sent only to a provider whose `capabilities.blend` / `describe` says it serves them
+ * (a provider without them keeps `submit(req: SubmitRequest)`).
+ */
+export type InputRequest =
+  | { kind: 'blend'; taskId: string; images: InputImage[]; dimensions: BlendDimensions; callbackUrl?: string }
+  | { kind: 'describe'; taskId: string; image: InputImage; callbackUrl?: string };
+
+/** Everything the dispatcher may submit. */
+export type UpstreamRequest = SubmitRequest | InputRequest;
 
 export type UpstreamStatus = 'submitted' | 'running' | 'succeeded' | 'failed';
 
@@ -53,6 +81,8 @@ export interface UpstreamJob {
   /** On success: what the user may do next with this result. */
   actions?: InternalAction[];
   failReason?: string;
+  /** On success of a describe job: the suggested prompts (four). */
+  descriptions?: string[];
   /** Adapter-private data to keep on the task row (merged into what submit returned). */
   upstreamData?: Record<string, unknown>;
 }
@@ -70,7 +100,7 @@ export interface DownloadedImage {
 export interface Provider {
   readonly id: ProviderId;
   readonly capabilities: Capabilities;
-  submit(req: SubmitRequest): Promise<Submitted>;
+  submit(req: UpstreamRequest): Promise<Submitted>;
   /** Current state of the given jobs; ids the upstream no longer knows are omitted. */
   fetch(ids: string[]): Promise<UpstreamJob[]>;
   /** Images the provider serves itself (the simulator); otherwise the core downloads over HTTP. */

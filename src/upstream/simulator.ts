@@ -4,7 +4,7 @@
 import { randomInt } from 'node:crypto';
 import { aspectRatio } from '../prompt/validate.ts';
 import { GRID_ACTIONS, SINGLE_ACTIONS, actionIndex, resultIsGrid, type InternalAction, type TaskAction } from './actions.ts';
-import type { Capabilities, DownloadedImage, Provider, SubmitRequest, Submitted, UpstreamJob } from './provider.ts';
+import { BLEND_RATIO, type Capabilities, type DownloadedImage, type Provider, type Submitted, type UpstreamJob, type UpstreamRequest } from './provider.ts';
 import { renderGrid, renderPreview, renderSingle, type ImageSpec } from './simulator-images.ts';
 
 interface SimJob {
@@ -20,6 +20,8 @@ interface SimJob {
   z?: number;
   /** start time (ms) */
   t: number;
+  /** images it started from (image prompts, blend, describe) */
+  n?: number;
 }
 
 const PREFIX = 'sim-';
@@ -32,7 +34,7 @@ const AFTER_BIG_UPSCALE: InternalAction[] = AFTER_UPSCALE.filter((a) => !a.start
 const UPSCALE_SIZE: Record<string, number> = { 'upscale:2x': 2048, 'upscale:4x': 4096, 'upscale:subtle': 2048, 'upscale:creative': 2048 };
 
 const LABELS: Record<string, string> = {
-  imagine: 'Imagine', reroll: 'Reroll', 'vary:subtle': 'Vary (Subtle)', 'vary:strong': 'Vary (Strong)',
+  imagine: 'Imagine', blend: 'Blend', reroll: 'Reroll', 'vary:subtle': 'Vary (Subtle)', 'vary:strong': 'Vary (Strong)',
   'zoom:2': 'Zoom Out 2x', 'zoom:1.5': 'Zoom Out 1.5x', 'zoom:custom': 'Custom Zoom',
   'pan:left': 'Pan Left', 'pan:right': 'Pan Right', 'pan:up': 'Pan Up', 'pan:down': 'Pan Down',
 };
@@ -61,6 +63,7 @@ export class SimulatorProvider implements Provider {
     previews: true,
     blend: true,
     describe: true,
+    imagePrompts: true,
   };
   readonly notice =
     'UPSTREAM_PROVIDER=simulator: images are PLACEHOLDERS drawn locally, not Midjourney. To generate real images set UPSTREAM_PROVIDER, UPSTREAM_BASE_URL and UPSTREAM_API_KEY for your relay account (see README → Upstreams).';
@@ -70,9 +73,11 @@ export class SimulatorProvider implements Provider {
     private readonly now: () => number = Date.now,
   ) {}
 
-  async submit(req: SubmitRequest): Promise<Submitted> {
+  async submit(req: UpstreamRequest): Promise<Submitted> {
     const t = this.now();
-    if (req.kind === 'imagine') return { upstreamId: encode({ p: req.prompt, a: 'imagine', s: newSeed(), t }) };
+    if (req.kind === 'imagine') return { upstreamId: encode({ p: req.prompt, a: 'imagine', s: newSeed(), t, ...(req.images?.length && { n: req.images.length }) }) };
+    if (req.kind === 'blend') return { upstreamId: encode({ p: `--ar ${BLEND_RATIO[req.dimensions]}`, a: 'blend', s: newSeed(), t, n: req.images.length }) };
+    if (req.kind === 'describe') return { upstreamId: encode({ p: '', a: 'describe', s: newSeed(), t, n: 1 }) };
     const parent = decode(req.parent.upstreamId);
     if (!parent) throw new Error('simulator: unknown parent job');
     const { action } = req;
@@ -94,6 +99,8 @@ export class SimulatorProvider implements Provider {
       else if (step < PROGRESS_STEPS.length) {
         const progress = PROGRESS_STEPS[step]!;
         out.push({ upstreamId, status: 'running', progress, previewUrl: `simulator://${upstreamId}/preview/${progress}` });
+      } else if (job.a === 'describe') {
+        out.push({ upstreamId, status: 'succeeded', progress: 100, imageUrls: [], actions: [], descriptions: describePlaceholders(job.s) });
       } else {
         const grid = resultIsGrid(job.a);
         out.push({
@@ -112,10 +119,22 @@ export class SimulatorProvider implements Provider {
     const m = /^simulator:\/\/([^/]+)\/(grid|single|preview)(?:\/(\d+))?$/.exec(url);
     const job = m && decode(m[1]!);
     if (!m || !job) throw new Error(`simulator: not a simulator image: ${url.slice(0, 80)}`);
-    const spec: ImageSpec = { seed: job.s, prompt: job.p, ratio: aspectRatio(job.p), label: label(job.a) };
+    const spec: ImageSpec = { seed: job.s, prompt: job.p, ratio: aspectRatio(job.p), label: job.n ? `${label(job.a)} · ${job.n} image${job.n > 1 ? 's' : ''}` : label(job.a) };
     if (m[2] === 'preview') return { data: await renderPreview(spec, Number(m[3] ?? 0), job.q), contentType: 'image/webp' };
     if (m[2] === 'grid') return { data: await renderGrid(spec), contentType: 'image/png' };
     const size = job.z ?? 1024;
     return { data: await renderSingle(spec, job.q ?? 1, size), contentType: size > 2048 ? 'image/jpeg' : 'image/png' };
   }
+}
+
+const SUBJECTS = ['a lighthouse on a cliff', 'a red fox in the snow', 'a city street at night', 'a bowl of ripe fruit', 'an old sailing ship', 'a quiet mountain lake'];
+const STYLES = ['watercolor', 'cinematic lighting', 'oil painting', 'isometric 3d render', 'soft pastel colors', 'film photograph'];
+
+/** Four placeholder prompts, the way /describe words them (the simulator cannot see the picture). */
+function describePlaceholders(seed: number): string[] {
+  return [0, 1, 2, 3].map((i) => {
+    const subject = SUBJECTS[(seed + i) % SUBJECTS.length]!;
+    const style = STYLES[(seed + 2 * i + 1) % STYLES.length]!;
+    return `${subject}, ${style}, simulated description ${i + 1} --ar 3:2`;
+  });
 }

@@ -5,14 +5,15 @@
 // after 24 h, so `cdnImage` is preferred.
 import { INTERNAL_ACTIONS, type InternalAction } from './actions.ts';
 import { UpstreamHttp } from './http.ts';
+import { parseDescriptions } from './midjourney-proxy.ts';
 import { fetchEach, isRecord, namesByAction, relayAction, strOrNumber } from './parse.ts';
 import {
   UpstreamAccountError,
   UpstreamRejected,
   type Capabilities,
   type Provider,
-  type SubmitRequest,
   type Submitted,
+  type UpstreamRequest,
   type UpstreamJob,
 } from './provider.ts';
 
@@ -58,6 +59,13 @@ export function parseTtJob(body: unknown, resolve: (url: string) => string): Ups
   if (status !== 'succeeded') {
     return { upstreamId, status, progress: Number.isFinite(progress) ? progress : undefined };
   }
+  if (strOrNumber(data.action)?.toLowerCase() === 'describe') {
+    // The four prompts: a list, or one text numbered 1️⃣–4️⃣ (in `prompt`).
+    const list = Array.isArray(data.prompts) ? data.prompts.filter((p): p is string => typeof p === 'string' && p.trim() !== '') : [];
+    const descriptions = list.length > 0 ? list.map((p) => p.trim()) : parseDescriptions(strOrNumber(data.prompt) ?? '');
+    if (descriptions.length === 0) return { upstreamId, status: 'failed', failReason: 'the job finished without a description' };
+    return { upstreamId, status, progress: 100, imageUrls: [], actions: [], descriptions };
+  }
   if (!image) return { upstreamId, status: 'failed', failReason: strOrNumber(body.message) ?? 'no image in the result' };
   const names = namesByAction(data.components, ttComponentToInternal);
   const singles = Array.isArray(data.images) ? data.images.filter((u): u is string => typeof u === 'string' && u !== '') : [];
@@ -81,9 +89,11 @@ export class TtApiProvider implements Provider {
     progress: true,
     // The docs show no preview image while a job runs.
     previews: false,
-    // The provider has blend and describe endpoints; this adapter does not wire them yet.
+    // Image prompts are URLs before the text; /describe takes the image's URL. Blend wants base64 images in a
+    // shape the docs do not pin down, so it is not offered.
     blend: false,
-    describe: false,
+    describe: true,
+    imagePrompts: true,
   };
   private readonly http: UpstreamHttp;
   private readonly resolve = (url: string) => this.http.resolve(url);
@@ -100,11 +110,16 @@ export class TtApiProvider implements Provider {
     this.http = new UpstreamHttp(baseUrl, { 'TT-API-KEY': apiKey });
   }
 
-  async submit(req: SubmitRequest): Promise<Submitted> {
+  async submit(req: UpstreamRequest): Promise<Submitted> {
     const hook = req.callbackUrl ? { hookUrl: req.callbackUrl } : {};
     if (req.kind === 'imagine') {
-      return { upstreamId: await this.post('/midjourney/v1/imagine', { prompt: req.prompt, mode: this.mode, ...hook }) };
+      const prompt = [...(req.images ?? []).map((i) => i.url), req.prompt].join(' ');
+      return { upstreamId: await this.post('/midjourney/v1/imagine', { prompt, mode: this.mode, ...hook }) };
     }
+    if (req.kind === 'describe') {
+      return { upstreamId: await this.post('/midjourney/v1/describe', { url: req.image.url, mode: this.mode, ...hook }) };
+    }
+    if (req.kind === 'blend') throw new UpstreamRejected('images:errors.unsupported');
     const data = req.parent.upstreamData ?? {};
     const names = isRecord(data.components) ? data.components : {};
     // Only what the parent listed may be sent back; the button was only shown if it was listed.

@@ -39,6 +39,9 @@ describe('/draw on the simulator', () => {
     expect(cmd.description_localizations).toMatchObject({ 'zh-CN': expect.stringContaining('图片') });
     expect(cmd.options).toEqual([
       expect.objectContaining({ name: 'prompt', type: 3, required: true, name_localizations: { 'zh-CN': '提示词' } }),
+      // Optional image prompts (see images.test.ts).
+      expect.objectContaining({ name: 'image', type: 11, name_localizations: { 'zh-CN': '图片' } }),
+      ...[2, 3, 4, 5].map((n) => expect.objectContaining({ name: `image${n}`, type: 11, name_localizations: { 'zh-CN': `图片${n}` } })),
     ]);
     discord.assertNoViolations();
   });

@@ -7,6 +7,14 @@
 import type { ServerResponse } from 'node:http';
 import { JobRelayFake, pushJson, sendJson, sendPng, type FakeRelayOptions, type RecordedRequest } from './relay-fake-kit.ts';
 
+/** What every fake /midjourney/describe answers. */
+export const ACE_DESCRIPTIONS = [
+  'a red bicycle leaning on a brick wall, golden hour --ar 4:3',
+  'vintage bicycle in an alley, street photography --ar 4:3',
+  'a bicycle against old bricks, oil painting --ar 4:3',
+  'red bike, warm evening light, shallow depth of field --ar 4:3',
+];
+
 export const ACE_GRID_ACTIONS = ['upscale1', 'upscale2', 'upscale3', 'upscale4', 'reroll', 'variation1', 'variation2', 'variation3', 'variation4'];
 export const ACE_SINGLE_ACTIONS = [
   'upscale_2x', 'upscale_4x', 'variation_subtle', 'variation_strong', 'zoom_out_2x', 'zoom_out_1_5x',
@@ -68,6 +76,7 @@ export class FakeAceData extends JobRelayFake {
     }
     if (req.method === 'POST' && req.path === '/midjourney/imagine') return this.imagine(req, res);
     if (req.method === 'POST' && req.path === '/midjourney/tasks') return this.tasks(req, res);
+    if (req.method === 'POST' && req.path === '/midjourney/describe') return this.describe(req, res);
     sendJson(res, 404, { success: false, error: { code: 'not_found', message: 'Not Found' } });
   }
 
@@ -80,6 +89,14 @@ export class FakeAceData extends JobRelayFake {
 
   private badRequest(res: ServerResponse, message: string) {
     sendJson(res, 400, { success: false, error: { code: 'bad_request', message }, trace_id: `trace-${++this.seq}` });
+  }
+
+  /** `{image_url}` → `{descriptions: [4 prompts]}`, at once. */
+  private describe(req: RecordedRequest, res: ServerResponse) {
+    const body = (typeof req.body === 'object' && req.body) || {};
+    const url = (body as Record<string, unknown>).image_url;
+    if (typeof url !== 'string' || !/^https?:\/\//.test(url)) return this.badRequest(res, '`image_url` must be an http(s) URL');
+    sendJson(res, 200, { success: true, task_id: crypto.randomUUID(), descriptions: ACE_DESCRIPTIONS });
   }
 
   private imagine(req: RecordedRequest, res: ServerResponse) {

@@ -298,6 +298,8 @@ export class FakeDiscord {
   readonly uploadLimitBytes: number;
   /** Every REST call, in the order answered. */
   readonly calls: RecordedCall[] = [];
+  /** Every download of an uploaded attachment (its CDN path): who fetched what users attached. */
+  readonly attachmentReads: string[] = [];
   /** Requests Discord would reject (invalid bodies, limits, double acknowledgements, late callbacks...). */
   readonly violations: Violation[] = [];
   /** Requests to routes the fake does not know (answered 404 / 405). */
@@ -666,6 +668,7 @@ export class FakeDiscord {
 
   private serveAttachment(url: URL, res: ServerResponse): void {
     const id = url.pathname.split('/')[3] ?? '';
+    this.attachmentReads.push(url.pathname);
     const blob = this.blobs.get(id);
     if (!blob) {
       res.writeHead(404, { 'Content-Type': 'text/plain' }).end('Not Found');

@@ -55,7 +55,17 @@ export interface FakeMidjourneyProxyOptions {
 }
 
 const PROGRESS = ['0%', '25%', '63%', '91%'];
-const GRID_ACTIONS = new Set(['IMAGINE', 'VARIATION', 'REROLL', 'HIGH_VARIATION', 'LOW_VARIATION', 'ZOOM', 'PAN', 'CUSTOM_ZOOM']);
+const GRID_ACTIONS = new Set(['IMAGINE', 'BLEND', 'VARIATION', 'REROLL', 'HIGH_VARIATION', 'LOW_VARIATION', 'ZOOM', 'PAN', 'CUSTOM_ZOOM']);
+
+/** What every fake /describe suggests. */
+export const DESCRIPTIONS = [
+  'a tabby cat asleep on a windowsill, morning light --ar 3:2',
+  'cozy interior, cat napping in the sun, film grain --ar 3:2',
+  'orange cat curled up by a window, watercolor --ar 3:2',
+  'a sleepy kitten in warm sunlight, soft focus photography --ar 3:2',
+];
+
+const isImageDataUri = (v: unknown) => typeof v === 'string' && /^data:image\/(png|jpeg|webp|gif);base64,[A-Za-z0-9+/]+=*$/.test(v);
 
 const button = (customId: string, label = '', emoji = ''): MjButton => ({ customId, emoji, label, style: 2, type: 2 });
 
@@ -140,6 +150,8 @@ export class FakeMidjourneyProxy extends MjRelayFake {
     const plusOnly = ['/mj/submit/action', '/mj/submit/modal', '/mj/task/list-by-condition'];
     if (this.opts.openSource && plusOnly.includes(req.path)) return sendJson(res, 404, { timestamp: Date.now(), status: 404, error: 'Not Found', path: req.path });
     if (req.method === 'POST' && req.path === '/mj/submit/imagine') return sendJson(res, 200, this.imagine(body));
+    if (req.method === 'POST' && req.path === '/mj/submit/blend') return sendJson(res, 200, this.blend(body));
+    if (req.method === 'POST' && req.path === '/mj/submit/describe') return sendJson(res, 200, this.describe(body));
     if (req.method === 'POST' && req.path === '/mj/submit/action') return sendJson(res, 200, this.action(body));
     if (req.method === 'POST' && req.path === '/mj/submit/change') return sendJson(res, 200, this.change(body));
     if (req.method === 'POST' && req.path === '/mj/submit/modal') return sendJson(res, 200, this.modal(body));
@@ -172,9 +184,33 @@ export class FakeMidjourneyProxy extends MjRelayFake {
   private imagine(body: Record<string, unknown>) {
     const prompt = String(body.prompt ?? '');
     if (!prompt) return { code: 4, description: 'prompt不能为空', result: null, properties: {} };
+    if (body.base64Array !== undefined && !(Array.isArray(body.base64Array) && body.base64Array.every(isImageDataUri))) {
+      return { code: 4, description: 'base64Array参数错误', result: null, properties: {} };
+    }
     const refused = this.refusal(prompt);
     if (refused) return refused;
     const task = this.create('IMAGINE', prompt, body);
+    this.start(task);
+    return this.accepted(task);
+  }
+
+  private blend(body: Record<string, unknown>) {
+    const images = body.base64Array;
+    if (!Array.isArray(images) || images.length < 2 || images.length > 5 || !images.every(isImageDataUri)) {
+      return { code: 4, description: 'base64Array参数错误', result: null, properties: {} };
+    }
+    const dimensions = String(body.dimensions ?? 'SQUARE');
+    if (!['PORTRAIT', 'SQUARE', 'LANDSCAPE'].includes(dimensions)) return { code: 4, description: 'dimensions参数错误', result: null, properties: {} };
+    const task = this.create('BLEND', '', body);
+    task.json.description = `/blend ${images.length} ${dimensions}`;
+    this.start(task);
+    return this.accepted(task);
+  }
+
+  private describe(body: Record<string, unknown>) {
+    if (!isImageDataUri(body.base64)) return { code: 4, description: 'base64参数错误', result: null, properties: {} };
+    const task = this.create('DESCRIBE', '', body);
+    task.json.description = '/describe';
     this.start(task);
     return this.accepted(task);
   }
@@ -259,6 +295,14 @@ export class FakeMidjourneyProxy extends MjRelayFake {
       } else if (step < PROGRESS.length) {
         Object.assign(json, { status: 'IN_PROGRESS', startTime: json.startTime ?? Date.now(), progress: PROGRESS[step], imageUrl: step > 0 ? `${this.url}/images/${json.id}-preview-${step}.png` : null });
       } else {
+        if (json.action === 'DESCRIBE') {
+          // The input picture comes back as the image; the four prompts are in `finalPrompt` (and `prompt`).
+          const text = DESCRIPTIONS.map((d, i) => `${i + 1}️⃣ ${d}`).join('\n\n');
+          Object.assign(json, { status: 'SUCCESS', progress: '100%', finishTime: Date.now(), imageUrl: `${this.url}/images/${json.id}-single.png`, prompt: text, promptEn: text, buttons: [] });
+          json.properties = { ...json.properties, finalPrompt: text };
+          this.notify(task);
+          return;
+        }
         const single = json.action === 'UPSCALE';
         const hash = fakeHash(json.id);
         Object.assign(json, {

@@ -13,6 +13,14 @@ export const TT_SINGLE_COMPONENTS = [
   'high_variation', 'low_variation', 'zoom_out_2', 'zoom_out_1_5', 'pan_left', 'pan_right', 'pan_up', 'pan_down', 'upscale2', 'upscale4',
 ];
 
+/** What every fake /describe suggests. */
+export const TT_DESCRIPTIONS = [
+  'a paper boat on a puddle, rainy street, reflections --ar 16:9',
+  'origami boat floating in rain water, macro photo --ar 16:9',
+  'a small white boat on wet asphalt, moody light --ar 16:9',
+  'paper ship in a city puddle, cinematic, shallow focus --ar 16:9',
+];
+
 interface Job {
   jobId: string;
   action: string;
@@ -55,6 +63,7 @@ export class FakeTtApi extends JobRelayFake {
     if (req.headers['tt-api-key'] !== this.apiKey) return sendJson(res, 401, { status: 'FAILED', message: 'Invalid TT-API-KEY', data: null });
     if (req.method === 'POST' && url.pathname === '/midjourney/v1/imagine') return this.imagine(req, res);
     if (req.method === 'POST' && url.pathname === '/midjourney/v1/action') return this.action(req, res);
+    if (req.method === 'POST' && url.pathname === '/midjourney/v1/describe') return this.describe(req, res);
     if (req.method === 'GET' && url.pathname === '/midjourney/v1/fetch') {
       const job = this.jobs.get(url.searchParams.get('jobId') ?? '');
       if (!job) return sendJson(res, 200, { status: 'FAILED', message: 'job not found', data: null });
@@ -75,6 +84,14 @@ export class FakeTtApi extends JobRelayFake {
     this.create(res, 'imagine', prompt, hookUrl);
   }
 
+  /** `{url | base64}`: a job whose result `prompt` is the four suggestions, numbered 1️⃣–4️⃣. */
+  private describe(req: RecordedRequest, res: ServerResponse) {
+    const body = (typeof req.body === 'object' && req.body) || {};
+    const { url, base64, hookUrl } = body as Record<string, unknown>;
+    if (!(typeof url === 'string' && /^https?:\/\//.test(url)) && !(typeof base64 === 'string' && base64)) return this.failed(res, 'url or base64 is required');
+    this.create(res, 'describe', TT_DESCRIPTIONS.map((d, i) => `${i + 1}️⃣ ${d}`).join('\n\n'), hookUrl);
+  }
+
   private action(req: RecordedRequest, res: ServerResponse) {
     const body = (typeof req.body === 'object' && req.body) || {};
     const { jobId, action, hookUrl } = body as Record<string, unknown>;
@@ -93,11 +110,13 @@ export class FakeTtApi extends JobRelayFake {
       hookUrl: typeof hookUrl === 'string' && hookUrl ? hookUrl : undefined,
       failReason: this.failNext.shift(),
       extraMs: this.slowNext.shift() ?? 0,
-      components: /^upsample[1-4]$/.test(action)
-        ? TT_SINGLE_COMPONENTS
-        : /^upscale[24]$/.test(action)
-          ? TT_SINGLE_COMPONENTS.filter((c) => !/^upscale/.test(c))
-          : TT_GRID_COMPONENTS,
+      components: action === 'describe'
+        ? []
+        : /^upsample[1-4]$/.test(action)
+          ? TT_SINGLE_COMPONENTS
+          : /^upscale[24]$/.test(action)
+            ? TT_SINGLE_COMPONENTS.filter((c) => !/^upscale/.test(c))
+            : TT_GRID_COMPONENTS,
     };
     this.jobs.set(job.jobId, job);
     if (job.hookUrl) setTimeout(() => void this.notify(job, job.hookUrl!), this.durationMs(job));
@@ -127,7 +146,7 @@ export class FakeTtApi extends JobRelayFake {
     const step = Math.floor((Date.now() - job.createdAt) / this.stepMs);
     const status = step === 0 ? 'PENDING_QUEUE' : !this.done(job) ? 'ON_QUEUE' : job.failReason ? 'FAILED' : 'SUCCESS';
     const name = `${job.jobId}-final`;
-    const single = /^(upsample|upscale)/.test(job.action);
+    const single = /^(upsample|upscale)/.test(job.action) || job.action === 'describe';
     return {
       status,
       message: status === 'FAILED' ? job.failReason : 'success',

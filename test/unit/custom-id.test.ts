@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { decodeCustomId, encodeCustomId } from '../../src/discord/custom-id.ts';
-import { INTERNAL_ACTIONS } from '../../src/upstream/actions.ts';
+import { DESCRIBE_PICKS, INTERNAL_ACTIONS } from '../../src/upstream/actions.ts';
 
 const id = '0f8fad5b-d9cb-469f-a165-70867728950e';
 
@@ -13,7 +13,12 @@ describe('custom_id codec', () => {
     }
   });
 
-  it.each(['', 'mj', `mj:${id}`, `mj:${id}:explode`, `mj:not-a-uuid:upscale:1`, `xx:${id}:upscale:1`, `mj:${id}:upscale:5`, `MJ::JOB::upsample::1::abc`])(
+  it('round-trips the 1️⃣–4️⃣ picks of a /describe result', () => {
+    for (const pick of DESCRIBE_PICKS) expect(decodeCustomId(encodeCustomId(id, pick))).toEqual({ taskId: id, action: pick });
+    expect(encodeCustomId(id, 'describe:2')).toBe(`mj:${id}:describe:2`);
+  });
+
+  it.each([`mj:${id}:describe`, `mj:${id}:describe:0`, `mj:${id}:describe:5`, '', 'mj', `mj:${id}`, `mj:${id}:explode`, `mj:not-a-uuid:upscale:1`, `xx:${id}:upscale:1`, `mj:${id}:upscale:5`, `MJ::JOB::upsample::1::abc`])(
     'rejects %j',
     (value) => expect(decodeCustomId(value)).toBeUndefined(),
   );

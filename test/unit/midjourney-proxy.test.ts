@@ -5,7 +5,7 @@ import type { AddressInfo } from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { GRID_ACTIONS } from '../../src/upstream/actions.ts';
 import { actionForCustomId } from '../../src/upstream/midjourney-proxy-buttons.ts';
-import { MidjourneyProxyProvider, parseProgress } from '../../src/upstream/midjourney-proxy.ts';
+import { MidjourneyProxyProvider, parseDescriptions, parseProgress } from '../../src/upstream/midjourney-proxy.ts';
 import { UpstreamAccountError, UpstreamRejected, type UpstreamJob } from '../../src/upstream/provider.ts';
 import { FakeMidjourneyProxy } from '../support/fake-midjourney-proxy.ts';
 import { fetchUntil, isOver, parentOf as parentOfJob } from '../support/upstream-poll.ts';
@@ -95,6 +95,18 @@ describe('midjourney-proxy task JSON (documented shape)', () => {
   it('gives an open-source task without buttons the grid actions /change can do, and an upscale none', () => {
     expect(provider.parseTask({ id: '1', action: 'IMAGINE', status: 'SUCCESS', imageUrl: 'https://x/1.png' })?.actions).toEqual([...GRID_ACTIONS]);
     expect(provider.parseTask({ id: '2', action: 'UPSCALE', status: 'SUCCESS', imageUrl: 'https://x/2.png' })?.actions).toEqual([]);
+  });
+
+  it('reads a finished DESCRIBE: the four prompts of properties.finalPrompt (or prompt), no image, no actions', () => {
+    const text = '1️⃣ a cat on a mat --ar 3:2\n\n2️⃣ a dog --ar 3:2\n\n3️⃣ two birds\n\n4️⃣ a fish, watercolor';
+    const expected = ['a cat on a mat --ar 3:2', 'a dog --ar 3:2', 'two birds', 'a fish, watercolor'];
+    expect(provider.parseTask({ id: '3', action: 'DESCRIBE', status: 'SUCCESS', imageUrl: 'https://x/3.png', properties: { finalPrompt: text } })).toEqual({
+      upstreamId: '3', status: 'succeeded', progress: 100, imageUrls: [], actions: [], descriptions: expected,
+    });
+    expect(provider.parseTask({ id: '4', action: 'DESCRIBE', status: 'SUCCESS', prompt: text })?.descriptions).toEqual(expected);
+    expect(provider.parseTask({ id: '5', action: 'DESCRIBE', status: 'SUCCESS', properties: {} })).toMatchObject({ status: 'failed' });
+    // On one line, as some relays send it.
+    expect(parseDescriptions('1️⃣ one 2️⃣ two 3️⃣ three 4️⃣ four')).toEqual(['one', 'two', 'three', 'four']);
   });
 });
 

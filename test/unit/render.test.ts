@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Task } from '../../src/db/schema.ts';
 import { decodeCustomId } from '../../src/discord/custom-id.ts';
-import { headline, resultMessage } from '../../src/discord/render.ts';
+import { describedMessage, headline, resultMessage } from '../../src/discord/render.ts';
 import { GRID_ACTIONS, SINGLE_ACTIONS, type InternalAction } from '../../src/upstream/actions.ts';
 
 const base = {
@@ -16,6 +16,18 @@ const layout = (task: Task) =>
   resultMessage(task, png).components.map((row) => row.components.map((b) => ('label' in b && b.label) || b.emoji?.name));
 
 describe('render', () => {
+  it('lists a /describe result with 1️⃣–4️⃣, markdown in the prompts neutralised, each button a pick of this task', () => {
+    const task = { ...base, action: 'describe', prompt: 'photo.png', promptUpstream: 'photo.png', descriptions: ['a *bold* cat', 'two', 'three', 'four'] } as Task;
+    const msg = describedMessage(task);
+    expect(msg.content).toBe(
+      '**photo.png** - Describe by <@42>\nSuggested prompts; press a number to draw one:\n\n1️⃣ a \\*bold\\* cat\n\n2️⃣ two\n\n3️⃣ three\n\n4️⃣ four',
+    );
+    const buttons = msg.components.flatMap((r) => r.components);
+    expect(buttons.map((b) => b.emoji?.name)).toEqual(['1️⃣', '2️⃣', '3️⃣', '4️⃣']);
+    expect(buttons.map((b) => decodeCustomId(b.custom_id))).toEqual([1, 2, 3, 4].map((n) => ({ taskId: task.id, action: `describe:${n}` })));
+    expect(msg.file).toBeUndefined();
+  });
+
   it('lays a grid out as U1–U4 + 🔄 over V1–V4, each button naming the task and action', () => {
     const task = { ...base, actions: [...GRID_ACTIONS] } as Task;
     expect(layout(task)).toEqual([

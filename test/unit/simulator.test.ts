@@ -66,4 +66,20 @@ describe('simulator', () => {
     expect(job).toMatchObject({ upstreamId, status: 'succeeded' });
     await expect(after.download('simulator://garbage/grid')).rejects.toThrow();
   });
+
+  it('blends into a grid of the chosen shape, and describes with four placeholder prompts', async () => {
+    const c = clock();
+    const sim = new SimulatorProvider(10, c.now);
+    const images = [{ url: 'https://cdn.example/a.png', contentType: 'image/png' }, { url: 'https://cdn.example/b.png', contentType: 'image/png' }];
+    const blend = await sim.submit({ kind: 'blend', taskId: 'b', images, dimensions: 'portrait' });
+    const described = await sim.submit({ kind: 'describe', taskId: 'd', image: images[0]! });
+    c.advance(100);
+    const [grid, text] = await sim.fetch([blend.upstreamId, described.upstreamId]);
+    expect(grid!.actions).toEqual([...GRID_ACTIONS]);
+    const meta = await sharp((await sim.download(grid!.imageUrls![0]!)).data).metadata();
+    expect(meta.width! / meta.height!).toBeCloseTo(2 / 3, 1);
+    expect(text).toMatchObject({ status: 'succeeded', imageUrls: [], actions: [] });
+    expect(text!.descriptions).toHaveLength(4);
+    expect(new Set(text!.descriptions).size).toBe(4);
+  });
 });

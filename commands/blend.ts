@@ -1,0 +1,61 @@
+// /blend image1…image5 [dimensions]: two to five pictures blended into a new grid, on relays that can.
+import { ApplicationCommandOptionType, ApplicationCommandType, ApplicationIntegrationType, InteractionContextType } from 'discord.js';
+import { refuseJobIfDenied } from '../src/admin/access.ts';
+import { localizations, translator } from '../src/i18n.ts';
+import { BLEND_DIMENSIONS, BLEND_RATIO, type BlendDimensions } from '../src/upstream/provider.ts';
+import { MAX_IMAGES, attachmentNames, attachmentOption, checkAttachments, refuse } from './images.ts';
+import type { Command } from './types.ts';
+
+const t = translator('en-US');
+const IMAGE_OPTIONS = Array.from({ length: MAX_IMAGES }, (_, i) => t('images:commands.blend.image.name', { n: i + 1 }));
+
+export const blend = {
+  data: {
+    type: ApplicationCommandType.ChatInput,
+    name: t('images:commands.blend.name'),
+    name_localizations: localizations('images:commands.blend.name'),
+    description: t('images:commands.blend.description'),
+    description_localizations: localizations('images:commands.blend.description'),
+    contexts: [InteractionContextType.Guild],
+    integration_types: [ApplicationIntegrationType.GuildInstall],
+    options: [
+      attachmentOption('images:commands.blend.image', { n: 1, required: true }),
+      attachmentOption('images:commands.blend.image', { n: 2, required: true }),
+      {
+        type: ApplicationCommandOptionType.String,
+        name: t('images:commands.blend.dimensions.name'),
+        name_localizations: localizations('images:commands.blend.dimensions.name'),
+        description: t('images:commands.blend.dimensions.description'),
+        description_localizations: localizations('images:commands.blend.dimensions.description'),
+        choices: BLEND_DIMENSIONS.map((d) => ({
+          name: t(`images:commands.blend.dimensions.${d}`),
+          name_localizations: localizations(`images:commands.blend.dimensions.${d}`),
+          value: d,
+        })),
+      },
+      ...[3, 4, 5].map((n) => attachmentOption('images:commands.blend.image', { n })),
+    ],
+  },
+
+  async execute(ctx, interaction) {
+    if (!ctx.provider.capabilities.blend) {
+      return refuse(interaction, 'images:errors.unsupportedCommand', { command: translator(interaction.locale)('images:commands.blend.name') });
+    }
+    const check = checkAttachments(interaction, IMAGE_OPTIONS);
+    if (!check.ok) return refuse(interaction, check.key, check.vars);
+    if (check.images.length < 2) return refuse(interaction, 'images:errors.tooFew');
+    if (await refuseJobIfDenied(ctx, interaction, 'draw')) return;
+    const dimensions = (interaction.options.getString('dimensions') ?? 'square') as BlendDimensions;
+    const ratio = `--ar ${BLEND_RATIO[dimensions] ?? '1:1'}`;
+    await interaction.deferReply();
+    // The headline names the files and the shape; what goes upstream is the images and `dimensions`.
+    const prompt = `${attachmentNames(interaction, IMAGE_OPTIONS).join(' ')} ${ratio}`;
+    await ctx.tasks.accept({
+      interaction,
+      action: 'blend',
+      prompt,
+      promptUpstream: prompt,
+      input: { images: check.images, dimensions },
+    });
+  },
+} satisfies Command;
