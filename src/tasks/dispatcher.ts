@@ -4,7 +4,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Task } from '../db/schema.ts';
 import type { Logger } from '../log.ts';
 import { isInternalAction } from '../upstream/actions.ts';
-import { UpstreamAccountError, UpstreamRejected, type Provider, type UpstreamRequest } from '../upstream/provider.ts';
+import { UpstreamAccountError, UpstreamRejected, type Provider, type SubmitRequest } from '../upstream/provider.ts';
 import type { Delivery } from './delivery.ts';
 import type { TaskRepo } from './repo.ts';
 
@@ -45,7 +45,7 @@ export class Dispatcher {
     return `${this.opts.callbackBase}/${task.id}/${task.callbackToken}`;
   }
 
-  private async request(task: Task): Promise<UpstreamRequest> {
+  private async request(task: Task): Promise<SubmitRequest> {
     const callbackUrl = this.callbackUrl(task);
     const images = task.input?.images ?? [];
     const { capabilities } = this.provider;

@@ -15,7 +15,7 @@ import {
   type InputImage,
   type Provider,
   type Submitted,
-  type UpstreamRequest,
+  type SubmitRequest,
   type UpstreamJob,
 } from './provider.ts';
 
@@ -165,7 +165,7 @@ export class AceDataProvider implements Provider {
     this.http = new UpstreamHttp(baseUrl, { authorization: `Bearer ${apiKey}` });
   }
 
-  async submit(req: UpstreamRequest): Promise<Submitted> {
+  async submit(req: SubmitRequest): Promise<Submitted> {
     if (req.kind === 'describe') return this.describe(req.image);
     const prompt = req.kind === 'blend' ? withImages(req.images, `--ar ${BLEND_RATIO[req.dimensions]}`) : req.kind === 'imagine' ? withImages(req.images, req.prompt) : undefined;
     const body: Record<string, unknown> = { action: 'generate', prompt };

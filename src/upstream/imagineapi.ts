@@ -73,6 +73,8 @@ export class ImagineApiProvider implements Provider {
   }
 
   async submit(req: SubmitRequest): Promise<Submitted> {
+    // capabilities.blend/describe are false: the dispatcher never sends these; refuse clearly if it ever does.
+    if (req.kind === 'blend' || req.kind === 'describe') throw new UpstreamRejected('images:errors.unsupported');
     if (req.kind === 'imagine') return this.create(req.prompt, req.taskId);
     const { action, parent } = req;
     if (action === 'reroll') return this.create(parent.prompt, req.taskId);

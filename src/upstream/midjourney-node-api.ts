@@ -60,6 +60,8 @@ export class MidjourneyNodeApiProvider implements Provider {
   async submit(req: SubmitRequest): Promise<Submitted> {
     const common = { state: req.taskId, ...(req.callbackUrl && { notifyHook: req.callbackUrl }) };
     let body: Record<string, unknown>;
+    // capabilities.blend/describe are false: the dispatcher never sends these; refuse clearly if it ever does.
+    if (req.kind === 'blend' || req.kind === 'describe') throw new UpstreamRejected('images:errors.unsupported');
     if (req.kind === 'imagine') body = { action: 'IMAGINE', prompt: req.prompt, ...common };
     else {
       const index = actionIndex(req.action);

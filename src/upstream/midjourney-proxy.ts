@@ -14,7 +14,7 @@ import {
   type InputImage,
   type Provider,
   type Submitted,
-  type UpstreamRequest,
+  type SubmitRequest,
   type UpstreamJob,
   type UpstreamStatus,
 } from './provider.ts';
@@ -113,7 +113,7 @@ export class MidjourneyProxyProvider implements Provider {
     return new MidjourneyProxyProvider(new UpstreamHttp(baseUrl, { 'mj-api-secret': apiKey, authorization: `Bearer ${apiKey}` }));
   }
 
-  async submit(req: UpstreamRequest): Promise<Submitted> {
+  async submit(req: SubmitRequest): Promise<Submitted> {
     const notifyHook = req.callbackUrl ? { notifyHook: req.callbackUrl } : {};
     if (req.kind === 'imagine') {
       const images = req.images?.length ? { base64Array: await dataUris(req.images) } : {};

@@ -121,6 +121,8 @@ export class PiapiProvider implements Provider {
   async submit(req: SubmitRequest): Promise<Submitted> {
     let task_type = 'imagine';
     let input: Record<string, unknown>;
+    // capabilities.blend/describe are false: the dispatcher never sends these; refuse clearly if it ever does.
+    if (req.kind === 'blend' || req.kind === 'describe') throw new UpstreamRejected('images:errors.unsupported');
     if (req.kind === 'imagine') input = { prompt: req.prompt };
     else {
       const request = REQUESTS[req.action];

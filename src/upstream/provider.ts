@@ -44,6 +44,7 @@ export interface ParentRef {
   prompt: string;
 }
 
+/** Everything the dispatcher may submit. Blend and describe go only to providers whose capabilities say so. */
 export type SubmitRequest =
   | { kind: 'imagine'; taskId: string; prompt: string; callbackUrl?: string; images?: InputImage[] }
   | {
@@ -54,18 +55,9 @@ export type SubmitRequest =
       callbackUrl?: string;
       /** This task's own prompt: for actions that take one (Custom Zoom, remix), it may differ from the parent's. */
       prompt?: string;
-    };
-
-/**
- * /blend and /describe jobs: sent only to a provider whose `capabilities.blend` / `describe` says it serves them
- * (a provider without them keeps `submit(req: SubmitRequest)`).
- */
-export type InputRequest =
+    }
   | { kind: 'blend'; taskId: string; images: InputImage[]; dimensions: BlendDimensions; callbackUrl?: string }
   | { kind: 'describe'; taskId: string; image: InputImage; callbackUrl?: string };
-
-/** Everything the dispatcher may submit. */
-export type UpstreamRequest = SubmitRequest | InputRequest;
 
 export type UpstreamStatus = 'submitted' | 'running' | 'succeeded' | 'failed';
 
@@ -100,7 +92,7 @@ export interface DownloadedImage {
 export interface Provider {
   readonly id: ProviderId;
   readonly capabilities: Capabilities;
-  submit(req: UpstreamRequest): Promise<Submitted>;
+  submit(req: SubmitRequest): Promise<Submitted>;
   /** Current state of the given jobs; ids the upstream no longer knows are omitted. */
   fetch(ids: string[]): Promise<UpstreamJob[]>;
   /** Images the provider serves itself (the simulator); otherwise the core downloads over HTTP. */

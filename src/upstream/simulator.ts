@@ -4,7 +4,7 @@
 import { randomInt } from 'node:crypto';
 import { aspectRatio } from '../prompt/validate.ts';
 import { GRID_ACTIONS, SINGLE_ACTIONS, actionIndex, resultIsGrid, type InternalAction, type TaskAction } from './actions.ts';
-import { BLEND_RATIO, type Capabilities, type DownloadedImage, type Provider, type Submitted, type UpstreamJob, type UpstreamRequest } from './provider.ts';
+import { BLEND_RATIO, type Capabilities, type DownloadedImage, type Provider, type Submitted, type UpstreamJob, type SubmitRequest } from './provider.ts';
 import { renderGrid, renderPreview, renderSingle, type ImageSpec } from './simulator-images.ts';
 
 interface SimJob {
@@ -73,7 +73,7 @@ export class SimulatorProvider implements Provider {
     private readonly now: () => number = Date.now,
   ) {}
 
-  async submit(req: UpstreamRequest): Promise<Submitted> {
+  async submit(req: SubmitRequest): Promise<Submitted> {
     const t = this.now();
     if (req.kind === 'imagine') return { upstreamId: encode({ p: req.prompt, a: 'imagine', s: newSeed(), t, ...(req.images?.length && { n: req.images.length }) }) };
     if (req.kind === 'blend') return { upstreamId: encode({ p: `--ar ${BLEND_RATIO[req.dimensions]}`, a: 'blend', s: newSeed(), t, n: req.images.length }) };

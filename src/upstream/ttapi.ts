@@ -13,7 +13,7 @@ import {
   type Capabilities,
   type Provider,
   type Submitted,
-  type UpstreamRequest,
+  type SubmitRequest,
   type UpstreamJob,
 } from './provider.ts';
 
@@ -110,7 +110,7 @@ export class TtApiProvider implements Provider {
     this.http = new UpstreamHttp(baseUrl, { 'TT-API-KEY': apiKey });
   }
 
-  async submit(req: UpstreamRequest): Promise<Submitted> {
+  async submit(req: SubmitRequest): Promise<Submitted> {
     const hook = req.callbackUrl ? { hookUrl: req.callbackUrl } : {};
     if (req.kind === 'imagine') {
       const prompt = [...(req.images ?? []).map((i) => i.url), req.prompt].join(' ');
