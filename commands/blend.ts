@@ -1,7 +1,7 @@
 // /blend image1…image5 [dimensions]: two to five pictures blended into a new grid, on relays that can.
 import { ApplicationCommandOptionType, ApplicationCommandType, ApplicationIntegrationType, InteractionContextType } from 'discord.js';
 import { refuseJobIfDenied } from '../src/admin/access.ts';
-import { localizations, translator } from '../src/i18n.ts';
+import { described, localizations, translator } from '../src/i18n.ts';
 import { BLEND_DIMENSIONS, BLEND_RATIO, type BlendDimensions } from '../src/upstream/provider.ts';
 import { MAX_IMAGES, attachmentNames, attachmentOption, checkAttachments, refuse } from './images.ts';
 import type { Command } from './types.ts';
@@ -12,10 +12,7 @@ const IMAGE_OPTIONS = Array.from({ length: MAX_IMAGES }, (_, i) => t('images:com
 export const blend = {
   data: {
     type: ApplicationCommandType.ChatInput,
-    name: t('images:commands.blend.name'),
-    name_localizations: localizations('images:commands.blend.name'),
-    description: t('images:commands.blend.description'),
-    description_localizations: localizations('images:commands.blend.description'),
+    ...described('images:commands.blend'),
     contexts: [InteractionContextType.Guild],
     integration_types: [ApplicationIntegrationType.GuildInstall],
     options: [
@@ -23,10 +20,7 @@ export const blend = {
       attachmentOption('images:commands.blend.image', { n: 2, required: true }),
       {
         type: ApplicationCommandOptionType.String,
-        name: t('images:commands.blend.dimensions.name'),
-        name_localizations: localizations('images:commands.blend.dimensions.name'),
-        description: t('images:commands.blend.dimensions.description'),
-        description_localizations: localizations('images:commands.blend.dimensions.description'),
+        ...described('images:commands.blend.dimensions'),
         choices: BLEND_DIMENSIONS.map((d) => ({
           name: t(`images:commands.blend.dimensions.${d}`),
           name_localizations: localizations(`images:commands.blend.dimensions.${d}`),

@@ -1,7 +1,7 @@
 // /describe image: four prompts Midjourney would write for a picture, each with a button that draws it.
 import { ApplicationCommandType, ApplicationIntegrationType, InteractionContextType } from 'discord.js';
 import { refuseJobIfDenied } from '../src/admin/access.ts';
-import { localizations, translator } from '../src/i18n.ts';
+import { described, translator } from '../src/i18n.ts';
 import { attachmentNames, attachmentOption, checkAttachments, refuse } from './images.ts';
 import type { Command } from './types.ts';
 
@@ -11,10 +11,7 @@ const IMAGE_OPTION = [t('images:commands.describe.image.name')];
 export const describe = {
   data: {
     type: ApplicationCommandType.ChatInput,
-    name: t('images:commands.describe.name'),
-    name_localizations: localizations('images:commands.describe.name'),
-    description: t('images:commands.describe.description'),
-    description_localizations: localizations('images:commands.describe.description'),
+    ...described('images:commands.describe'),
     contexts: [InteractionContextType.Guild],
     integration_types: [ApplicationIntegrationType.GuildInstall],
     options: [attachmentOption('images:commands.describe.image', { required: true })],

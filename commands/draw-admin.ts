@@ -13,18 +13,13 @@ import {
 } from 'discord.js';
 import { nextUtcMidnight } from '../src/admin/access.ts';
 import type { AppContext } from '../src/context.ts';
-import { localizations, translator, type Translate } from '../src/i18n.ts';
+import { described, localizations, translator, type Translate } from '../src/i18n.ts';
 import type { Command } from './types.ts';
 
 const en = translator('en-US');
 
 /** Name, description and their localizations of `admin:command.<key>`. */
-const described = (key: string) => ({
-  name: en(`admin:command.${key}.name`),
-  name_localizations: localizations(`admin:command.${key}.name`),
-  description: en(`admin:command.${key}.description`),
-  description_localizations: localizations(`admin:command.${key}.description`),
-});
+const command = (key: string) => described(`admin:command.${key}`);
 
 const OPTION = {
   days: en('admin:command.options.days.name'),
@@ -36,10 +31,10 @@ const OPTION = {
 };
 
 const option = (key: keyof typeof OPTION, type: ApplicationCommandOptionType, extra: object = {}) =>
-  ({ type, ...described(`options.${key}`), ...extra }) as APIApplicationCommandBasicOption;
+  ({ type, ...command(`options.${key}`), ...extra }) as APIApplicationCommandBasicOption;
 const subcommand = (key: string, options: APIApplicationCommandBasicOption[]): APIApplicationCommandSubcommandOption => ({
   type: ApplicationCommandOptionType.Subcommand,
-  ...described(key),
+  ...command(key),
   options,
 });
 
@@ -119,10 +114,7 @@ const HANDLERS: Record<string, (r: Request) => Promise<string>> = {
 export const drawAdmin = {
   data: {
     type: ApplicationCommandType.ChatInput,
-    name: en('admin:command.name'),
-    name_localizations: localizations('admin:command.name'),
-    description: en('admin:command.description'),
-    description_localizations: localizations('admin:command.description'),
+    ...described('admin:command'),
     // Hidden from members without Manage Server; server admins can change that, so execute() checks too.
     default_member_permissions: String(PermissionFlagsBits.ManageGuild),
     contexts: [InteractionContextType.Guild],

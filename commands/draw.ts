@@ -4,7 +4,7 @@ import { ApplicationCommandOptionType, ApplicationCommandType, InteractionContex
 import { refuseJobIfDenied } from '../src/admin/access.ts';
 import { followUpPrivately } from '../src/discord/private-reply.ts';
 import { waitingMessage } from '../src/discord/render.ts';
-import { localizations, translator } from '../src/i18n.ts';
+import { described, translator } from '../src/i18n.ts';
 import type { BannedWords } from '../src/prompt/banned.ts';
 import { parsePrompt, type Piece } from '../src/prompt/parse.ts';
 import { PROMPT_MAX_LENGTH, checkPrompt } from '../src/prompt/validate.ts';
@@ -20,19 +20,13 @@ const IMAGE_OPTIONS = Array.from({ length: MAX_IMAGES }, (_, i) =>
 export const draw = {
   data: {
     type: ApplicationCommandType.ChatInput,
-    name: t('commands:draw.name'),
-    name_localizations: localizations('commands:draw.name'),
-    description: t('commands:draw.description'),
-    description_localizations: localizations('commands:draw.description'),
+    ...described('commands:draw'),
     contexts: [InteractionContextType.Guild],
     integration_types: [ApplicationIntegrationType.GuildInstall],
     options: [
       {
         type: ApplicationCommandOptionType.String,
-        name: t('commands:draw.options.prompt.name'),
-        name_localizations: localizations('commands:draw.options.prompt.name'),
-        description: t('commands:draw.options.prompt.description'),
-        description_localizations: localizations('commands:draw.options.prompt.description'),
+        ...described('commands:draw.options.prompt'),
         required: true,
         max_length: PROMPT_MAX_LENGTH,
       },

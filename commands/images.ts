@@ -3,25 +3,18 @@
 // submit time, and only for relays that want them. URLs a user typed are never fetched: they go upstream as text.
 import { ApplicationCommandOptionType, MessageFlags, type APIApplicationCommandAttachmentOption, type ChatInputCommandInteraction } from 'discord.js';
 import type { TaskInput } from '../src/db/schema.ts';
-import { localizations, translator } from '../src/i18n.ts';
+import { described, translator } from '../src/i18n.ts';
 import { INPUT_IMAGE_MAX_BYTES } from '../src/upstream/provider.ts';
 
 export const MAX_IMAGES = 5;
 export const MAX_IMAGE_BYTES = INPUT_IMAGE_MAX_BYTES;
 export const IMAGE_TYPES: ReadonlySet<string> = new Set(['image/png', 'image/jpeg', 'image/webp', 'image/gif']);
 
-const en = translator('en-US');
-
 /** An attachment option whose name and description come from `images:<key>` (with `{{n}}` filled in). */
 export function attachmentOption(key: string, opts: { n?: number; required?: boolean } = {}): APIApplicationCommandAttachmentOption {
-  const vars = opts.n === undefined ? {} : { n: opts.n };
-  const localized = (k: string) => Object.fromEntries(Object.entries(localizations(k)).map(([lng]) => [lng, translator(lng)(k, vars)]));
   return {
     type: ApplicationCommandOptionType.Attachment,
-    name: en(`${key}.name`, vars),
-    name_localizations: localized(`${key}.name`),
-    description: en(`${key}.description`, vars),
-    description_localizations: localized(`${key}.description`),
+    ...described(key, opts.n === undefined ? {} : { n: opts.n }),
     ...(opts.required && { required: true }),
   };
 }

@@ -48,11 +48,22 @@ export function translator(locale: string | null | undefined): Translate {
 }
 
 /** `{ 'zh-CN': '...' }` for every non-default locale: Discord's name_localizations / description_localizations. */
-export function localizations(key: string): Record<string, string> {
+export function localizations(key: string, vars?: TOptions): Record<string, string> {
   const out: Record<string, string> = {};
   for (const lng of SUPPORTED_LOCALES) {
     if (lng === DEFAULT_LOCALE) continue;
-    if (instance.exists(key, { lng, fallbackLng: false })) out[lng] = instance.t(key, { lng });
+    if (instance.exists(key, { lng, fallbackLng: false })) out[lng] = instance.t(key, { ...vars, lng });
   }
   return out;
+}
+
+/** Name, description and their localizations from `<key>.name` / `<key>.description`: a command, subcommand or option. */
+export function described(key: string, vars?: TOptions) {
+  const en = translator(DEFAULT_LOCALE);
+  return {
+    name: en(`${key}.name`, vars),
+    name_localizations: localizations(`${key}.name`, vars),
+    description: en(`${key}.description`, vars),
+    description_localizations: localizations(`${key}.description`, vars),
+  };
 }
