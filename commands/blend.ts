@@ -1,7 +1,8 @@
 // /blend image1…image5 [dimensions]: two to five pictures blended into a new grid, on relays that can.
 import { ApplicationCommandOptionType, ApplicationCommandType, ApplicationIntegrationType, InteractionContextType } from 'discord.js';
-import { refuseJobIfDenied } from '../src/admin/access.ts';
+import { acceptJob, refuseJobIfDenied } from '../src/admin/access.ts';
 import { described, localizations, translator } from '../src/i18n.ts';
+import { usableMode } from '../src/settings/apply.ts';
 import { BLEND_DIMENSIONS, BLEND_RATIO, type BlendDimensions } from '../src/upstream/provider.ts';
 import { MAX_IMAGES, attachmentNames, attachmentOption, checkAttachments, refuse } from './images.ts';
 import type { Command } from './types.ts';
@@ -32,7 +33,7 @@ export const blend = {
   },
 
   async execute(ctx, interaction) {
-    if (!ctx.provider.capabilities.blend) {
+    if (!ctx.accounts.can('blend')) {
       return refuse(interaction, 'images:errors.unsupportedCommand', { command: translator(interaction.locale)('images:commands.blend.name') });
     }
     const check = checkAttachments(interaction, IMAGE_OPTIONS);
@@ -44,12 +45,13 @@ export const blend = {
     await interaction.deferReply();
     // The headline names the files and the shape; what goes upstream is the images and `dimensions`.
     const prompt = `${attachmentNames(interaction, IMAGE_OPTIONS).join(' ')} ${ratio}`;
-    await ctx.tasks.accept({
-      interaction,
+    const defaults = await ctx.settings.get(interaction.user.id);
+    await acceptJob(ctx, interaction, {
       action: 'blend',
       prompt,
       promptUpstream: prompt,
       input: { images: check.images, dimensions },
+      mode: usableMode(ctx.accounts, defaults.mode),
     });
   },
 } satisfies Command;

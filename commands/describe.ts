@@ -1,6 +1,6 @@
 // /describe image: four prompts Midjourney would write for a picture, each with a button that draws it.
 import { ApplicationCommandType, ApplicationIntegrationType, InteractionContextType } from 'discord.js';
-import { refuseJobIfDenied } from '../src/admin/access.ts';
+import { acceptJob, refuseJobIfDenied } from '../src/admin/access.ts';
 import { described, translator } from '../src/i18n.ts';
 import { attachmentNames, attachmentOption, checkAttachments, refuse } from './images.ts';
 import type { Command } from './types.ts';
@@ -18,7 +18,7 @@ export const describe = {
   },
 
   async execute(ctx, interaction) {
-    if (!ctx.provider.capabilities.describe) {
+    if (!ctx.accounts.can('describe')) {
       return refuse(interaction, 'images:errors.unsupportedCommand', { command: translator(interaction.locale)('images:commands.describe.name') });
     }
     const check = checkAttachments(interaction, IMAGE_OPTION);
@@ -27,6 +27,6 @@ export const describe = {
     if (await refuseJobIfDenied(ctx, interaction, 'draw')) return;
     const name = attachmentNames(interaction, IMAGE_OPTION).join(' ');
     await interaction.deferReply();
-    await ctx.tasks.accept({ interaction, action: 'describe', prompt: name, promptUpstream: name, input: { images: check.images } });
+    await acceptJob(ctx, interaction, { action: 'describe', prompt: name, promptUpstream: name, input: { images: check.images } });
   },
 } satisfies Command;

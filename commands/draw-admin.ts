@@ -1,5 +1,5 @@
 // /draw-admin: server admins (Manage Server) look after the bot in their server — purge old jobs, stats, bans,
-// a daily quota. BOT_OWNER_IDS may also act on every server. Every answer is private and in the admin's language.
+// daily quotas (the server's and each member's). BOT_OWNER_IDS may also act on every server. Every answer is private and in the admin's language.
 import {
   ApplicationCommandOptionType,
   ApplicationCommandType,
@@ -28,6 +28,7 @@ const OPTION = {
   user: en('admin:command.options.user.name'),
   reason: en('admin:command.options.reason.name'),
   limit: en('admin:command.options.limit.name'),
+  perUser: en('admin:command.options.perUser.name'),
 };
 
 const option = (key: keyof typeof OPTION, type: ApplicationCommandOptionType, extra: object = {}) =>
@@ -99,15 +100,36 @@ const HANDLERS: Record<string, (r: Request) => Promise<string>> = {
 
   async quota({ ctx, interaction, t, guildId }) {
     const limit = interaction.options.getInteger(OPTION.limit);
-    const reset = nextUtcMidnight(new Date());
-    const used = await ctx.admin.countJobsSince(guildId, new Date(reset.getTime() - 86_400_000));
-    if (limit === null) {
-      const current = await ctx.admin.dailyQuota(guildId);
-      return current === null ? t('admin:quota.showUnlimited', { used }) : t('admin:quota.show', { limit: current, used, reset: unix(reset) });
+    const perUser = interaction.options.getInteger(OPTION.perUser);
+    const defaults = ctx.quotas.limits;
+    const lines: string[] = [];
+    if (limit !== null) {
+      // 0 drops the server's own limit: the bot's default (GUILD_DAILY_QUOTA, 0 = none) applies again.
+      await ctx.admin.setDailyQuota(guildId, limit === 0 ? null : limit, interaction.user.id);
+      ctx.log.info({ by: interaction.user.id, guildId, dailyQuota: limit || null }, 'daily quota set');
     }
-    await ctx.admin.setDailyQuota(guildId, limit === 0 ? null : limit, interaction.user.id);
-    ctx.log.info({ by: interaction.user.id, guildId, dailyQuota: limit || null }, 'daily quota set');
-    return limit === 0 ? t('admin:quota.cleared', { used }) : t('admin:quota.set', { limit, used });
+    if (perUser !== null) {
+      await ctx.admin.setUserDailyQuota(guildId, perUser, interaction.user.id);
+      ctx.log.info({ by: interaction.user.id, guildId, userDailyQuota: perUser }, 'per-user daily quota set');
+    }
+    const { guild: used } = await ctx.quotas.usage({ guildId, userId: interaction.user.id });
+    if (limit !== null) {
+      if (limit > 0) lines.push(t('admin:quota.set', { limit, used: used.used }));
+      else if (defaults.GUILD_DAILY_QUOTA > 0) lines.push(t('admin:quota.clearedToDefault', { limit: defaults.GUILD_DAILY_QUOTA, used: used.used }));
+      else lines.push(t('admin:quota.cleared', { used: used.used }));
+    }
+    if (perUser !== null) lines.push(perUser === 0 ? t('admin:quota.perUser.unlimited') : t('admin:quota.perUser.set', { limit: perUser }));
+    if (lines.length > 0) return lines.join('\n');
+
+    const own = await ctx.admin.quotaOverrides(guildId);
+    const reset = unix(nextUtcMidnight(new Date()));
+    const server = used.limit === null ? t('admin:quota.showUnlimited', { used: used.used }) : t('admin:quota.show', { limit: used.limit, used: used.used, reset });
+    const daily = await ctx.quotas.daily(guildId);
+    const member =
+      daily.user === null
+        ? t('admin:quota.perUser.showUnlimited')
+        : t(own.perUser === null ? 'admin:quota.perUser.showDefault' : 'admin:quota.perUser.show', { limit: daily.user });
+    return `${server}\n${member}`;
   },
 };
 
@@ -132,7 +154,10 @@ export const drawAdmin = {
         allServers,
       ]),
       subcommand('unban', [option('user', ApplicationCommandOptionType.User, { required: true }), allServers]),
-      subcommand('quota', [option('limit', ApplicationCommandOptionType.Integer, { min_value: 0, max_value: 100_000 })]),
+      subcommand('quota', [
+        option('limit', ApplicationCommandOptionType.Integer, { min_value: 0, max_value: 100_000 }),
+        option('perUser', ApplicationCommandOptionType.Integer, { min_value: 0, max_value: 100_000 }),
+      ]),
     ],
   },
 

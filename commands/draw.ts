@@ -1,13 +1,14 @@
 // /draw <prompt> [image…image5]: validate (attached image prompts included), defer within Discord's 3 s,
-// translate Chinese, refuse banned words, store the job; the engine does the rest.
+// translate Chinese, refuse banned words, apply the user's /settings, store the job; the engine does the rest.
 import { ApplicationCommandOptionType, ApplicationCommandType, InteractionContextType, ApplicationIntegrationType, MessageFlags } from 'discord.js';
-import { refuseJobIfDenied } from '../src/admin/access.ts';
+import { acceptJob, refuseJobIfDenied } from '../src/admin/access.ts';
 import { followUpPrivately } from '../src/discord/private-reply.ts';
 import { waitingMessage } from '../src/discord/render.ts';
 import { described, translator } from '../src/i18n.ts';
 import type { BannedWords } from '../src/prompt/banned.ts';
 import { parsePrompt, type Piece } from '../src/prompt/parse.ts';
 import { PROMPT_MAX_LENGTH, checkPrompt } from '../src/prompt/validate.ts';
+import { usableMode, withAspectRatio } from '../src/settings/apply.ts';
 import type { PromptTranslation } from '../src/translate/translator.ts';
 import { MAX_IMAGES, attachmentOption, checkAttachments, refuse } from './images.ts';
 import type { Command } from './types.ts';
@@ -46,7 +47,7 @@ export const draw = {
     const attached = checkAttachments(interaction, IMAGE_OPTIONS, typedUrls);
     if (!attached.ok) return refuse(interaction, attached.key, attached.vars);
     const input = attached.images.length > 0 ? { images: attached.images } : undefined;
-    if (input && !ctx.provider.capabilities.imagePrompts) return refuse(interaction, 'images:errors.unsupportedAttachments');
+    if (input && !ctx.accounts.can('imagePrompts')) return refuse(interaction, 'images:errors.unsupportedAttachments');
     if (await refuseJobIfDenied(ctx, interaction, 'draw')) return;
     const t = translator(interaction.locale);
 
@@ -71,7 +72,9 @@ export const draw = {
       return;
     }
 
-    const job = { action: 'imagine', prompt: check.prompt, promptUpstream: translation.upstream } as const;
+    // The user's default ratio goes upstream only; the headline keeps the prompt as typed.
+    const defaults = await ctx.settings.get(interaction.user.id);
+    const job = { action: 'imagine', prompt: check.prompt, promptUpstream: withAspectRatio(translation.upstream, defaults.aspectRatio) } as const;
     if (translation.status === 'notConfigured' || translation.status === 'failed') {
       // The job goes on with the text as typed; only the user needs to know why.
       const draft = { ...job, userId: interaction.user.id, locale: interaction.locale };
@@ -79,7 +82,7 @@ export const draw = {
         ctx.log.warn({ err }, 'could not tell the user their prompt was not translated'),
       );
     }
-    await ctx.tasks.accept({ interaction, ...job, input });
+    await acceptJob(ctx, interaction, { ...job, input, mode: usableMode(ctx.accounts, defaults.mode) });
   },
 } satisfies Command;
 

@@ -2,6 +2,7 @@
 import { existsSync } from 'node:fs';
 import cron from 'node-cron';
 import { z } from 'zod';
+import { SPEED_MODES } from './db/schema.ts';
 
 export const PROVIDER_IDS = [
   'simulator',
@@ -30,6 +31,47 @@ const int = (def: number, min: number, max = Number.MAX_SAFE_INTEGER) =>
 
 const httpUrl = z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' });
 
+/** One relay account of UPSTREAM_ACCOUNTS; concurrency and weight fall back to the provider's defaults. */
+const accountSchema = z.strictObject({
+  id: z.string().regex(/^[\w.-]{1,40}$/, 'id must be 1-40 letters, digits, dots, dashes or underscores').optional(),
+  provider: z.enum(PROVIDER_IDS, { error: `provider must be one of ${PROVIDER_IDS.join(', ')}` }),
+  baseUrl: httpUrl.optional(),
+  apiKey: z.string().min(1).optional(),
+  concurrency: z.number().int().min(1).max(100).optional(),
+  weight: z.number().int().min(1).max(100).default(1),
+  /** Speed modes this account serves; jobs asking for another mode go to other accounts. */
+  modes: z.array(z.enum(SPEED_MODES)).min(1).optional(),
+});
+export type AccountConfig = z.infer<typeof accountSchema>;
+
+const accountList = z
+  .string()
+  .trim()
+  .transform((v, ctx) => {
+    if (v === '') return undefined;
+    try {
+      return JSON.parse(v) as unknown;
+    } catch {
+      ctx.addIssue({ code: 'custom', message: 'is not valid JSON (a list like [{"provider":"ttapi","baseUrl":"…","apiKey":"…"}])' });
+      return z.NEVER;
+    }
+  })
+  .pipe(
+    z
+      .array(accountSchema)
+      .min(1, 'must list at least one account')
+      .refine((list) => new Set(list.map((a) => a.id).filter(Boolean)).size === list.filter((a) => a.id).length, 'has two accounts with the same id')
+      .optional(),
+  )
+  .optional();
+
+const shardIds = z
+  .string()
+  .trim()
+  .transform((v) => (v === '' ? undefined : v.split(',').map((s) => Number(s.trim()))))
+  .pipe(z.array(z.number().int('must be comma-separated shard numbers').min(0)).min(1).optional())
+  .optional();
+
 const schema = z.object({
   DISCORD_TOKEN: z
     .string({ error: 'is not set' })
@@ -44,6 +86,8 @@ const schema = z.object({
   UPSTREAM_PROVIDER: z.enum(PROVIDER_IDS, { error: `must be one of ${PROVIDER_IDS.join(', ')}` }).default('simulator'),
   UPSTREAM_BASE_URL: optionalString.pipe(httpUrl.optional()),
   UPSTREAM_API_KEY: optionalString,
+  /** Several relay accounts sharing the load (JSON list); unset: the single account above. */
+  UPSTREAM_ACCOUNTS: accountList,
   /** For relays with one account-wide webhook (ImagineAPI): the secret in the URL set in their dashboard. */
   UPSTREAM_WEBHOOK_SECRET: optionalString.pipe(z.string().min(16, 'must be at least 16 characters (e.g. from `openssl rand -hex 16`)').optional()),
   POLL_INTERVAL_MS: int(3000, 50),
@@ -65,6 +109,19 @@ const schema = z.object({
   JOB_TIMEOUT_MINUTES: int(10, 1),
   /** A job still queued after this long is failed instead of started. */
   QUEUE_TIMEOUT_MINUTES: int(60, 1),
+  /** A job running longer than this is failed even if it still reports progress. */
+  JOB_MAX_MINUTES: int(30, 1),
+  /** Jobs of one user at the relay at once; the rest wait their turn while other users' jobs go ahead. */
+  USER_MAX_CONCURRENT: int(2, 1),
+  /** Jobs of one user waiting in the queue; more are refused until some start. */
+  USER_MAX_QUEUED: int(10, 1),
+  /** Jobs per user per UTC day (0: unlimited); servers may set their own with /draw-admin quota. */
+  USER_DAILY_QUOTA: int(100, 0),
+  /** Jobs per server per UTC day (0: unlimited); servers may set their own with /draw-admin quota. */
+  GUILD_DAILY_QUOTA: int(0, 0),
+  /** Sharding: how many shards the bot has in all, and which of them this process runs (default: all). */
+  SHARD_COUNT: z.preprocess((v) => (typeof v === 'string' && v.trim() === '' ? undefined : v), z.coerce.number().int('must be a whole number').min(1).max(1000).optional()),
+  SHARD_IDS: shardIds,
   BOT_OWNER_IDS: z
     .string()
     .default('')
@@ -73,6 +130,10 @@ const schema = z.object({
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 }).superRefine((c, ctx) => {
   // One Baidu credential without the other is a typo, not a choice: say so instead of silently not translating.
+  if (c.SHARD_IDS && !c.SHARD_COUNT) ctx.addIssue({ code: 'custom', path: ['SHARD_COUNT'], message: 'is not set — SHARD_IDS needs the total number of shards' });
+  if (c.SHARD_IDS && c.SHARD_COUNT && c.SHARD_IDS.some((id) => id >= c.SHARD_COUNT!)) {
+    ctx.addIssue({ code: 'custom', path: ['SHARD_IDS'], message: `must be below SHARD_COUNT (${c.SHARD_COUNT})` });
+  }
   if (Boolean(c.BAIDU_APP_ID) !== Boolean(c.BAIDU_SECRET)) {
     const missing = c.BAIDU_APP_ID ? 'BAIDU_SECRET' : 'BAIDU_APP_ID';
     ctx.addIssue({ code: 'custom', path: [missing], message: 'is not set — set both BAIDU_APP_ID and BAIDU_SECRET, or neither' });
@@ -80,6 +141,8 @@ const schema = z.object({
 });
 
 export type Config = z.infer<typeof schema>;
+/** Every variable the bot reads (README's table and .env.example must list each one). */
+export const CONFIG_KEYS = Object.keys(schema.shape) as Array<keyof Config>;
 
 /** What `npm run purge` needs: the database and the retention (same rules), not the Discord token. */
 const { DATABASE_URL, DATA_DIR, TASK_RETENTION_DAYS, LOG_LEVEL } = schema.shape;

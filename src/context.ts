@@ -1,22 +1,32 @@
 // What commands and interaction handlers may use: the composition root (app.ts) builds one of these.
+import type { Quotas } from './admin/quotas.ts';
 import type { AdminRepo } from './admin/repo.ts';
 import type { Config } from './config.ts';
 import type { Logger } from './log.ts';
 import type { Maintenance } from './maintenance/service.ts';
 import type { BannedWords } from './prompt/banned.ts';
+import type { UserSettingsRepo } from './settings/repo.ts';
+import type { Cancellation } from './tasks/cancel.ts';
 import type { TaskRepo } from './tasks/repo.ts';
 import type { TaskService } from './tasks/service.ts';
 import type { PromptTranslator } from './translate/translator.ts';
-import type { Provider } from './upstream/provider.ts';
+import type { Accounts } from './upstream/accounts.ts';
 
 export interface AppContext {
   config: Config;
   log: Logger;
   repo: TaskRepo;
-  provider: Provider;
+  /** The relay accounts: what they can do, and how healthy each is. */
+  accounts: Accounts;
   tasks: TaskService;
-  /** Bans and quotas (/draw-admin, and the job guard). */
+  /** Bans and quota overrides (/draw-admin, and the job guard). */
   admin: AdminRepo;
+  /** The job limits: daily quotas and the per-user queue limit (checked again, exactly, when a job is stored). */
+  quotas: Quotas;
+  /** Per-user defaults (/settings). */
+  settings: UserSettingsRepo;
+  /** ❌ on a queued or running job. */
+  cancellation: Cancellation;
   maintenance: Pick<Maintenance, 'purge'>;
   /** Chinese prompts to English (Baidu), before the banned-word check. */
   translator: PromptTranslator;

@@ -1,32 +1,21 @@
-// Whether a user may start a job right now: bans (for /draw and buttons) and the server's daily quota (for
-// /draw only, so a grid already made can still be upscaled). The one guard commands/draw.ts and the
-// button handler call before they accept a job.
+// Whether a user may start a job right now: bans (for every job) and the limits (src/admin/quotas.ts). The
+// early check runs before the interaction is deferred, so a refusal stays private; TaskService.accept checks
+// the limits again, exactly, when it stores the job, and acceptJob turns a late refusal into a private one.
 import { MessageFlags } from 'discord.js';
+import type { Task } from '../db/schema.ts';
+import { followUpPrivately } from '../discord/private-reply.ts';
 import { translator } from '../i18n.ts';
+import type { Logger } from '../log.ts';
+import type { AcceptInput, TaskService } from '../tasks/service.ts';
+import { JobRefused, type JobKind, type Quotas, type Refusal, type Who } from './quotas.ts';
 import type { AdminRepo } from './repo.ts';
 
-export type JobKind = 'draw' | 'button';
+export { nextUtcMidnight, type JobKind, type Refusal } from './quotas.ts';
 
-export interface Refusal {
-  key: string;
-  vars?: Record<string, unknown>;
-}
-
-/** The start of the next UTC day: when daily quotas reset. */
-export function nextUtcMidnight(now: Date): Date {
-  return new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate() + 1));
-}
-
-export async function jobRefusal(admin: AdminRepo, who: { guildId: string | null; userId: string }, kind: JobKind, now = new Date()): Promise<Refusal | undefined> {
-  if (await admin.isBanned(who.guildId, who.userId)) return { key: 'admin:errors.banned' };
-  if (kind !== 'draw' || !who.guildId) return undefined;
-  const limit = await admin.dailyQuota(who.guildId);
-  if (limit === null) return undefined;
-  const reset = nextUtcMidnight(now);
-  const used = await admin.countJobsSince(who.guildId, new Date(reset.getTime() - 86_400_000));
-  // Concurrent /draws can overshoot by the few that pass this check together: a soft limit, no lock needed.
-  if (used < limit) return undefined;
-  return { key: 'admin:errors.quotaReached', vars: { limit, reset: Math.floor(reset.getTime() / 1000) } };
+/** Why this user may not start this job now (a ban, then the limits), or undefined. */
+export async function jobRefusal(guard: { admin: Pick<AdminRepo, 'isBanned'>; quotas: Quotas }, who: Who, kind: JobKind, now = new Date()): Promise<Refusal | undefined> {
+  if (await guard.admin.isBanned(who.guildId, who.userId)) return { key: 'admin:errors.banned' };
+  return guard.quotas.refusal(who, kind, now);
 }
 
 interface Replyable {
@@ -37,9 +26,39 @@ interface Replyable {
 }
 
 /** Answers privately and returns true when the user may not start this job; false lets the caller go on. */
-export async function refuseJobIfDenied(ctx: { admin: AdminRepo }, interaction: Replyable, kind: JobKind): Promise<boolean> {
-  const refusal = await jobRefusal(ctx.admin, { guildId: interaction.guildId, userId: interaction.user.id }, kind);
+export async function refuseJobIfDenied(ctx: { admin: AdminRepo; quotas: Quotas }, interaction: Replyable, kind: JobKind): Promise<boolean> {
+  const refusal = await jobRefusal(ctx, { guildId: interaction.guildId, userId: interaction.user.id }, kind);
   if (!refusal) return false;
   await interaction.reply({ content: translator(interaction.locale)(refusal.key, refusal.vars), flags: MessageFlags.Ephemeral });
   return true;
+}
+
+interface Deferred {
+  locale: string;
+  editReply(options: { content: string; allowedMentions: { parse: [] } }): Promise<unknown>;
+  followUp(options: { content: string; flags: MessageFlags.Ephemeral }): Promise<unknown>;
+  deleteReply(): Promise<unknown>;
+}
+
+/**
+ * Stores the job of a deferred interaction. When the exact check refuses it (a job of the same user or server
+ * got in first), the user is told privately and the public "thinking…" reply is removed; returns undefined then.
+ */
+export async function acceptJob(
+  ctx: { tasks: Pick<TaskService, 'accept'>; log: Logger },
+  interaction: Deferred & AcceptInput['interaction'],
+  job: Omit<AcceptInput, 'interaction'>,
+): Promise<Task | undefined> {
+  try {
+    const task = await ctx.tasks.accept({ ...job, interaction });
+    ctx.log.info({ taskId: task.id, userId: task.userId, action: task.action, prompt: task.prompt }, 'task accepted');
+    return task;
+  } catch (err) {
+    if (!(err instanceof JobRefused)) throw err;
+    ctx.log.info({ userId: interaction.user.id, action: job.action, refusal: err.refusal.key }, 'job refused by the limits');
+    const t = translator(interaction.locale);
+    await followUpPrivately(interaction, t(err.refusal.key, err.refusal.vars), t('queue:refusedPublic'));
+    await interaction.deleteReply();
+    return undefined;
+  }
 }

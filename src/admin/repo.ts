@@ -1,12 +1,19 @@
-// What /draw-admin changes and reads, and what the job guard checks: bans, each server's daily quota, the
-// count that quota is measured against, and the stats.
-import { and, eq, gte, isNull, notInArray, or, sql } from 'drizzle-orm';
+// What /draw-admin changes and reads, and what the job guard checks: bans, each server's daily quotas, and
+// the stats.
+import { and, eq, isNull, or, sql } from 'drizzle-orm';
 import type { Db } from '../db/client.ts';
-import { guildSettings, tasks, userBans } from '../db/schema.ts';
+import { guildSettings, userBans } from '../db/schema.ts';
+import { inFlightByAccount, queueTotals } from '../tasks/usage.ts';
 import { jobStats, type JobStats } from './stats.ts';
 
 /** A ban's reach: one server, or every server (`null`, bot owners only). */
 export type BanScope = string | null;
+
+/** A server's own daily limits as stored: null where the bot's default applies. */
+export interface QuotaOverrides {
+  guild: number | null;
+  perUser: number | null;
+}
 
 const sameScope = (guildId: BanScope) => (guildId === null ? isNull(userBans.guildId) : eq(userBans.guildId, guildId));
 
@@ -34,13 +41,16 @@ export class AdminRepo {
     return row !== undefined;
   }
 
-  /** Jobs per UTC day for the server, or null when unlimited. */
-  async dailyQuota(guildId: string): Promise<number | null> {
-    const [row] = await this.db.select({ q: guildSettings.dailyQuota }).from(guildSettings).where(eq(guildSettings.guildId, guildId));
-    return row?.q ?? null;
+  /** The server's own daily limits (null: the bot's default applies; 0: unlimited). */
+  async quotaOverrides(guildId: string): Promise<QuotaOverrides> {
+    const [row] = await this.db
+      .select({ guild: guildSettings.dailyQuota, perUser: guildSettings.userDailyQuota })
+      .from(guildSettings)
+      .where(eq(guildSettings.guildId, guildId));
+    return { guild: row?.guild ?? null, perUser: row?.perUser ?? null };
   }
 
-  /** Sets the server's daily quota; null removes it. */
+  /** Sets the server's daily quota for all its jobs together; null goes back to the bot's default. */
   async setDailyQuota(guildId: string, quota: number | null, updatedBy: string): Promise<void> {
     await this.db
       .insert(guildSettings)
@@ -48,13 +58,18 @@ export class AdminRepo {
       .onConflictDoUpdate({ target: guildSettings.guildId, set: { dailyQuota: quota, updatedBy, updatedAt: sql`now()` } });
   }
 
-  /** Jobs of the server created since `since`: every job counts (buttons too) except those that failed or were cancelled. */
-  async countJobsSince(guildId: string, since: Date): Promise<number> {
-    const [row] = await this.db
-      .select({ n: sql<number>`count(*)::int` })
-      .from(tasks)
-      .where(and(eq(tasks.guildId, guildId), gte(tasks.createdAt, since), notInArray(tasks.status, ['failed', 'cancelled'])));
-    return row?.n ?? 0;
+  /** Sets each member's daily quota in the server (0: unlimited); null goes back to the bot's default. */
+  async setUserDailyQuota(guildId: string, quota: number | null, updatedBy: string): Promise<void> {
+    await this.db
+      .insert(guildSettings)
+      .values({ guildId, userDailyQuota: quota, updatedBy })
+      .onConflictDoUpdate({ target: guildSettings.guildId, set: { userDailyQuota: quota, updatedBy, updatedAt: sql`now()` } });
+  }
+
+  /** The shared queue now, and the jobs at each relay account (by account id). */
+  async liveQueue(): Promise<{ queue: { waiting: number; inProgress: number }; inFlight: Map<string, number> }> {
+    const [queue, inFlight] = await Promise.all([queueTotals(this.db), inFlightByAccount(this.db)]);
+    return { queue, inFlight };
   }
 
   /** See jobStats: one server's jobs, or every server's. */

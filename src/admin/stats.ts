@@ -1,7 +1,8 @@
 // /draw-admin stats: what the bot has been doing, as SQL aggregates over the retained tasks.
-import { and, eq, inArray, isNotNull, sql } from 'drizzle-orm';
+import { and, eq, isNotNull, sql } from 'drizzle-orm';
 import type { Db } from '../db/client.ts';
-import { ACTIVE_STATUSES, TASK_STATUSES, tasks, type TaskStatus } from '../db/schema.ts';
+import { TASK_STATUSES, tasks, type TaskStatus } from '../db/schema.ts';
+import { queueTotals } from '../tasks/usage.ts';
 
 export interface AccountStats {
   account: string;
@@ -21,15 +22,9 @@ export interface JobStats {
 /** Stats for one server's jobs, or for all of them (`guildId` undefined); the queue is always global. */
 export async function jobStats(db: Db, guildId?: string): Promise<JobStats> {
   const inGuild = guildId === undefined ? undefined : eq(tasks.guildId, guildId);
-  const [statusRows, [queue], accountRows] = await Promise.all([
+  const [statusRows, queue, accountRows] = await Promise.all([
     db.select({ status: tasks.status, n: sql<number>`count(*)::int` }).from(tasks).where(inGuild).groupBy(tasks.status),
-    db
-      .select({
-        waiting: sql<number>`count(*) filter (where ${tasks.status} = 'queued')::int`,
-        inProgress: sql<number>`count(*) filter (where ${inArray(tasks.status, [...ACTIVE_STATUSES])})::int`,
-      })
-      .from(tasks)
-      .where(inArray(tasks.status, ['queued', ...ACTIVE_STATUSES])),
+    queueTotals(db),
     db
       .select({
         account: sql<string>`${tasks.account}`,
@@ -46,7 +41,7 @@ export async function jobStats(db: Db, guildId?: string): Promise<JobStats> {
   for (const row of statusRows) byStatus[row.status] = row.n;
   return {
     byStatus,
-    queue: { waiting: queue?.waiting ?? 0, inProgress: queue?.inProgress ?? 0 },
+    queue,
     accounts: accountRows.map((r) => ({ ...r, medianSeconds: r.medianSeconds === null ? null : Number(r.medianSeconds) })),
   };
 }

@@ -18,8 +18,34 @@ export interface Database {
    * held on a connection of its own, so long work in `fn` can still commit in many short transactions.
    */
   withSessionLock<T>(key: bigint, fn: () => Promise<T>): Promise<{ locked: true; value: T } | { locked: false }>;
+  /**
+   * Holds the session-level advisory lock `key` until close: the mark of a live instance. Safe to call again
+   * (cheap when still held); after a lost connection (a database restart) it takes the lock again.
+   */
+  holdLock(key: bigint): Promise<void>;
+  /** Whether the database answers (for /healthz), within a couple of seconds. */
+  ping(): Promise<boolean>;
+  /** Whether some live session holds the advisory lock `key` (read from pg_locks, without taking it). */
+  lockHeld(key: bigint): Promise<boolean>;
   close(): Promise<void>;
 }
+
+/** `select 1` answered within the time limit. */
+async function answers(query: () => Promise<unknown>, ms = 2_000): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    return await Promise.race([query().then(() => true), new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), ms)))]);
+  } catch {
+    return false;
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** pg_locks shows a bigint advisory key as two 32-bit halves. */
+const lockHeldQuery = (key: bigint) =>
+  sql`select exists (select 1 from pg_locks where locktype = 'advisory' and granted and objsubid = 1
+      and classid::bigint = ${String(key >> 32n)}::bigint and objid::bigint = ${String(key & 0xffff_ffffn)}::bigint) as held`;
 
 /** Runs `fn` if `tryLock` takes the advisory lock, then `unlock`s it; both query the session that holds it. */
 async function underSessionLock<T>(
@@ -35,6 +61,9 @@ async function underSessionLock<T>(
   }
 }
 
+/** Advisory lock taken while migrating ("mjmigr"). */
+const MIGRATE_LOCK_KEY = 0x6d6a_6d69_6772n;
+
 export const MIGRATIONS_FOLDER = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../drizzle');
 
 export async function openDatabase(opts: { databaseUrl?: string; dataDir: string }): Promise<Database> {
@@ -45,7 +74,17 @@ export async function openDatabase(opts: { databaseUrl?: string; dataDir: string
     // onnotice: silence "relation already exists, skipping" chatter from idempotent migrations.
     const client = postgres(opts.databaseUrl, { max: 10, onnotice: () => {} });
     const db = drizzle(client, { schema });
-    await migrate(db, { migrationsFolder: MIGRATIONS_FOLDER });
+    // Instances started together would run the migrations at once and collide (duplicate pg_type rows): the
+    // first to take this lock migrates; the others wait for it, then find nothing left to do.
+    const migrator = await client.reserve();
+    try {
+      await migrator`select pg_advisory_lock(${String(MIGRATE_LOCK_KEY)}::bigint)`;
+      await migrate(db, { migrationsFolder: MIGRATIONS_FOLDER });
+    } finally {
+      await migrator`select pg_advisory_unlock(${String(MIGRATE_LOCK_KEY)}::bigint)`.catch(() => undefined);
+      migrator.release();
+    }
+    let held: Awaited<ReturnType<typeof client.reserve>> | undefined;
     return {
       db: db as unknown as Db,
       kind: 'postgres',
@@ -62,7 +101,27 @@ export async function openDatabase(opts: { databaseUrl?: string; dataDir: string
           conn.release();
         }
       },
-      close: () => client.end({ timeout: 5 }),
+      async holdLock(key) {
+        if (held) {
+          try {
+            await held`select 1`;
+            return;
+          } catch {
+            // The connection (and the lock with it) is gone: take it again on a new one.
+            held.release();
+            held = undefined;
+          }
+        }
+        const conn = await client.reserve();
+        await conn`select pg_advisory_lock(${String(key)}::bigint)`;
+        held = conn;
+      },
+      lockHeld: async (key) => Boolean((await db.execute<{ held: boolean }>(lockHeldQuery(key)))[0]?.held),
+      ping: () => answers(() => db.execute(sql`select 1`)),
+      close: async () => {
+        held?.release();
+        await client.end({ timeout: 5 });
+      },
     };
   }
   const { PGlite } = await import('@electric-sql/pglite');
@@ -73,6 +132,7 @@ export async function openDatabase(opts: { databaseUrl?: string; dataDir: string
   const client = await PGlite.create(dir);
   const db = drizzle(client, { schema });
   await migrate(db, { migrationsFolder: MIGRATIONS_FOLDER });
+  const lockHeld = async (key: bigint) => Boolean((await db.execute<{ held: boolean }>(lockHeldQuery(key))).rows[0]?.held);
   return {
     db: db as unknown as Db,
     kind: 'pglite',
@@ -83,6 +143,12 @@ export async function openDatabase(opts: { databaseUrl?: string; dataDir: string
         async () => Boolean((await db.execute<{ locked: boolean }>(sql`select pg_try_advisory_lock(${String(key)}::bigint) as locked`)).rows[0]?.locked),
         async () => void (await db.execute(sql`select pg_advisory_unlock(${String(key)}::bigint)`)),
       ),
+    // One session for the whole process: the lock, once taken, stays until close.
+    async holdLock(key) {
+      if (!(await lockHeld(key))) await db.execute(sql`select pg_advisory_lock(${String(key)}::bigint)`);
+    },
+    lockHeld,
+    ping: () => answers(() => db.execute(sql`select 1`)),
     close: () => client.close(),
   };
 }

@@ -1,11 +1,16 @@
 // The task row carries everything needed to resume a job after a crash: who asked, what was sent upstream,
 // where it stands there, and how to reach the user again.
 import { sql } from 'drizzle-orm';
-import { index, integer, jsonb, pgTable, text, timestamp, unique, uuid } from 'drizzle-orm/pg-core';
+import { bigint, index, integer, jsonb, pgTable, text, timestamp, unique, uuid } from 'drizzle-orm/pg-core';
 
 export const TASK_STATUSES = ['queued', 'submitted', 'running', 'succeeded', 'failed', 'cancelled'] as const;
 export type TaskStatus = (typeof TASK_STATUSES)[number];
 export const ACTIVE_STATUSES = ['submitted', 'running'] as const satisfies readonly TaskStatus[];
+export const FINAL_STATUSES = ['succeeded', 'failed', 'cancelled'] as const satisfies readonly TaskStatus[];
+
+/** Midjourney's speed modes; a user's default (/settings) goes to relays whose account serves it. */
+export const SPEED_MODES = ['fast', 'relax', 'turbo'] as const;
+export type SpeedMode = (typeof SPEED_MODES)[number];
 
 /** What a job starts from besides its prompt. */
 export interface TaskInput {
@@ -36,7 +41,17 @@ export const tasks = pgTable(
     /** A finished /describe job: the suggested prompts. */
     descriptions: jsonb('descriptions').$type<string[]>(),
     provider: text('provider').notNull(),
+    /** The relay account the job runs on. Set while still queued only for actions, which must go where their parent ran. */
     account: text('account'),
+    /** Requested speed mode (null: the account's default). */
+    mode: text('mode').$type<SpeedMode>(),
+    /** The instance (its liveness lock key) that claimed the job: a dead claimer's unsubmitted jobs are requeued. */
+    claimedBy: bigint('claimed_by', { mode: 'bigint' }),
+    /** Place in the queue last shown to the user, and when (position edits are throttled like progress). */
+    queuePosition: integer('queue_position'),
+    positionShownAt: ts('position_shown_at'),
+    /** An instance delivering the final message holds this lease, so two instances never both deliver. */
+    deliveringUntil: ts('delivering_until'),
     upstreamId: text('upstream_id'),
     /** Adapter-private data the adapter needs later (e.g. an image id or the upstream's button ids). */
     upstreamData: jsonb('upstream_data').$type<Record<string, unknown>>(),
@@ -62,6 +77,8 @@ export const tasks = pgTable(
     index('tasks_parent_idx').on(t.parentId),
     // A guild's jobs of the day, for its daily quota.
     index('tasks_guild_created_idx').on(t.guildId, t.createdAt),
+    // A user's jobs of the day and in the queue, for the per-user quota and limits.
+    index('tasks_user_created_idx').on(t.userId, t.createdAt),
   ],
 );
 
@@ -88,6 +105,19 @@ export const guildSettings = pgTable('guild_settings', {
   guildId: text('guild_id').primaryKey(),
   /** Jobs per UTC day for the whole server; null = unlimited. */
   dailyQuota: integer('daily_quota'),
+  /** Jobs per UTC day for each member; null = the USER_DAILY_QUOTA default, 0 = unlimited. */
+  userDailyQuota: integer('user_daily_quota'),
   updatedBy: text('updated_by'),
   updatedAt: ts('updated_at').notNull().default(sql`now()`),
 });
+
+/** Per-user defaults set with /settings. */
+export const userSettings = pgTable('user_settings', {
+  userId: text('user_id').primaryKey(),
+  /** Speed mode for new jobs; null = the relay's default. */
+  mode: text('mode').$type<SpeedMode>(),
+  /** Aspect ratio added to prompts that give none (`16:9`); null = Midjourney's 1:1. */
+  aspectRatio: text('aspect_ratio'),
+  updatedAt: ts('updated_at').notNull().default(sql`now()`),
+});
+export type UserSettings = typeof userSettings.$inferSelect;

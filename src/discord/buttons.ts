@@ -1,14 +1,16 @@
 // A click on one of our result buttons: decode the custom_id, check the job and the action against the
-// database, and start a child job owned by whoever clicked (anyone in the channel may click).
-import { MessageFlags, type ButtonInteraction } from 'discord.js';
-import { refuseJobIfDenied } from '../admin/access.ts';
+// database, and start a child job owned by whoever clicked (anyone in the channel may click). ❌ is the one
+// button that stops a job instead, and only its owner or a moderator may use it.
+import { MessageFlags, PermissionFlagsBits, type ButtonInteraction } from 'discord.js';
+import { acceptJob, refuseJobIfDenied } from '../admin/access.ts';
 import type { AppContext } from '../context.ts';
 import type { Task } from '../db/schema.ts';
 import { translator } from '../i18n.ts';
 import { parsePrompt } from '../prompt/parse.ts';
 import { checkPrompt } from '../prompt/validate.ts';
+import type { CancelOutcome } from '../tasks/cancel.ts';
 import { isDescribePick, pickIndex, type DescribePick } from '../upstream/actions.ts';
-import { decodeCustomId } from './custom-id.ts';
+import { CANCEL, decodeCustomId } from './custom-id.ts';
 import { zoomModal } from './zoom-modal.ts';
 
 export async function handleButton(ctx: AppContext, interaction: ButtonInteraction): Promise<void> {
@@ -19,6 +21,7 @@ export async function handleButton(ctx: AppContext, interaction: ButtonInteracti
   if (!parsed) return refuse('errors.unknownButton');
   const parent = await ctx.repo.get(parsed.taskId);
   if (!parent) return refuse('errors.expired');
+  if (parsed.action === CANCEL) return cancelJob(ctx, interaction, parent);
   if (parent.status === 'failed' || parent.status === 'cancelled') return refuse('errors.expired');
   if (isDescribePick(parsed.action)) return drawDescribed(ctx, interaction, parent, parsed.action);
   // The result is stored before it is uploaded, so a click that races the final status update still works.
@@ -29,13 +32,7 @@ export async function handleButton(ctx: AppContext, interaction: ButtonInteracti
   if (parsed.action === 'zoom:custom') return interaction.showModal(zoomModal(parent, t));
 
   await interaction.deferReply();
-  await ctx.tasks.accept({
-    interaction,
-    action: parsed.action,
-    parentId: parent.id,
-    prompt: parent.prompt,
-    promptUpstream: parent.promptUpstream,
-  });
+  await acceptJob(ctx, interaction, { action: parsed.action, parentId: parent.id, prompt: parent.prompt, promptUpstream: parent.promptUpstream });
 }
 
 /** 1️⃣–4️⃣ under a /describe result: a /draw of that suggested prompt, for whoever clicked. */
@@ -48,7 +45,46 @@ async function drawDescribed(ctx: AppContext, interaction: ButtonInteraction, pa
   if (!check.ok) return refuse(check.error, check.vars);
   const banned = ctx.bannedWords.find(parsePrompt(check.prompt));
   if (banned) return refuse('translate:banned', { word: banned.word });
-  if (await refuseJobIfDenied(ctx, interaction, 'button')) return;
+  // A pick starts a new /draw: under the daily quotas like one.
+  if (await refuseJobIfDenied(ctx, interaction, 'draw')) return;
   await interaction.deferReply();
-  await ctx.tasks.accept({ interaction, action: 'imagine', parentId: parent.id, prompt: check.prompt, promptUpstream: check.prompt });
+  await acceptJob(ctx, interaction, { action: 'imagine', parentId: parent.id, prompt: check.prompt, promptUpstream: check.prompt });
+}
+
+/** ❌: the job's owner, a member who may manage the server, or a bot operator may stop it. */
+async function cancelJob(ctx: AppContext, interaction: ButtonInteraction, task: Task): Promise<void> {
+  const t = translator(interaction.locale);
+  // Before the click is acknowledged a refusal is the reply; after (a relay was asked), a private follow-up.
+  const say = async (key: string, vars?: Record<string, unknown>) => {
+    const content = t(key, vars);
+    if (interaction.deferred || interaction.replied) await interaction.followUp({ content, flags: MessageFlags.Ephemeral });
+    else await interaction.reply({ content, flags: MessageFlags.Ephemeral });
+  };
+  const clicker = interaction.user.id;
+  const moderator = interaction.memberPermissions?.has(PermissionFlagsBits.ManageGuild) === true || ctx.config.BOT_OWNER_IDS.includes(clicker);
+  if (clicker !== task.userId && !moderator) return say('cancel.notYours');
+
+  let result: CancelOutcome;
+  try {
+    result = await ctx.cancellation.cancel(task, {
+      by: clicker,
+      token: interaction.token,
+      acknowledge: async () => {
+        if (!interaction.deferred && !interaction.replied) await interaction.deferUpdate();
+      },
+    });
+  } catch (err) {
+    // Not the router's generic answer: after a deferred update, its editReply would overwrite the job's message.
+    ctx.log.error({ err, taskId: task.id }, 'cancel failed');
+    return say('errors.internal');
+  }
+  switch (result.outcome) {
+    case 'cancelled':
+      return;
+    case 'refused':
+      // Our own reasons are locale keys; a relay's own words are logged, not shown.
+      return result.reason && /^(\w+:)?errors\./.test(result.reason) ? say('cancel.refusedBecause', { reason: t(result.reason) }) : say('cancel.refused');
+    default:
+      return say(`cancel.${result.outcome}`);
+  }
 }

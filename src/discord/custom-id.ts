@@ -5,13 +5,19 @@ import { isDescribePick, isInternalAction, type ButtonAction } from '../upstream
 const PREFIX = 'mj';
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
-export function encodeCustomId(taskId: string, action: ButtonAction): string {
+/** ❌ on a waiting or running job: stops it rather than starting a new one. */
+export const CANCEL = 'cancel';
+/** Everything a button of ours can carry. */
+export type ButtonId = ButtonAction | typeof CANCEL;
+
+export function encodeCustomId(taskId: string, action: ButtonId): string {
   return `${PREFIX}:${taskId}:${action}`;
 }
 
-export function decodeCustomId(customId: string): { taskId: string; action: ButtonAction } | undefined {
+export function decodeCustomId(customId: string): { taskId: string; action: ButtonId } | undefined {
   const [prefix, taskId, ...rest] = customId.split(':');
   const action = rest.join(':');
-  if (prefix !== PREFIX || !taskId || !UUID.test(taskId) || !(isInternalAction(action) || isDescribePick(action))) return undefined;
+  const known = isInternalAction(action) || isDescribePick(action) || action === CANCEL;
+  if (prefix !== PREFIX || !taskId || !UUID.test(taskId) || !known) return undefined;
   return { taskId, action };
 }

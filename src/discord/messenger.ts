@@ -14,6 +14,9 @@ export function discordError(err: unknown): { status: number; code: number } | u
   return { status: Number(err.status), code: Number(err.code) };
 }
 
+/** The bot may not post in that channel (permissions changed, or the channel is gone). */
+const NO_ACCESS_CODES = new Set([50001 /* missing access */, 50013 /* missing permissions */, 10003 /* unknown channel */]);
+
 export function isDeadTokenError(err: unknown): boolean {
   const e = discordError(err);
   return Boolean(e && (DEAD_TOKEN_CODES.has(e.code) || e.status === 401));
@@ -21,7 +24,16 @@ export function isDeadTokenError(err: unknown): boolean {
 
 export interface Delivered {
   messageId: string;
-  via: 'interaction' | 'channel';
+  via: 'interaction' | 'channel' | 'dm';
+}
+
+export interface DeliveryTarget {
+  token: string | null;
+  tokenExpiresAt: Date | null;
+  channelId: string;
+  userId: string;
+  /** Put above the message when it has to go to the user's DMs because the channel refused it. */
+  noAccessNote: string;
 }
 
 function body(msg: OutgoingMessage) {
@@ -63,11 +75,18 @@ export class Messenger {
     return { messageId: res.id, via: 'channel' };
   }
 
+  /** A direct message to the user (their DM channel is opened first; Discord returns the same one each time). */
+  async postToUser(userId: string, msg: OutgoingMessage): Promise<Delivered> {
+    const dm = (await this.rest.post(Routes.userChannels(), { body: { recipient_id: userId } })) as { id: string };
+    const res = (await this.rest.post(Routes.channelMessages(dm.id), { body: body(msg), files: files(msg) })) as { id: string };
+    return { messageId: res.id, via: 'dm' };
+  }
+
   /**
    * The final word on a job: edit the reply while the token lives, otherwise (or if Discord says it is dead)
-   * post to the channel.
+   * post to the channel; if the bot may not post there, send it to the user directly, saying why.
    */
-  async deliver(target: { token: string | null; tokenExpiresAt: Date | null; channelId: string; userId: string }, msg: OutgoingMessage): Promise<Delivered> {
+  async deliver(target: DeliveryTarget, msg: OutgoingMessage): Promise<Delivered> {
     const alive = target.token && target.tokenExpiresAt && target.tokenExpiresAt.getTime() > Date.now();
     if (alive) {
       try {
@@ -76,6 +95,12 @@ export class Messenger {
         if (!isDeadTokenError(err)) throw err;
       }
     }
-    return this.postToChannel(target.channelId, target.userId, msg);
+    try {
+      return await this.postToChannel(target.channelId, target.userId, msg);
+    } catch (err) {
+      const e = discordError(err);
+      if (!e || !NO_ACCESS_CODES.has(e.code)) throw err;
+      return this.postToUser(target.userId, { ...msg, content: `${target.noAccessNote}\n${msg.content}` });
+    }
   }
 }

@@ -3,7 +3,7 @@ import { ButtonStyle, ComponentType, type APIActionRowComponent, type APIButtonC
 import type { Task } from '../db/schema.ts';
 import { translator, type Translate } from '../i18n.ts';
 import { DESCRIBE_PICKS, actionIndex, isInternalAction, pickIndex, type InternalAction } from '../upstream/actions.ts';
-import { encodeCustomId } from './custom-id.ts';
+import { CANCEL, encodeCustomId } from './custom-id.ts';
 
 export interface OutgoingFile {
   name: string;
@@ -54,14 +54,44 @@ function sentLine(task: JobText, t: Translate): string {
   return task.promptUpstream && task.promptUpstream !== task.prompt ? `\n${t('translate:sentAs', { prompt: escapeMarkdown(task.promptUpstream) })}` : '';
 }
 
-export function waitingMessage(task: JobText): OutgoingMessage {
-  const t = translator(task.locale);
-  return { content: clip(`${headline(task, t)} ${t('job.waiting')}${sentLine(task, t)}`), components: [] };
+/** How a message of a job that has not finished may look. */
+export interface LiveOptions {
+  /** Offer ❌: the job can still be stopped (queued, or at a relay that can cancel). */
+  cancellable?: boolean;
 }
 
-export function progressMessage(task: Task, progress: number, preview?: OutgoingFile): OutgoingMessage {
+/** The ❌ row under a job still waiting or running. */
+function cancelRow(taskId: string): OutgoingMessage['components'] {
+  return [{
+    type: ComponentType.ActionRow,
+    components: [{ type: ComponentType.Button, style: ButtonStyle.Secondary, custom_id: encodeCustomId(taskId, CANCEL), emoji: { name: '❌' } }],
+  }];
+}
+
+/** Waiting to start at the relay. A job not stored yet (no id) cannot be cancelled, so it gets no ❌. */
+export function waitingMessage(task: JobText & { id?: string }, opts: LiveOptions = {}): OutgoingMessage {
   const t = translator(task.locale);
-  return { content: clip(`${headline(task, t)} ${t('job.progress', { progress })}${sentLine(task, t)}`), components: [], file: preview };
+  const components = opts.cancellable && task.id ? cancelRow(task.id) : [];
+  return { content: clip(`${headline(task, t)} ${t('job.waiting')}${sentLine(task, t)}`), components };
+}
+
+/** Still in our own queue: its place in line, and ❌ (a queued job can always be cancelled). */
+export function queuedMessage(task: Task, position: number): OutgoingMessage {
+  const t = translator(task.locale);
+  return { content: clip(`${headline(task, t)} ${t('job.queued', { position })}${sentLine(task, t)}`), components: cancelRow(task.id) };
+}
+
+export function progressMessage(task: Task, progress: number, preview?: OutgoingFile, opts: LiveOptions = {}): OutgoingMessage {
+  const t = translator(task.locale);
+  const components = opts.cancellable ? cancelRow(task.id) : [];
+  return { content: clip(`${headline(task, t)} ${t('job.progress', { progress })}${sentLine(task, t)}`), components, file: preview };
+}
+
+/** A cancelled job: its headline kept, no buttons; says who cancelled it when that was not its owner. */
+export function cancelledMessage(task: Task, by: string = task.userId): OutgoingMessage {
+  const t = translator(task.locale);
+  const line = `${headline(task, t)}${sentLine(task, t)}`;
+  return { content: clip(by === task.userId ? t('job.cancelled', { line }) : t('job.cancelledBy', { line, user: by })), components: [] };
 }
 
 export function failedMessage(task: Task, reason: string): OutgoingMessage {

@@ -2,7 +2,7 @@
 // is asked for (1–2, Midjourney's range): the prose stays the parent's, so nothing new bypasses the prompt
 // checks and translation /draw applies. The factor travels as `--zoom N` in the child task's upstream prompt.
 import { MessageFlags, ComponentType, TextInputStyle, type APIModalInteractionResponseCallbackData, type ModalSubmitInteraction } from 'discord.js';
-import { refuseJobIfDenied } from '../admin/access.ts';
+import { acceptJob, refuseJobIfDenied } from '../admin/access.ts';
 import type { AppContext } from '../context.ts';
 import type { Task } from '../db/schema.ts';
 import { translator, type Translate } from '../i18n.ts';
@@ -37,10 +37,12 @@ export function zoomModal(parent: Task, t: Translate): APIModalInteractionRespon
 }
 
 /** "1.5" → 1.5; anything unreadable is Midjourney's default, anything out of range is brought into it. */
-export function zoomFactor(raw: string): number {
-  const n = Number.parseFloat(raw.replace(',', '.'));
-  if (!Number.isFinite(n)) return Number(DEFAULT_FACTOR);
-  return Math.round(Math.min(2, Math.max(1, n)) * 100) / 100;
+/** The factor typed in the modal (a decimal comma allowed), rounded to 1/100; undefined unless a number from 1 to 2. */
+export function zoomFactor(raw: string): number | undefined {
+  const text = raw.trim().replace(',', '.');
+  const n = Number(text);
+  if (text === '' || !Number.isFinite(n) || n < 1 || n > 2) return undefined;
+  return Math.round(n * 100) / 100;
 }
 
 /** The parent's upstream prompt with its `--zoom` (if any) replaced by the chosen factor. */
@@ -59,13 +61,10 @@ export async function handleZoomModal(ctx: AppContext, interaction: ModalSubmitI
   if (!parent.imageUrls || !parent.actions?.includes('zoom:custom')) return refuse('errors.actionUnavailable');
   if (await refuseJobIfDenied(ctx, interaction, 'button')) return;
 
-  const factor = zoomFactor(interaction.fields.getTextInputValue(FACTOR_INPUT));
+  const typed = interaction.fields.getTextInputValue(FACTOR_INPUT);
+  const factor = zoomFactor(typed);
+  // Nothing starts on a factor Midjourney would refuse: the user hears why, privately, and can click again.
+  if (factor === undefined) return void (await interaction.reply({ content: t('params:errors.zoomFactor', { value: typed.slice(0, 20) }), flags: MessageFlags.Ephemeral }));
   await interaction.deferReply();
-  await ctx.tasks.accept({
-    interaction,
-    action: 'zoom:custom',
-    parentId: parent.id,
-    prompt: parent.prompt,
-    promptUpstream: zoomPrompt(parent.promptUpstream, factor),
-  });
+  await acceptJob(ctx, interaction, { action: 'zoom:custom', parentId: parent.id, prompt: parent.prompt, promptUpstream: zoomPrompt(parent.promptUpstream, factor) });
 }

@@ -1,11 +1,13 @@
-// The bot's own HTTP server: relay callbacks (push) and a liveness probe. Callbacks carry the task id and
-// an unguessable per-task token in the path; anything else is refused without touching the database twice.
+// The bot's own HTTP server: relay callbacks (push), /healthz and /metrics. Callbacks carry the task id and an
+// unguessable per-task token in the path; anything else is refused without touching the database twice.
 import { timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Logger } from '../log.ts';
+import { RateLimiter } from './rate-limit.ts';
 import type { TaskRepo } from '../tasks/repo.ts';
 import type { Tracker } from '../tasks/tracker.ts';
-import type { Provider, UpstreamJob } from '../upstream/provider.ts';
+import type { Accounts } from '../upstream/accounts.ts';
+import type { UpstreamJob } from '../upstream/provider.ts';
 
 /** Relay callbacks are a few KB; a larger body is not one of them. */
 export const MAX_CALLBACK_BYTES = 256 * 1024;
@@ -18,10 +20,19 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 export interface HttpDeps {
   repo: TaskRepo;
   tracker: Tracker;
-  provider: Provider;
+  accounts: Accounts;
   log: Logger;
   /** Unset: the account-wide webhook route is closed. */
   accountWebhookSecret?: string;
+  /** For /healthz: whether the gateway is connected and the database answers. */
+  health: () => Promise<Health>;
+  /** For /metrics: the Prometheus text and its content type. */
+  metrics: () => Promise<{ contentType: string; body: string }>;
+}
+
+export interface Health {
+  gateway: boolean;
+  database: boolean;
 }
 
 function send(res: ServerResponse, status: number, body: unknown) {
@@ -70,7 +81,7 @@ async function handleCallback(deps: HttpDeps, req: IncomingMessage, res: ServerR
   if (!UUID.test(taskId)) return send(res, 404, { error: 'unknown task' });
   const task = await deps.repo.get(taskId);
   if (!task?.callbackToken || !sameSecret(task.callbackToken, token)) return send(res, 404, { error: 'unknown task' });
-  const job = deps.provider.parseWebhook?.(read.body);
+  const job = deps.accounts.providerFor(task).parseWebhook?.(read.body);
   if (!job) return send(res, 400, { error: 'not a job update' });
   return applyJob(deps, res, task.id, job);
 }
@@ -80,7 +91,8 @@ async function handleAccountWebhook(deps: HttpDeps, req: IncomingMessage, res: S
   const read = await readJson(req, res);
   if (!read) return;
   if (!deps.accountWebhookSecret || !sameSecret(deps.accountWebhookSecret, secret)) return send(res, 404, { error: 'not found' });
-  const job = deps.provider.parseWebhook?.(read.body);
+  // The body says which relay's job it is only by its shape: the first account whose adapter reads it wins.
+  const job = deps.accounts.list.map((a) => a.provider.parseWebhook?.(read.body)).find(Boolean);
   if (!job) return send(res, 400, { error: 'not a job update' });
   const task = await deps.repo.findActiveByUpstreamId(job.upstreamId);
   // Jobs started outside this bot, or already finished, share the account's webhook: acknowledge and move on.
@@ -88,12 +100,40 @@ async function handleAccountWebhook(deps: HttpDeps, req: IncomingMessage, res: S
   return applyJob(deps, res, task.id, job);
 }
 
+/**
+ * Per client address on the webhook routes: a relay sends a few requests per job, so 200 in a burst and 50 a
+ * second is far above any real use. A request refused for a bad secret or an unknown task costs 10 tokens:
+ * guessing secrets stops after a few dozen tries.
+ */
+const WEBHOOK_BURST = 200;
+const WEBHOOK_PER_SECOND = 50;
+const REFUSED_COST = 10;
+
 export function createHttpServer(deps: HttpDeps): Server {
+  const limiter = new RateLimiter(WEBHOOK_BURST, WEBHOOK_PER_SECOND);
   return createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://localhost');
     const parts = url.pathname.split('/').filter(Boolean);
+    const client = req.socket.remoteAddress ?? 'unknown';
+    const webhook = url.pathname.startsWith(`${CALLBACK_PATH}/`) || url.pathname.startsWith(`${ACCOUNT_WEBHOOK_PATH}/`);
+    if (webhook) {
+      if (!limiter.take(client)) return void send(res.setHeader('retry-after', '1'), 429, { error: 'too many requests' });
+      // Refusals (404 for a wrong secret or task) cost more, so guessing is slow.
+      res.on('finish', () => {
+        if (res.statusCode === 404) limiter.take(client, REFUSED_COST);
+      });
+    }
     const run = async () => {
-      if (url.pathname === '/healthz') return send(res, 200, { ok: true });
+      if (url.pathname === '/healthz') {
+        const health = await deps.health();
+        const ok = health.gateway && health.database;
+        // 503 tells an orchestrator to restart (or not route to) this instance.
+        return send(res, ok ? 200 : 503, { ok, ...health });
+      }
+      if (url.pathname === '/metrics') {
+        const metrics = await deps.metrics();
+        return void res.writeHead(200, { 'content-type': metrics.contentType }).end(metrics.body);
+      }
       if (`/${parts[0]}/${parts[1]}` === CALLBACK_PATH && parts.length === 4) return handleCallback(deps, req, res, parts[2]!, parts[3]!);
       if (`/${parts[0]}/${parts[1]}` === ACCOUNT_WEBHOOK_PATH && parts.length === 3) return handleAccountWebhook(deps, req, res, parts[2]!);
       return send(res, 404, { error: 'not found' });

@@ -7,7 +7,8 @@ import type { Task } from '../db/schema.ts';
 import type { Logger } from '../log.ts';
 import type { Delivery } from '../tasks/delivery.ts';
 import { purgeTasks, type PurgeOptions, type PurgeReport } from './purge.ts';
-import { QUEUE_TIMEOUT_REASON, claimStuckTasks } from './stuck.ts';
+import type { Instance } from '../tasks/instance.ts';
+import { QUEUE_TIMEOUT_REASON, STALLED_REASON, TOO_LONG_REASON, claimStuckTasks } from './stuck.ts';
 
 /** Advisory lock id of the scheduled cleanup: one instance runs it, the others skip that run. */
 export const CLEANUP_LOCK_KEY = 0x6d6a_626f_7401n;
@@ -21,11 +22,16 @@ export interface MaintenanceOptions {
   /** A node-cron expression, or 'off' (run `npm run purge` from the system's cron instead). */
   cleanupCron: string;
   jobTimeoutMinutes: number;
+  /** A running job is failed after this long even if it still reports progress. */
+  jobMaxMinutes: number;
   queueTimeoutMinutes: number;
+  /** Run with every sweep: this instance's liveness mark and the adoption of dead instances' jobs. */
+  instance?: Pick<Instance, 'check'>;
 }
 
 export interface StuckReport {
   stalled: number;
+  tooLong: number;
   queued: number;
 }
 
@@ -59,7 +65,11 @@ export class Maintenance {
     const every = (expression: string, name: string, run: () => Promise<unknown>) =>
       this.jobs.push(cron.schedule(expression, () => this.track(run()).catch((err) => this.log.error({ err }, `${name} failed`)), { name, noOverlap: true, logger }));
     if (this.opts.cleanupCron !== 'off') every(this.opts.cleanupCron, 'cleanup', () => this.cleanup());
-    every(STUCK_SWEEP_CRON, 'stuck-job sweep', () => this.failStuck());
+    every(STUCK_SWEEP_CRON, 'stuck-job sweep', async () => {
+      // Adopting a dead instance's jobs first lets them finish rather than be failed as stalled.
+      await this.opts.instance?.check();
+      await this.failStuck();
+    });
     this.log.info({ cleanupCron: this.opts.cleanupCron, retentionDays: this.opts.retentionDays }, 'maintenance scheduled');
   }
 
@@ -99,6 +109,7 @@ export class Maintenance {
         cutoff: purge.cutoff.toISOString(),
         retentionDays: this.opts.retentionDays,
         failedStalled: stuck.stalled,
+        failedTooLong: stuck.tooLong,
         failedQueued: stuck.queued,
         durationMs: Math.round(performance.now() - started),
       },
@@ -114,14 +125,17 @@ export class Maintenance {
       this.database.db,
       {
         stalledBefore: opts.queuedOnly ? undefined : new Date(now.getTime() - this.opts.jobTimeoutMinutes * MINUTE_MS),
+        startedBefore: opts.queuedOnly ? undefined : new Date(now.getTime() - this.opts.jobMaxMinutes * MINUTE_MS),
         queuedBefore: new Date(now.getTime() - this.opts.queueTimeoutMinutes * MINUTE_MS),
       },
       now,
     );
-    const report = { stalled: 0, queued: 0 };
-    for (const task of stuck) report[task.failReason === QUEUE_TIMEOUT_REASON ? 'queued' : 'stalled'] += 1;
+    const report = { stalled: 0, tooLong: 0, queued: 0 };
+    const kind = { [QUEUE_TIMEOUT_REASON]: 'queued', [STALLED_REASON]: 'stalled', [TOO_LONG_REASON]: 'tooLong' } as const;
+    for (const task of stuck) report[kind[task.failReason as keyof typeof kind]] += 1;
     if (stuck.length > 0) this.log.warn({ ...report, taskIds: stuck.slice(0, 50).map((t: Task) => t.id) }, 'stuck jobs failed');
-    await Promise.all(stuck.map((task) => this.delivery.failure(task, task.failReason!)));
+    // Failed jobs never count toward quotas: a timed-out job costs the user nothing.
+    await Promise.all(stuck.map((task) => this.delivery.failure(task, task.failReason!, { recorded: true })));
     return report;
   }
 

@@ -8,6 +8,7 @@ import { ACTIVE_STATUSES, tasks, type Task } from '../db/schema.ts';
 /** Locale keys of the user-facing reasons (namespace admin, see Delivery.failure). */
 export const STALLED_REASON = 'admin:errors.jobStalled';
 export const QUEUE_TIMEOUT_REASON = 'admin:errors.queueTimeout';
+export const TOO_LONG_REASON = 'admin:errors.jobTooLong';
 
 /** At most this many per kind per sweep: each one costs a Discord message; the rest go on the next sweep. */
 const SWEEP_LIMIT = 500;
@@ -17,6 +18,8 @@ export interface StuckCutoffs {
   stalledBefore?: Date;
   /** Queued tasks created before this. */
   queuedBefore?: Date;
+  /** Submitted/running tasks started before this, however lively (the absolute cap). */
+  startedBefore?: Date;
 }
 
 /** Marks stuck tasks failed and returns them (as now stored) so the caller can tell their users. */
@@ -31,6 +34,14 @@ export async function claimStuckTasks(db: Db, cutoffs: StuckCutoffs, now = new D
       sql`coalesce(${tasks.lastProgressAt}, ${tasks.startedAt}, ${tasks.createdAt}) < ${cutoffs.stalledBefore.toISOString()}::timestamptz`,
     );
     out.push(...(await fail(db, stalled!, STALLED_REASON, now)));
+  }
+  if (cutoffs.startedBefore) {
+    const tooLong = and(
+      inArray(tasks.status, [...ACTIVE_STATUSES]),
+      isNull(tasks.imageUrls),
+      sql`${tasks.startedAt} < ${cutoffs.startedBefore.toISOString()}::timestamptz`,
+    );
+    out.push(...(await fail(db, tooLong!, TOO_LONG_REASON, now)));
   }
   if (cutoffs.queuedBefore) {
     out.push(...(await fail(db, and(eq(tasks.status, 'queued'), lt(tasks.createdAt, cutoffs.queuedBefore))!, QUEUE_TIMEOUT_REASON, now)));

@@ -1,4 +1,6 @@
 // First gate for what a user typed: everything here is answered before anything is stored or sent upstream.
+import { checkParams } from './params.ts';
+import { parsePrompt } from './parse.ts';
 
 /** Midjourney prompts rarely exceed a few hundred characters; this keeps the result message under Discord's 2,000. */
 export const PROMPT_MAX_LENGTH = 1500;
@@ -15,6 +17,8 @@ export function checkPrompt(raw: string | null | undefined): PromptCheck {
   if (prompt.length > PROMPT_MAX_LENGTH) {
     return { ok: false, error: 'errors.promptTooLong', vars: { max: PROMPT_MAX_LENGTH, length: prompt.length } };
   }
+  const params = checkParams(parsePrompt(prompt));
+  if (params) return { ok: false, error: params.key, vars: params.vars };
   return { ok: true, prompt };
 }
 

@@ -1,7 +1,8 @@
-// Drives the dispatcher and the tracker: a steady tick every POLL_INTERVAL_MS, and an early one whenever
-// a new task is queued so users are not kept waiting for the next tick. Passes never overlap.
+// Drives the dispatcher, the queue positions and the tracker: a steady tick every POLL_INTERVAL_MS, and an
+// early one whenever a new task is queued so users are not kept waiting for the next tick. Passes never overlap.
 import type { Logger } from '../log.ts';
 import type { Dispatcher } from './dispatcher.ts';
+import type { QueuePositions } from './positions.ts';
 import type { Tracker } from './tracker.ts';
 
 export class Engine {
@@ -15,6 +16,8 @@ export class Engine {
     private readonly tracker: Tracker,
     private readonly log: Logger,
     private readonly intervalMs: number,
+    /** Shows queued jobs their place in line (optional: tools and tests may run without). */
+    private readonly positions?: Pick<QueuePositions, 'run'>,
   ) {}
 
   start(): void {
@@ -45,6 +48,8 @@ export class Engine {
     this.running = (async () => {
       try {
         await this.dispatcher.run();
+        // After the dispatcher: the jobs it just started left the queue, and everyone behind them moved up.
+        await this.positions?.run();
         await this.tracker.run();
       } catch (err) {
         this.log.error({ err }, 'engine pass failed');

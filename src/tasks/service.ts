@@ -1,10 +1,11 @@
 // Accepting a job: the task row is written (status queued) right after the interaction is deferred, and the
 // engine is woken. From here on the job is ours to finish — delivered or failed, never dropped.
+// The job limits are checked again here, exactly: the row is inserted in the transaction that counts.
 import { randomBytes, randomUUID } from 'node:crypto';
-import type { Task, TaskInput } from '../db/schema.ts';
+import { JobRefused, type JobKind, type Quotas } from '../admin/quotas.ts';
+import { tasks, type SpeedMode, type Task, type TaskInput } from '../db/schema.ts';
 import type { TaskAction } from '../upstream/actions.ts';
 import type { Engine } from './engine.ts';
-import type { TaskRepo } from './repo.ts';
 
 /** Interaction tokens live 15 minutes; stop using one a little before Discord does. */
 const TOKEN_LIFETIME_MS = 15 * 60_000 - 30_000;
@@ -17,18 +18,25 @@ export interface AcceptInput {
   parentId?: string;
   /** Attached images (image prompts, /blend, /describe). */
   input?: TaskInput;
+  /** The user's speed mode (/settings); unset: the account's default. */
+  mode?: SpeedMode;
 }
+
+/** Jobs that start something new, under the daily quotas; every other action follows up on a result. */
+const NEW_JOBS: ReadonlySet<string> = new Set(['imagine', 'blend', 'describe']);
 
 export class TaskService {
   constructor(
-    private readonly repo: TaskRepo,
+    private readonly quotas: Pick<Quotas, 'insertWithinLimits'>,
     private readonly engine: Pick<Engine, 'kick'>,
     private readonly provider: string,
   ) {}
 
+  /** Stores the job, or throws JobRefused when the limits do not allow it (see acceptJob in src/admin/access.ts). */
   async accept(input: AcceptInput): Promise<Task> {
     const { interaction } = input;
-    const task = await this.repo.insert({
+    const kind: JobKind = NEW_JOBS.has(input.action) ? 'draw' : 'button';
+    const row = {
       id: randomUUID(),
       parentId: input.parentId ?? null,
       guildId: interaction.guildId,
@@ -39,13 +47,17 @@ export class TaskService {
       prompt: input.prompt,
       promptUpstream: input.promptUpstream,
       input: input.input ?? null,
+      mode: input.mode ?? null,
       provider: this.provider,
       // The relay's callback URL carries this; a callback without it is refused.
       callbackToken: randomBytes(24).toString('base64url'),
       interactionToken: interaction.token,
       tokenExpiresAt: new Date(interaction.createdTimestamp + TOKEN_LIFETIME_MS),
-    });
+    };
+    const who = { guildId: interaction.guildId, userId: interaction.user.id };
+    const stored = await this.quotas.insertWithinLimits(who, kind, async (tx) => (await tx.insert(tasks).values(row).returning())[0]!);
+    if (!stored.ok) throw new JobRefused(stored.refusal);
     this.engine.kick();
-    return task;
+    return stored.value;
   }
 }

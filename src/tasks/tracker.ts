@@ -2,23 +2,45 @@
 // jobs to delivery. Polling is the safety net that always runs (pushed updates arrive through `apply`).
 import type { Task } from '../db/schema.ts';
 import type { Logger } from '../log.ts';
-import type { Provider, UpstreamJob } from '../upstream/provider.ts';
+import { timeRelay } from '../metrics.ts';
+import type { Accounts } from '../upstream/accounts.ts';
+import type { UpstreamJob } from '../upstream/provider.ts';
 import type { Delivery } from './delivery.ts';
 import type { TaskRepo } from './repo.ts';
 
 export class Tracker {
   constructor(
     private readonly repo: TaskRepo,
-    private readonly provider: Provider,
+    private readonly accounts: Accounts,
     private readonly delivery: Delivery,
     private readonly log: Logger,
+    /** This instance: it follows the jobs it submitted (or adopted from a dead instance), no others. */
+    private readonly owner: bigint,
   ) {}
 
   async run(): Promise<void> {
-    const active = await this.repo.active();
+    const active = await this.repo.active(this.owner);
     if (active.length === 0) return;
-    const byUpstreamId = new Map(active.map((t) => [t.upstreamId!, t]));
-    const jobs = await this.provider.fetch([...byUpstreamId.keys()]);
+    const byAccount = new Map<string, Task[]>();
+    for (const task of active) {
+      const account = task.account ?? this.accounts.primary.id;
+      byAccount.set(account, [...(byAccount.get(account) ?? []), task]);
+    }
+    // Accounts are polled side by side: one slow relay must not hold up the others' progress.
+    await Promise.all([...byAccount].map(([account, tasks]) => this.poll(account, tasks)));
+  }
+
+  private async poll(accountId: string, tasks: Task[]): Promise<void> {
+    const account = this.accounts.get(accountId);
+    // An account removed from the configuration: its jobs cannot be followed; the stuck-job sweep ends them.
+    if (!account) return void this.log.warn({ account: accountId, tasks: tasks.length }, 'jobs on an account that is no longer configured');
+    const byUpstreamId = new Map(tasks.map((t) => [t.upstreamId!, t]));
+    let jobs: UpstreamJob[];
+    try {
+      jobs = await timeRelay(accountId, 'fetch', () => account.provider.fetch([...byUpstreamId.keys()]));
+    } catch (err) {
+      return void this.log.warn({ err, account: accountId }, 'polling the relay failed; trying again next tick');
+    }
     await Promise.all(jobs.map((job) => {
       const task = byUpstreamId.get(job.upstreamId);
       return task ? this.apply(task, job) : undefined;
@@ -30,9 +52,14 @@ export class Tracker {
    * are harmless: finished tasks ignore them and progress never goes backwards.
    */
   async applyPushed(taskId: string, job: UpstreamJob): Promise<'applied' | 'ignored'> {
-    const task = await this.repo.get(taskId);
-    if (!task || !task.upstreamId || task.upstreamId !== job.upstreamId) return 'ignored';
+    let task = await this.repo.get(taskId);
+    if (!task || (task.upstreamId && task.upstreamId !== job.upstreamId)) return 'ignored';
     if (task.status !== 'submitted' && task.status !== 'running') return 'ignored';
+    // The relay called back before the dispatcher stored the job's id: the URL's secret already proved whose
+    // job it is, so take the id from the update rather than drop it (relays that do not retry would never resend).
+    if (!task.upstreamId) task = (await this.repo.update(task.id, { upstreamId: job.upstreamId })) ?? task;
+    // Another instance follows this job and shows its progress; a final result is safe to take (delivery leases it).
+    if (task.claimedBy !== this.owner && job.status !== 'succeeded' && job.status !== 'failed') return 'ignored';
     await this.apply(task, job);
     return 'applied';
   }

@@ -2,6 +2,7 @@
 // Baidu reports errors with HTTP 200 and an `error_code`; each documented code is mapped here to what the
 // bot should do about it (retry, or tell the operator what to fix).
 import { createHash, randomInt } from 'node:crypto';
+import { translationRequests } from '../metrics.ts';
 
 export interface BaiduConfig {
   appId: string;
@@ -75,6 +76,17 @@ export class BaiduClient {
 
   /** Translates each line from Chinese to English in one request. Lines must not contain line breaks. */
   async translate(lines: readonly string[]): Promise<string[]> {
+    try {
+      const out = await this.request(lines);
+      translationRequests.inc({ outcome: 'ok' });
+      return out;
+    } catch (err) {
+      translationRequests.inc({ outcome: err instanceof BaiduError ? err.code : 'error' });
+      throw err;
+    }
+  }
+
+  private async request(lines: readonly string[]): Promise<string[]> {
     const q = lines.join('\n');
     const salt = String(randomInt(1, 2 ** 31));
     const body = new URLSearchParams({ q, from: 'zh', to: 'en', appid: this.config.appId, salt, sign: baiduSign(this.config.appId, q, salt, this.config.secret) });

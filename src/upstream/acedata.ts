@@ -168,7 +168,8 @@ export class AceDataProvider implements Provider {
   async submit(req: SubmitRequest): Promise<Submitted> {
     if (req.kind === 'describe') return this.describe(req.image);
     const prompt = req.kind === 'blend' ? withImages(req.images, `--ar ${BLEND_RATIO[req.dimensions]}`) : req.kind === 'imagine' ? withImages(req.images, req.prompt) : undefined;
-    const body: Record<string, unknown> = { action: 'generate', prompt };
+    // AceData takes the speed mode as a field (fast, relax, turbo).
+    const body: Record<string, unknown> = { action: 'generate', prompt, ...(req.kind !== 'action' && req.mode && { mode: req.mode }) };
     if (req.kind === 'action') {
       const data = req.parent.upstreamData ?? {};
       const imageId = str(data.imageId);

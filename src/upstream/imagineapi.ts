@@ -6,7 +6,7 @@
 // account-wide route (UPSTREAM_WEBHOOK_SECRET) and go through parseWebhook; polling always runs.
 import { actionIndex, type InternalAction } from './actions.ts';
 import { UpstreamHttp } from './http.ts';
-import { fetchEach, isRecord, percentOf } from './parse.ts';
+import { fetchEach, isRecord, percentOf, withModeParam } from './parse.ts';
 import { UpstreamAccountError, UpstreamRejected, type Capabilities, type Provider, type SubmitRequest, type Submitted, type UpstreamJob } from './provider.ts';
 
 /** The image record, as `GET /items/images/{id}` and the webhook's `payload` carry it. */
@@ -75,7 +75,7 @@ export class ImagineApiProvider implements Provider {
   async submit(req: SubmitRequest): Promise<Submitted> {
     // capabilities.blend/describe are false: the dispatcher never sends these; refuse clearly if it ever does.
     if (req.kind === 'blend' || req.kind === 'describe') throw new UpstreamRejected('images:errors.unsupported');
-    if (req.kind === 'imagine') return this.create(req.prompt, req.taskId);
+    if (req.kind === 'imagine') return this.create(withModeParam(req.prompt, req.mode), req.taskId);
     const { action, parent } = req;
     if (action === 'reroll') return this.create(parent.prompt, req.taskId);
     const index = actionIndex(action);

@@ -4,7 +4,7 @@
 // may be bare file names served from the relay's own origin.
 import { UpstreamHttp } from './http.ts';
 import { actionIndex, type InternalAction } from './actions.ts';
-import { fetchEach } from './parse.ts';
+import { fetchEach, withModeParam } from './parse.ts';
 import {
   UpstreamAccountError,
   UpstreamRejected,
@@ -62,7 +62,7 @@ export class MidjourneyNodeApiProvider implements Provider {
     let body: Record<string, unknown>;
     // capabilities.blend/describe are false: the dispatcher never sends these; refuse clearly if it ever does.
     if (req.kind === 'blend' || req.kind === 'describe') throw new UpstreamRejected('images:errors.unsupported');
-    if (req.kind === 'imagine') body = { action: 'IMAGINE', prompt: req.prompt, ...common };
+    if (req.kind === 'imagine') body = { action: 'IMAGINE', prompt: withModeParam(req.prompt, req.mode), ...common };
     else {
       const index = actionIndex(req.action);
       const verb = req.action.startsWith('upscale:') ? 'UPSCALE' : req.action.startsWith('variation:') ? 'VARIATION' : undefined;

@@ -5,7 +5,7 @@ import { DownloadError, httpDownload } from '../tasks/download.ts';
 import { GRID_ACTIONS, INTERNAL_ACTIONS, actionIndex, type InternalAction } from './actions.ts';
 import { UpstreamHttp } from './http.ts';
 import { customIdsFromButtons } from './midjourney-proxy-buttons.ts';
-import { clampPercent, fetchEach } from './parse.ts';
+import { clampPercent, fetchEach, withModeParam } from './parse.ts';
 import {
   INPUT_IMAGE_MAX_BYTES,
   UpstreamAccountError,
@@ -117,7 +117,7 @@ export class MidjourneyProxyProvider implements Provider {
     const notifyHook = req.callbackUrl ? { notifyHook: req.callbackUrl } : {};
     if (req.kind === 'imagine') {
       const images = req.images?.length ? { base64Array: await dataUris(req.images) } : {};
-      return this.accepted(await this.post('mj/submit/imagine', { prompt: req.prompt, ...images, state: req.taskId, ...notifyHook }));
+      return this.accepted(await this.post('mj/submit/imagine', { prompt: withModeParam(req.prompt, req.mode), ...images, state: req.taskId, ...notifyHook }));
     }
     if (req.kind === 'blend') {
       const body = { base64Array: await dataUris(req.images), dimensions: DIMENSIONS[req.dimensions], state: req.taskId, ...notifyHook };
@@ -170,6 +170,20 @@ export class MidjourneyProxyProvider implements Provider {
       // An unknown id comes back as 404 or as an empty (null) body.
       return res.status === 200 ? this.parseTask(res.body) : undefined;
     });
+  }
+
+  /**
+   * trueai-org's server stops a job with `POST /mj/task/{id}/cancel` (the job then ends as a FAILURE); the
+   * open-source and older plus servers have no such route and answer 404.
+   */
+  async cancel(upstreamId: string): Promise<void> {
+    const res = await this.http.json<unknown>(`mj/task/${encodeURIComponent(upstreamId)}/cancel`, { method: 'POST' });
+    if (res.status === 404) throw new UpstreamRejected('errors.cancelUnsupported');
+    if (res.status >= 400) {
+      const body = res.body as { description?: unknown } | string | undefined;
+      const reason = typeof body === 'string' ? body : typeof body?.description === 'string' ? body.description : '';
+      throw new UpstreamRejected(reason.trim() || `mj/task/{id}/cancel: HTTP ${res.status}`);
+    }
   }
 
   /** notifyHook carries the full task JSON, exactly as fetch returns it. */

@@ -55,3 +55,12 @@ export function namesByAction(names: unknown, toInternal: (name: string) => Inte
   }
   return out;
 }
+
+/**
+ * A speed mode as Midjourney reads it from the prompt (`--relax`), for relays without a mode field. A prompt
+ * that already names a mode keeps it: what the user typed wins over their default.
+ */
+export function withModeParam(prompt: string, mode: string | undefined): string {
+  if (!mode || /(^|\s)--(fast|relax|turbo)\b/i.test(prompt)) return prompt;
+  return `${prompt} --${mode}`;
+}

@@ -123,7 +123,8 @@ export class PiapiProvider implements Provider {
     let input: Record<string, unknown>;
     // capabilities.blend/describe are false: the dispatcher never sends these; refuse clearly if it ever does.
     if (req.kind === 'blend' || req.kind === 'describe') throw new UpstreamRejected('images:errors.unsupported');
-    if (req.kind === 'imagine') input = { prompt: req.prompt };
+    // PiAPI names the speed mode process_mode.
+    if (req.kind === 'imagine') input = { prompt: req.prompt, ...(req.mode && { process_mode: req.mode }) };
     else {
       const request = REQUESTS[req.action];
       if (!request) throw new UpstreamRejected('errors.actionUnavailable');
@@ -159,11 +160,15 @@ export class PiapiProvider implements Provider {
     });
   }
 
-  /** Cancels a job that has not started yet (PiAPI only cancels pending ones). Not used by the core yet. */
-  async cancel(upstreamId: string): Promise<boolean> {
+  /**
+   * Cancels a job PiAPI has not started yet: it only cancels pending ones, so a job already drawing (or done)
+   * is refused with PiAPI's reason.
+   */
+  async cancel(upstreamId: string): Promise<void> {
     const { status, body } = await this.http.json(`/api/v1/task/${encodeURIComponent(upstreamId)}`, { method: 'DELETE' });
     const code = isRecord(body) && typeof body.code === 'number' ? body.code : status;
-    return status < 400 && code < 400;
+    if (status < 400 && code < 400) return;
+    throw new UpstreamRejected(refusal(body) || `DELETE /api/v1/task: HTTP ${status}`);
   }
 
   parseWebhook(body: unknown): UpstreamJob | undefined {

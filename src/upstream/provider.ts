@@ -1,6 +1,7 @@
 // The contract every upstream adapter implements. The core only ever talks to this interface and decides
 // what to show from `capabilities` and from what each job reports — never from a provider's name.
 import type { ProviderId } from '../config.ts';
+import type { SpeedMode } from '../db/schema.ts';
 import type { InternalAction } from './actions.ts';
 
 export interface Capabilities {
@@ -46,7 +47,7 @@ export interface ParentRef {
 
 /** Everything the dispatcher may submit. Blend and describe go only to providers whose capabilities say so. */
 export type SubmitRequest =
-  | { kind: 'imagine'; taskId: string; prompt: string; callbackUrl?: string; images?: InputImage[] }
+  | { kind: 'imagine'; taskId: string; prompt: string; callbackUrl?: string; images?: InputImage[]; mode?: SpeedMode }
   | {
       kind: 'action';
       taskId: string;
@@ -56,7 +57,7 @@ export type SubmitRequest =
       /** This task's own prompt: for actions that take one (Custom Zoom, remix), it may differ from the parent's. */
       prompt?: string;
     }
-  | { kind: 'blend'; taskId: string; images: InputImage[]; dimensions: BlendDimensions; callbackUrl?: string }
+  | { kind: 'blend'; taskId: string; images: InputImage[]; dimensions: BlendDimensions; callbackUrl?: string; mode?: SpeedMode }
   | { kind: 'describe'; taskId: string; image: InputImage; callbackUrl?: string };
 
 export type UpstreamStatus = 'submitted' | 'running' | 'succeeded' | 'failed';
@@ -102,6 +103,11 @@ export interface Provider {
    * Returns undefined for a body that is not a job update.
    */
   parseWebhook?(body: unknown): UpstreamJob | undefined;
+  /**
+   * Stops a job the upstream has not finished (❌ on a running job). Only relays with a cancel endpoint have
+   * it; throws UpstreamRejected when the relay refuses (already finished, not cancellable).
+   */
+  cancel?(upstreamId: string): Promise<void>;
 }
 
 /** An upstream refusal of this one job the user should hear about (banned prompt, bad parameter...). */

@@ -5,6 +5,7 @@ import { randomInt } from 'node:crypto';
 import { aspectRatio } from '../prompt/validate.ts';
 import { GRID_ACTIONS, SINGLE_ACTIONS, actionIndex, resultIsGrid, type InternalAction, type TaskAction } from './actions.ts';
 import { BLEND_RATIO, type Capabilities, type DownloadedImage, type Provider, type Submitted, type UpstreamJob, type SubmitRequest } from './provider.ts';
+import { withModeParam } from './parse.ts';
 import { renderGrid, renderPreview, renderSingle, type ImageSpec } from './simulator-images.ts';
 
 interface SimJob {
@@ -75,7 +76,8 @@ export class SimulatorProvider implements Provider {
 
   async submit(req: SubmitRequest): Promise<Submitted> {
     const t = this.now();
-    if (req.kind === 'imagine') return { upstreamId: encode({ p: req.prompt, a: 'imagine', s: newSeed(), t, ...(req.images?.length && { n: req.images.length }) }) };
+    // The mode rides in the prompt as Midjourney reads it; the simulator renders at one speed whatever it says.
+    if (req.kind === 'imagine') return { upstreamId: encode({ p: withModeParam(req.prompt, req.mode), a: 'imagine', s: newSeed(), t, ...(req.images?.length && { n: req.images.length }) }) };
     if (req.kind === 'blend') return { upstreamId: encode({ p: `--ar ${BLEND_RATIO[req.dimensions]}`, a: 'blend', s: newSeed(), t, n: req.images.length }) };
     if (req.kind === 'describe') return { upstreamId: encode({ p: '', a: 'describe', s: newSeed(), t, n: 1 }) };
     const parent = decode(req.parent.upstreamId);

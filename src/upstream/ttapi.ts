@@ -114,7 +114,7 @@ export class TtApiProvider implements Provider {
     const hook = req.callbackUrl ? { hookUrl: req.callbackUrl } : {};
     if (req.kind === 'imagine') {
       const prompt = [...(req.images ?? []).map((i) => i.url), req.prompt].join(' ');
-      return { upstreamId: await this.post('/midjourney/v1/imagine', { prompt, mode: this.mode, ...hook }) };
+      return { upstreamId: await this.post('/midjourney/v1/imagine', { prompt, mode: req.mode ?? this.mode, ...hook }) };
     }
     if (req.kind === 'describe') {
       return { upstreamId: await this.post('/midjourney/v1/describe', { url: req.image.url, mode: this.mode, ...hook }) };

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startBot, type BotProcess } from '../support/bot.ts';
 import { createTestDatabase, type TestDatabase } from '../support/database.ts';
 import { EVERYONE_PERMISSIONS, FakeDiscord, type FakeInteraction, type SeenMessage } from '../support/fake-discord.ts';
-import { ALICE, BOB, customIdOf, isFinal, simulatorEnv } from './support.ts';
+import { ALICE, BOB, customIdOf, isDelivered, simulatorEnv } from './support.ts';
 
 let discord: FakeDiscord;
 let db: TestDatabase;
@@ -61,7 +61,7 @@ async function refusal(interaction: FakeInteraction): Promise<string> {
 }
 
 const draw = (prompt: string, userId = ALICE, locale = 'en-US') => discord.slashCommand({ name: 'draw', options: { prompt }, userId, locale });
-const finished = (i: FakeInteraction) => i.waitForMessage(isFinal, 20_000);
+const finished = (i: FakeInteraction) => i.waitForMessage(isDelivered, 20_000);
 /** Accepted: deferred, and stored (the job's first progress edit comes from the stored task). */
 async function accepted(i: FakeInteraction): Promise<void> {
   expect((await i.waitForCallback()).type).toBe(5);
@@ -88,7 +88,7 @@ describe('/draw-admin', () => {
     expect(await refusal(await admin('quota', { limit: 1 }, asMember))).toBe('You need the **Manage Server** permission to use this command.');
     expect(await refusal(await admin('ban', { user: BOB }, { ...asMember, locale: 'zh-CN' }))).toBe('你需要 **管理服务器** 权限才能使用此命令。');
     expect(await refusal(await admin('purge', { days: 0 }, asMember))).toMatch(/Manage Server/);
-    expect(await privateAnswer(await admin('quota'))).toBe('This server has no daily limit. Jobs today: 0.');
+    expect(await privateAnswer(await admin('quota'))).toBe("This server has no daily limit. Jobs today: 0.\nEach member's daily limit here: 100 per UTC day (the bot's default).");
   });
 
   it('keeps every-server actions for the bot owners', async () => {
@@ -104,9 +104,9 @@ describe('/draw-admin', () => {
     for (const prompt of ['quota one', 'quota two']) await accepted(await draw(prompt));
     const refused = await refusal(await draw('quota three'));
     const reset = Math.floor(Date.UTC(new Date().getUTCFullYear(), new Date().getUTCMonth(), new Date().getUTCDate() + 1) / 1000);
-    expect(refused).toBe(`This server has used its daily limit of 2 jobs. It resets <t:${reset}:R> (midnight UTC).`);
-    expect(await refusal(await draw('quota three', BOB, 'zh-CN'))).toMatch(/^本服务器今天的 2 个任务额度已用完，将于 <t:\d+:R>/);
-    expect(await privateAnswer(await admin('quota'))).toMatch(/^This server may start 2 jobs per day \(UTC\)\. Used today: 2\. Resets <t:\d+:R>\.$/);
+    expect(refused).toBe(`This server has reached its daily limit: 2 of 2 jobs today. It resets <t:${reset}:R> (midnight UTC).`);
+    expect(await refusal(await draw('quota three', BOB, 'zh-CN'))).toMatch(/^本服务器今天的任务额度已用完：已用 2 \/ 2 个，将于 <t:\d+:R>/);
+    expect(await privateAnswer(await admin('quota'))).toMatch(/^This server may start 2 jobs per day \(UTC\)\. Used today: 2\. Resets <t:\d+:R>\.\nEach member's daily limit here: 100 per UTC day \(the bot's default\)\.$/);
     expect(await privateAnswer(await admin('quota', { limit: 0 }))).toBe('✅ This server no longer has a daily limit. Jobs today: 2.');
     await accepted(await draw('quota lifted'));
   });

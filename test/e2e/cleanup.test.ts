@@ -106,7 +106,7 @@ describe('scheduled cleanup in the bot', () => {
     const run = await bot.waitForLog((l) => l.msg === 'cleanup finished', 10_000);
     expect(run).toMatchObject({ deleted: 1_200, batches: 2, retentionDays: 30, failedStalled: 1, failedQueued: 0 });
     const lost = await discord.waitForMessage((m) => m.content.startsWith('❌ **a lost job**'));
-    expect(lost.content).toBe(`❌ **a lost job** - <@${CAROL}>\nThe job failed: it made no progress for too long and was stopped. Please try again.`);
+    expect(lost.content).toBe(`❌ **a lost job** - <@${CAROL}>\nThe job failed: it made no progress for too long and was stopped. It does not count toward your daily quota — please try again.`);
     const post = await discord.waitForCall((c) => c.method === 'POST' && c.path === `/channels/${discord.channelId}/messages` && JSON.stringify(c.body).includes('a lost job'));
     expect(post.body).toMatchObject({ allowed_mentions: { users: [CAROL] } });
 

@@ -72,6 +72,11 @@ describe('midjourney-proxy, polled', () => {
     // Custom Zoom asks for the factor in a Discord modal first, then goes through the relay's own modal.
     const opened = await discord.clickButton({ message: upscaled, customId: customIdOf(upscaled, 'Custom Zoom'), userId: BOB });
     expect((await opened.waitForCallback()).type).toBe(9);
+    // A factor Midjourney would refuse starts nothing: the user is told privately, in their language.
+    const modalsBefore = mj.requests.filter((r) => r.path === '/mj/submit/modal').length;
+    const outOfRange = await discord.submitModal({ from: opened, values: { zoom: '5' }, userId: BOB, locale: 'zh-CN' });
+    expect((await outOfRange.waitForCallback()).data).toMatchObject({ flags: 64, content: '缩放倍数必须是 1 到 2 之间的数字（你输入的是“5”）。未开始任何任务，请再次点击“自定义缩放”。' });
+    expect(mj.requests.filter((r) => r.path === '/mj/submit/modal')).toHaveLength(modalsBefore);
     const zoomed = await finished(await discord.submitModal({ from: opened, values: { zoom: '1.5' }, userId: BOB }));
     expect(zoomed.content.split('\n')[0]).toBe('**a cute cat --ar 16:9** - Zoom Out by <@100000000000000002>');
     expect(buttonFaces(zoomed)).toEqual(GRID);

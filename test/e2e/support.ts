@@ -74,8 +74,12 @@ export function customIdOf(message: SeenMessage, face: string): string {
   throw new Error(`no button "${face}" on message: ${JSON.stringify(buttonFaces(message))}`);
 }
 
-/** A message is final once it carries buttons or says the job failed. */
-export const isFinal = (m: SeenMessage) => m.components.length > 0 || m.content.startsWith('❌');
+/** Only a ❌ (cancel) button: a job still waiting or running, not a result. */
+const onlyCancel = (m: SeenMessage) =>
+  (m.components as Array<{ components: Button[] }>).every((row) => row.components.every((b) => b.custom_id?.endsWith(':cancel')));
+
+/** A message is final once it carries result buttons or says the job failed (or was cancelled). */
+export const isFinal = (m: SeenMessage) => (m.components.length > 0 && !onlyCancel(m)) || m.content.startsWith('❌');
 
 /** Final: buttons, a failure, or an uploaded result (for relays whose upscales have no buttons). */
 export const isFinalOrUploaded = (m: SeenMessage) => isFinal(m) || (m.attachments.length > 0 && !m.attachments[0]!.filename.startsWith('preview'));

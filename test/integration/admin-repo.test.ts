@@ -1,6 +1,7 @@
 // Bans, quotas and stats on PGlite, and on real PostgreSQL when TEST_DATABASE_URL is set.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { jobRefusal, nextUtcMidnight } from '../../src/admin/access.ts';
+import { Quotas } from '../../src/admin/quotas.ts';
 import { AdminRepo } from '../../src/admin/repo.ts';
 import type { Database } from '../../src/db/client.ts';
 import { createTestDatabase, type TestDatabase } from '../support/database.ts';
@@ -9,11 +10,16 @@ import { seedTasks } from '../support/seed.ts';
 let testDb: TestDatabase;
 let database: Database;
 let admin: AdminRepo;
+let quotas: Quotas;
+let guard: { admin: AdminRepo; quotas: Quotas };
 
 beforeAll(async () => {
   testDb = await createTestDatabase();
   database = await testDb.open();
   admin = new AdminRepo(database.db);
+  // Only the server quota is under test here: no per-user quota, no queue limit in the way.
+  quotas = new Quotas(database.db, admin, { USER_DAILY_QUOTA: 0, GUILD_DAILY_QUOTA: 0, USER_MAX_QUEUED: 1000 });
+  guard = { admin, quotas };
 });
 afterAll(async () => {
   await database?.close();
@@ -51,27 +57,27 @@ describe('daily quota', () => {
     await seedTasks(database.db, { count: 4, status: 'failed', age: today, guildId: 'gq' });
     await seedTasks(database.db, { count: 5, status: 'succeeded', age: `${secondsToday + 60} seconds`, guildId: 'gq' });
     await seedTasks(database.db, { count: 5, status: 'succeeded', age: today, guildId: 'other' });
-    expect(await admin.countJobsSince('gq', dayStart)).toBe(3);
+    expect((await quotas.usage({ guildId: 'gq', userId: 'u9' }, now)).guild).toEqual({ used: 3, limit: null });
 
     const who = { guildId: 'gq', userId: 'u9' };
-    expect(await admin.dailyQuota('gq')).toBeNull();
-    expect(await jobRefusal(admin, who, 'draw')).toBeUndefined();
+    expect(await admin.quotaOverrides('gq')).toEqual({ guild: null, perUser: null });
+    expect(await jobRefusal(guard, who, 'draw')).toBeUndefined();
     await admin.setDailyQuota('gq', 4, 'mod');
-    expect(await jobRefusal(admin, who, 'draw')).toBeUndefined();
+    expect(await jobRefusal(guard, who, 'draw')).toBeUndefined();
     await admin.setDailyQuota('gq', 3, 'mod');
-    expect(await admin.dailyQuota('gq')).toBe(3);
-    expect(await jobRefusal(admin, who, 'draw', now)).toEqual({
+    expect(await admin.quotaOverrides('gq')).toEqual({ guild: 3, perUser: null });
+    expect(await jobRefusal(guard, who, 'draw', now)).toEqual({
       key: 'admin:errors.quotaReached',
-      vars: { limit: 3, reset: Math.floor(nextUtcMidnight(now).getTime() / 1000) },
+      vars: { limit: 3, used: 3, reset: Math.floor(nextUtcMidnight(now).getTime() / 1000) },
     });
-    expect(await jobRefusal(admin, who, 'button')).toBeUndefined();
+    expect(await jobRefusal(guard, who, 'button')).toBeUndefined();
     await admin.setDailyQuota('gq', null, 'mod');
-    expect(await jobRefusal(admin, who, 'draw')).toBeUndefined();
+    expect(await jobRefusal(guard, who, 'draw')).toBeUndefined();
   });
 
   it('puts a ban before the quota, for buttons too', async () => {
     await admin.ban(null, 'u8', 'owner');
-    expect(await jobRefusal(admin, { guildId: 'gq', userId: 'u8' }, 'button')).toEqual({ key: 'admin:errors.banned' });
+    expect(await jobRefusal(guard, { guildId: 'gq', userId: 'u8' }, 'button')).toEqual({ key: 'admin:errors.banned' });
     await admin.unban(null, 'u8');
   });
 

@@ -8,9 +8,10 @@ import { tasks } from '../../src/db/schema.ts';
 import { Messenger } from '../../src/discord/messenger.ts';
 import { createLogger } from '../../src/log.ts';
 import { CLEANUP_LOCK_KEY, Maintenance } from '../../src/maintenance/service.ts';
-import { QUEUE_TIMEOUT_REASON, STALLED_REASON, claimStuckTasks } from '../../src/maintenance/stuck.ts';
+import { QUEUE_TIMEOUT_REASON, STALLED_REASON, TOO_LONG_REASON, claimStuckTasks } from '../../src/maintenance/stuck.ts';
 import { Delivery } from '../../src/tasks/delivery.ts';
 import { TaskRepo } from '../../src/tasks/repo.ts';
+import { Accounts } from '../../src/upstream/accounts.ts';
 import { SimulatorProvider } from '../../src/upstream/simulator.ts';
 import { createTestDatabase, type TestDatabase } from '../support/database.ts';
 import { FakeDiscord } from '../support/fake-discord.ts';
@@ -23,14 +24,14 @@ let testDb: TestDatabase;
 let database: Database;
 let delivery: Delivery;
 const log = createLogger('silent');
-const options = { retentionDays: 30, cleanupCron: 'off', jobTimeoutMinutes: 10, queueTimeoutMinutes: 60 };
+const options = { retentionDays: 30, cleanupCron: 'off', jobTimeoutMinutes: 10, jobMaxMinutes: 45, queueTimeoutMinutes: 60 };
 
 beforeAll(async () => {
   discord = await FakeDiscord.start();
   testDb = await createTestDatabase();
   database = await testDb.open();
   const rest = new REST({ api: discord.apiUrl }).setToken(discord.token);
-  delivery = new Delivery(new TaskRepo(database.db), new Messenger(rest, () => discord.applicationId), new SimulatorProvider(10), log, 1000);
+  delivery = new Delivery(new TaskRepo(database.db), new Messenger(rest, () => discord.applicationId), new Accounts([{ id: 'simulator', provider: new SimulatorProvider(10), concurrency: 10, weight: 1 }]), log, 1000);
 });
 afterAll(async () => {
   await database?.close();
@@ -57,6 +58,8 @@ async function seedStuckMix() {
     stalledRunning: await insert({ prompt: 'stalled running', status: 'running', upstreamId: 'lost-1', createdAt: ago(30 * MINUTE), startedAt: ago(30 * MINUTE), lastProgressAt: ago(11 * MINUTE) }),
     stalledSubmitted: await insert({ prompt: 'stalled submitted', status: 'submitted', locale: 'zh-CN', createdAt: ago(20 * MINUTE), startedAt: ago(20 * MINUTE) }),
     oldQueued: await insert({ prompt: 'old queued', status: 'queued', createdAt: ago(61 * MINUTE) }),
+    // Lively, but past the absolute cap (JOB_MAX_MINUTES).
+    endless: await insert({ prompt: 'endless', status: 'running', upstreamId: 'ok-3', createdAt: ago(50 * MINUTE), startedAt: ago(50 * MINUTE), lastProgressAt: ago(MINUTE) }),
     fresh: await insert({ prompt: 'fresh running', status: 'running', upstreamId: 'ok-1', createdAt: ago(30 * MINUTE), startedAt: ago(30 * MINUTE), lastProgressAt: ago(MINUTE) }),
     waiting: await insert({ prompt: 'waiting', status: 'queued', createdAt: ago(30 * MINUTE) }),
     // Its result is stored: delivery owns it (retries, then gives up by itself).
@@ -70,9 +73,10 @@ const statusOf = async (id: string) => (await database.db.select({ s: tasks.stat
 describe('stuck jobs', () => {
   it('claims stalled and over-queued jobs exactly once, marking them failed with their reason', async () => {
     const t = await seedStuckMix();
-    const cutoffs = { stalledBefore: ago(10 * MINUTE), queuedBefore: ago(60 * MINUTE) };
+    const cutoffs = { stalledBefore: ago(10 * MINUTE), queuedBefore: ago(60 * MINUTE), startedBefore: ago(45 * MINUTE) };
     const claimed = await claimStuckTasks(database.db, cutoffs);
     expect(claimed.map((c) => [c.prompt, c.status, c.failReason]).sort()).toEqual([
+      ['endless', 'failed', TOO_LONG_REASON],
       ['old queued', 'failed', QUEUE_TIMEOUT_REASON],
       ['stalled running', 'failed', STALLED_REASON],
       ['stalled submitted', 'failed', STALLED_REASON],
@@ -84,7 +88,7 @@ describe('stuck jobs', () => {
   it('at start-up fails only over-queued jobs: running ones get a poll first', async () => {
     const t = await seedStuckMix();
     const maintenance = new Maintenance(database, delivery, log, options);
-    expect(await maintenance.failStuck({ queuedOnly: true })).toEqual({ stalled: 0, queued: 1 });
+    expect(await maintenance.failStuck({ queuedOnly: true })).toEqual({ stalled: 0, tooLong: 0, queued: 1 });
     expect((await statusOf(t.oldQueued.id))!.s).toBe('failed');
     expect((await statusOf(t.stalledRunning.id))!.s).toBe('running');
   });
@@ -92,12 +96,13 @@ describe('stuck jobs', () => {
   it('tells each user, in their language, that the job was stopped', async () => {
     const t = await seedStuckMix();
     const maintenance = new Maintenance(database, delivery, log, options);
-    expect(await maintenance.failStuck()).toEqual({ stalled: 2, queued: 1 });
+    expect(await maintenance.failStuck()).toEqual({ stalled: 2, tooLong: 1, queued: 1 });
     await delivery.idle();
     const posted = (prompt: string) => discord.waitForMessage((m) => m.content.startsWith(`❌ **${prompt}**`));
-    expect((await posted('stalled running')).content).toBe('❌ **stalled running** - <@100000000000000003>\nThe job failed: it made no progress for too long and was stopped. Please try again.');
+    expect((await posted('stalled running')).content).toBe('❌ **stalled running** - <@100000000000000003>\nThe job failed: it made no progress for too long and was stopped. It does not count toward your daily quota — please try again.');
     expect((await posted('stalled submitted')).content).toMatch(/任务失败：任务长时间没有进展，已被停止。/);
     expect((await posted('old queued')).content).toMatch(/waited too long in the queue/);
+    expect((await posted('endless')).content).toMatch(/ran longer than the time limit for one job/);
     expect(await statusOf(t.stalledSubmitted.id)).toEqual({ s: 'failed', r: STALLED_REASON });
     discord.assertNoViolations();
   });
@@ -108,9 +113,9 @@ describe('scheduled cleanup', () => {
     await seedStuckMix();
     await seedTasks(database.db, { count: 1_500, status: 'succeeded', age: '31 days', guildId: discord.guildId });
     const report = await new Maintenance(database, delivery, log, options).cleanup();
-    expect(report).toMatchObject({ stuck: { stalled: 2, queued: 1 }, purge: { count: 1_500, batches: 2, dryRun: false } });
+    expect(report).toMatchObject({ stuck: { stalled: 2, tooLong: 1, queued: 1 }, purge: { count: 1_500, batches: 2, dryRun: false } });
     await delivery.idle();
-    expect(await countTasks(database.db)).toBe(7);
+    expect(await countTasks(database.db)).toBe(8);
   });
 
   it.runIf(onPostgres)('is skipped while another instance holds the lock', async () => {

@@ -106,7 +106,7 @@ describe('purgeTasks', () => {
         // A /draw arriving mid-purge is stored and claimed by the dispatcher without waiting for the purge.
         if (batches % 25 !== 0) return;
         const task = await repo.insert({ id: crypto.randomUUID(), channelId: '1', userId: 'u', action: 'imagine', prompt: 'p', promptUpstream: 'p', provider: 'simulator' });
-        const claimed = await repo.claimQueued(1, 'acct');
+        const claimed = await repo.claim(1n, (queued) => queued.slice(0, 1).map((q) => ({ id: q.id, account: 'acct' })));
         expect(claimed.map((t) => t.id)).toEqual([task.id]);
         newJobs.push(task.id);
       },

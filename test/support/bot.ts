@@ -29,9 +29,15 @@ export interface BotProcess {
 /** tsx's loader by absolute URL, so the bot can run from any working directory (it reads .env and ./data there). */
 const TSX_LOADER = pathToFileURL(path.join(ROOT, 'node_modules/tsx/dist/loader.mjs')).href;
 
+export interface SpawnOptions {
+  cwd?: string;
+  /** Node's arguments instead of tsx + src/main.ts (what `npm start` runs): e.g. a production build's entry. */
+  args?: string[];
+}
+
 /** Runs `src/main.ts` (what `npm start` runs) with exactly the given environment (plus PATH/HOME), not the test runner's. */
-export function spawnBot(env: Record<string, string>, opts: { cwd?: string } = {}): BotProcess {
-  const child = spawn(process.execPath, ['--import', TSX_LOADER, path.join(ROOT, 'src/main.ts')], {
+export function spawnBot(env: Record<string, string>, opts: SpawnOptions = {}): BotProcess {
+  const child = spawn(process.execPath, opts.args ?? ['--import', TSX_LOADER, path.join(ROOT, 'src/main.ts')], {
     cwd: opts.cwd ?? ROOT,
     // HTTP_PORT 0: every bot in a test run gets a free port of its own.
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', CI: '1', LOG_LEVEL: 'debug', HTTP_PORT: '0', ...env },
@@ -100,7 +106,7 @@ export function spawnBot(env: Record<string, string>, opts: { cwd?: string } = {
 }
 
 /** Spawns the bot and waits until it is ready (gateway connected, commands registered). */
-export async function startBot(env: Record<string, string>, opts: { cwd?: string } = {}): Promise<BotProcess> {
+export async function startBot(env: Record<string, string>, opts: SpawnOptions = {}): Promise<BotProcess> {
   const bot = spawnBot(env, opts);
   try {
     await bot.waitForLog((l) => l.msg === 'bot ready', 30_000);

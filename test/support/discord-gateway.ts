@@ -1,5 +1,7 @@
 // The fake Discord gateway: HELLO, IDENTIFY → READY + GUILD_CREATE, heartbeats, RESUME with replay
 // of missed dispatches, and Discord's close codes. Plain JSON text frames only (no zlib, no ETF).
+// Sharded like Discord: IDENTIFY's `shard: [id, count]` picks the guilds a session hears about, and a guild's
+// events go only to sessions whose shard is (guild_id >> 22) % count (direct messages: shard 0).
 import type { IncomingMessage, Server } from 'node:http';
 import { randomBytes } from 'node:crypto';
 import { WebSocketServer, WebSocket, type RawData } from 'ws';
@@ -8,9 +10,22 @@ import { isRecord } from './discord-validation.ts';
 
 export interface GatewayEvent {
   at: number;
-  kind: 'connect' | 'identify' | 'ready' | 'resume' | 'resumed' | 'invalid_session' | 'dispatch' | 'close';
+  kind: 'connect' | 'identify' | 'ready' | 'resume' | 'resumed' | 'invalid_session' | 'dispatch' | 'undelivered' | 'close';
   sessionId?: string;
+  /** The session's `[shard_id, num_shards]`. */
+  shard?: [number, number];
   detail?: string;
+}
+
+/** Which shard of `count` receives a guild's events, as Discord computes it; DMs (no guild) go to shard 0. */
+export function shardOf(guildId: string | null | undefined, count: number): number {
+  return guildId ? Number((BigInt(guildId) >> 22n) % BigInt(count)) : 0;
+}
+
+/** A gateway session the fake delivered a dispatch to. */
+export interface SessionRef {
+  sessionId: string;
+  shard: [number, number];
 }
 
 /** What the gateway needs from the fake it belongs to. */
@@ -42,6 +57,7 @@ interface Session {
   /** The socket on which READY or RESUMED was sent last: only it receives dispatches. */
   readySocket?: WebSocket;
   intents: number;
+  shard: [number, number];
 }
 
 interface Connection {
@@ -54,8 +70,11 @@ const TRACE = ['["fake-gateway",{"micros":0}]'];
 export class FakeGateway {
   readonly events: GatewayEvent[] = [];
   private readonly sessions = new Map<string, Session>();
-  private current: Session | undefined;
+  /** The latest session (identified or resumed) of each `[shard, count]`: the ones dispatches go to. */
+  private readonly current = new Map<string, Session>();
   private readonly wss: WebSocketServer;
+  /** Sockets the fake itself closed (their close code says nothing about the client's intent). */
+  private readonly closedByFake = new WeakSet<WebSocket>();
 
   constructor(
     server: Server,
@@ -68,38 +87,56 @@ export class FakeGateway {
 
   /** Whether the bot has identified at least once (user actions can be dispatched or queued). */
   get hasSession(): boolean {
-    return this.current !== undefined;
+    return this.current.size > 0;
   }
 
-  /** Whether the bot's socket is open and has received READY or RESUMED. */
+  /** Whether every current session's socket is open and has received READY or RESUMED. */
   get isReady(): boolean {
-    const s = this.current;
-    return Boolean(s?.readySocket && s.readySocket === s.socket && s.socket.readyState === WebSocket.OPEN);
+    const sessions = [...this.current.values()];
+    return sessions.length > 0 && sessions.every((s) => Boolean(s.readySocket && s.readySocket === s.socket && s.socket.readyState === WebSocket.OPEN));
   }
 
-  /** Sends a dispatch to the bot; while it is reconnecting, the dispatch waits for its RESUME. */
-  dispatch(event: string, data: unknown): void {
-    const session = this.current;
-    if (!session) throw new Error(`Cannot dispatch ${event}: the bot has not identified on the gateway yet.`);
-    this.dispatchTo(session, event, data);
+  /** The current sessions, each with its shard. */
+  get shards(): SessionRef[] {
+    return [...this.current.values()].map((s) => ({ sessionId: s.id, shard: s.shard }));
+  }
+
+  /**
+   * Sends a dispatch to the sessions of the shard `guildId` belongs to (shard 0 without a guild); a session that
+   * is reconnecting gets it on its RESUME. Returns the sessions it went to: none when no session serves that shard.
+   */
+  dispatch(event: string, data: unknown, guildId?: string | null): SessionRef[] {
+    if (this.current.size === 0) throw new Error(`Cannot dispatch ${event}: the bot has not identified on the gateway yet.`);
+    const targets = [...this.current.values()].filter((s) => shardOf(guildId, s.shard[1]) === s.shard[0]);
+    for (const session of targets) this.dispatchTo(session, event, data);
+    if (targets.length === 0) {
+      this.events.push({ at: Date.now(), kind: 'undelivered', detail: `${event} for guild ${guildId ?? '(none)'}: no session serves its shard` });
+      this.host.changed();
+    }
+    return targets.map((s) => ({ sessionId: s.id, shard: s.shard }));
   }
 
   private dispatchTo(session: Session, event: string, data: unknown, replayable = true): void {
     const payload: Dispatch = { op: 0, t: event, s: ++session.seq, d: data };
     if (replayable) session.log.push(payload);
-    this.events.push({ at: Date.now(), kind: 'dispatch', sessionId: session.id, detail: `${event} s=${payload.s}` });
+    this.events.push({ at: Date.now(), kind: 'dispatch', sessionId: session.id, shard: session.shard, detail: `${event} s=${payload.s}` });
     if (session.readySocket && session.readySocket === session.socket) this.send(session.socket, payload);
     this.host.changed();
   }
 
-  /** Drops the bot's socket: without a code like a network failure, else with a close frame. */
-  async disconnect(code?: number): Promise<void> {
-    const socket = this.current?.socket;
-    if (!socket) return;
-    const closed = new Promise<void>((resolve) => socket.once('close', () => resolve()));
-    if (code === undefined || code === 1006) socket.terminate();
-    else socket.close(code, 'Disconnected by FakeDiscord');
-    await closed;
+  /** Drops the bot's sockets (of every shard, or of one): without a code like a network failure, else with a close frame. */
+  async disconnect(code?: number, shard?: number): Promise<void> {
+    const sockets = [...this.current.values()].filter((s) => shard === undefined || s.shard[0] === shard).map((s) => s.socket);
+    await Promise.all(
+      sockets.map(async (socket) => {
+        if (!socket) return;
+        const closed = new Promise<void>((resolve) => socket.once('close', () => resolve()));
+        this.closedByFake.add(socket);
+        if (code === undefined || code === 1006) socket.terminate();
+        else socket.close(code, 'Disconnected by FakeDiscord');
+        await closed;
+      }),
+    );
   }
 
   async close(): Promise<void> {
@@ -124,8 +161,18 @@ export class FakeGateway {
     }
     socket.on('message', (data) => this.onMessage(conn, data));
     socket.on('close', (code) => {
-      this.events.push({ at: Date.now(), kind: 'close', ...(conn.session ? { sessionId: conn.session.id } : {}), detail: String(code) });
-      if (conn.session?.socket === socket) conn.session.socket = undefined;
+      const session = conn.session;
+      this.events.push({ at: Date.now(), kind: 'close', ...(session ? { sessionId: session.id, shard: session.shard } : {}), detail: String(code) });
+      if (session?.socket === socket) {
+        session.socket = undefined;
+        // A client closing with 1000/1001 ends its session for good (Discord: the bot goes offline, no RESUME);
+        // any other loss leaves it resumable, and its dispatches wait for the RESUME.
+        if ((code === 1000 || code === 1001) && !this.closedByFake.has(socket)) {
+          this.sessions.delete(session.id);
+          const key = session.shard.join('/');
+          if (this.current.get(key) === session) this.current.delete(key);
+        }
+      }
       this.host.changed();
     });
     this.send(socket, { op: 10, d: { heartbeat_interval: this.host.heartbeatIntervalMs, _trace: TRACE }, s: null, t: null });
@@ -171,7 +218,8 @@ export class FakeGateway {
       conn.socket.close(4005, 'Already authenticated.');
       return;
     }
-    this.events.push({ at: Date.now(), kind: 'identify', detail: `intents=${String(d.intents)}` });
+    const shard: [number, number] = Array.isArray(d.shard) ? [Number(d.shard[0]), Number(d.shard[1])] : [0, 1];
+    this.events.push({ at: Date.now(), kind: 'identify', shard, detail: `intents=${String(d.intents)} shard=${shard.join('/')}` });
     if (!this.tokenMatches(d.token)) {
       conn.socket.close(4004, 'Authentication failed.');
       return;
@@ -180,11 +228,17 @@ export class FakeGateway {
       conn.socket.close(4013, 'Invalid intent(s).');
       return;
     }
-    const session: Session = { id: randomBytes(16).toString('hex'), seq: 0, log: [], socket: conn.socket, readySocket: conn.socket, intents: d.intents };
+    const [shardId, shardCount] = shard;
+    if (!Number.isInteger(shardId) || !Number.isInteger(shardCount) || shardCount < 1 || shardId < 0 || shardId >= shardCount) {
+      conn.socket.close(4010, 'Invalid shard.');
+      return;
+    }
+    const session: Session = { id: randomBytes(16).toString('hex'), seq: 0, log: [], socket: conn.socket, readySocket: conn.socket, intents: d.intents, shard };
     this.sessions.set(session.id, session);
     conn.session = session;
-    this.current = session;
-    const guilds = this.host.guilds();
+    this.current.set(shard.join('/'), session);
+    // A session hears only about the guilds of its shard.
+    const guilds = this.host.guilds().filter((g) => shardOf(g.id, shardCount) === shardId);
     this.dispatchTo(session, 'READY', {
       v: 10,
       user: this.host.botUser,
@@ -198,13 +252,13 @@ export class FakeGateway {
       session_id: session.id,
       session_type: 'normal',
       resume_gateway_url: this.host.gatewayUrl(),
-      shard: Array.isArray(d.shard) ? d.shard : [0, 1],
+      shard,
       application: { id: this.host.applicationId, flags: 0 },
       auth: {},
       _trace: TRACE,
     });
     for (const guild of guilds) this.dispatchTo(session, 'GUILD_CREATE', guildCreatePayload(guild, this.host.botUser));
-    this.events.push({ at: Date.now(), kind: 'ready', sessionId: session.id });
+    this.events.push({ at: Date.now(), kind: 'ready', sessionId: session.id, shard });
     this.host.changed();
   }
 
@@ -228,12 +282,12 @@ export class FakeGateway {
     session.socket = conn.socket;
     session.readySocket = conn.socket;
     conn.session = session;
-    this.current = session;
+    this.current.set(session.shard.join('/'), session);
     const from = typeof d.seq === 'number' ? d.seq : 0;
     const missed = session.log.filter((p) => p.s > from);
     for (const payload of missed) this.send(conn.socket, payload);
     this.dispatchTo(session, 'RESUMED', { _trace: TRACE }, false);
-    this.events.push({ at: Date.now(), kind: 'resumed', sessionId: session.id, detail: `replayed ${missed.length} dispatches after seq ${from}` });
+    this.events.push({ at: Date.now(), kind: 'resumed', sessionId: session.id, shard: session.shard, detail: `replayed ${missed.length} dispatches after seq ${from}` });
     this.host.changed();
   }
 

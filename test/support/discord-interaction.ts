@@ -1,6 +1,7 @@
 // The test's handle on one user interaction: what the fake dispatched and what the bot answered.
 import type { FakeAttachment, FakeUser, MessageShape } from './discord-objects.ts';
 import type { RecordedFile } from './discord-http.ts';
+import type { SessionRef } from './discord-gateway.ts';
 
 export interface CallbackRecord {
   at: number;
@@ -55,6 +56,8 @@ export interface InteractionState {
   messageIds: string[];
   callbacks: CallbackRecord[];
   edits: EditRecord[];
+  /** The gateway sessions INTERACTION_CREATE went to (by the guild's shard); empty: no session serves it. */
+  deliveredTo: SessionRef[];
 }
 
 export interface InteractionHost {
@@ -86,6 +89,11 @@ export class FakeInteraction {
   /** The INTERACTION_CREATE payload sent to the bot. */
   get payload(): Record<string, unknown> {
     return structuredClone(this.state.payload);
+  }
+
+  /** The gateway sessions (and their shards) the interaction was dispatched to; empty when none served its shard. */
+  get deliveredTo(): SessionRef[] {
+    return structuredClone(this.state.deliveredTo);
   }
 
   get acknowledged(): boolean {

@@ -11,6 +11,16 @@ export function snowflake(at: number = Date.now()): string {
   return (((BigInt(at) - DISCORD_EPOCH) << 22n) | (1n << 17n) | snowflakeIncrement).toString();
 }
 
+/**
+ * A guild id on shard `shard` of `count`: Discord routes a guild to shard (id >> 22) % count, and those bits are
+ * the id's timestamp, so the timestamp is nudged until it lands there.
+ */
+export function guildIdOnShard(shard: number, count: number, at: number = Date.now()): string {
+  const ms = BigInt(at) - DISCORD_EPOCH;
+  const offset = (BigInt(shard) - (ms % BigInt(count)) + BigInt(count)) % BigInt(count);
+  return snowflake(at + Number(offset));
+}
+
 export function interactionToken(): string {
   // Real tokens are long opaque base64 strings; the alphabet is URL-path safe.
   return `aW50ZXJhY3Rpb246${randomBytes(48).toString('base64url')}`;
@@ -159,6 +169,11 @@ export function channelObject(channel: FakeChannel): Record<string, unknown> {
     parent_id: null,
     flags: 0,
   };
+}
+
+/** A DM channel (type 1) with one user. */
+export function dmChannelObject(dm: { id: string; recipient: FakeUser }): Record<string, unknown> {
+  return { id: dm.id, type: 1, recipients: [dm.recipient], last_message_id: null, flags: 0 };
 }
 
 export function everyoneRole(guildId: string): Record<string, unknown> {

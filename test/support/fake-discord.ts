@@ -26,7 +26,7 @@ import {
   type RawCommandOption,
   type RegisteredCommand,
 } from './discord-commands.ts';
-import { FakeGateway, type GatewayEvent } from './discord-gateway.ts';
+import { FakeGateway, shardOf, type GatewayEvent, type SessionRef } from './discord-gateway.ts';
 import { parseBody, readBody, safeDecode, writeJson, type ParsedBody, type RecordedFile } from './discord-http.ts';
 import {
   FakeInteraction,
@@ -61,7 +61,9 @@ import {
   Permission,
   botUserObject,
   channelObject,
+  dmChannelObject,
   guessContentType,
+  guildIdOnShard,
   guildCreatePayload,
   guildObject,
   imageSize,
@@ -76,7 +78,7 @@ import {
   type FakeUser,
 } from './discord-objects.ts';
 
-export { snowflake, EVERYONE_PERMISSIONS, BOT_PERMISSIONS, FakeInteraction };
+export { snowflake, guildIdOnShard, shardOf, EVERYONE_PERMISSIONS, BOT_PERMISSIONS, FakeInteraction, Permission };
 export type {
   CallbackRecord,
   EditRecord,
@@ -92,6 +94,7 @@ export type {
   RegisteredCommand,
   SeenAttachment,
   SeenMessage,
+  SessionRef,
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -117,6 +120,8 @@ export interface FakeDiscordOptions {
   tokenLifetimeMs?: number;
   /** Default timeout of the wait helpers. */
   defaultTimeoutMs?: number;
+  /** Shard count GET /gateway/bot recommends (Discord's `shards`); 1 unless set. */
+  shards?: number;
   /** Debug log sink (requests, gateway traffic). */
   log?: (line: string) => void;
 }
@@ -307,7 +312,7 @@ export class FakeDiscord {
   /** Every create/edit/delete of a message, in order. */
   readonly messageEvents: MessageEvent[] = [];
 
-  private readonly opts: Required<Omit<FakeDiscordOptions, 'log' | 'applicationId' | 'botUserId' | 'guildId' | 'channelId' | 'token' | 'uploadLimitBytes'>> & { log?: (line: string) => void };
+  private readonly opts: Required<Omit<FakeDiscordOptions, 'log' | 'applicationId' | 'botUserId' | 'guildId' | 'channelId' | 'token' | 'uploadLimitBytes' | 'shards'>> & { log?: (line: string) => void };
   private readonly botUser: FakeUser;
   private readonly guilds = new Map<string, FakeGuild>();
   private readonly globalCommands: RegisteredCommand[] = [];
@@ -315,6 +320,12 @@ export class FakeDiscord {
   private readonly interactions = new Map<string, InteractionState>();
   private readonly interactionsByToken = new Map<string, InteractionState>();
   private readonly messages = new Map<string, FakeMessage>();
+  /** DM channels by id, each with the one user on the other side. */
+  private readonly dmChannels = new Map<string, { id: string; recipient: FakeUser }>();
+  /** The bot's permissions in channels where they differ from BOT_PERMISSIONS. */
+  private readonly botChannelPermissions = new Map<string, bigint>();
+  /** Shard count GET /gateway/bot recommends; may be changed between bot starts. */
+  recommendedShards: number;
   private readonly blobs = new Map<string, StoredFile>();
   private readonly injections: Array<InjectRule & { remaining: number }> = [];
   private readonly waiters = new Set<Waiter>();
@@ -333,6 +344,7 @@ export class FakeDiscord {
     this.guildId = options.guildId ?? '1300000000000000100';
     this.channelId = options.channelId ?? '1300000000000000200';
     this.uploadLimitBytes = options.uploadLimitBytes ?? 10 * 1024 * 1024;
+    this.recommendedShards = options.shards ?? 1;
     this.opts = {
       botUsername: options.botUsername ?? 'DrawBot',
       guildName: options.guildName ?? 'Test Server',
@@ -415,8 +427,31 @@ export class FakeDiscord {
       channels: [{ id: channelId, guildId: id, name: 'general' }],
     };
     this.guilds.set(id, guild);
-    if (this.gateway?.hasSession) this.dispatch('GUILD_CREATE', guildCreatePayload(guild, this.botUser));
+    if (this.gateway?.hasSession) this.gateway.dispatch('GUILD_CREATE', guildCreatePayload(guild, this.botUser), id);
     return { guildId: id, channelId };
+  }
+
+  /**
+   * The bot's permissions in one channel (default BOT_PERMISSIONS): without SendMessages, posting there answers
+   * 403 / 50013 (Missing Permissions), as Discord does; interactions from the channel carry them as app_permissions.
+   */
+  setBotPermissions(channelId: string, permissions: bigint | string): void {
+    this.botChannelPermissions.set(channelId, BigInt(permissions));
+  }
+
+  /** Messages the bot sent `userId` in a direct message, oldest first (current state). */
+  directMessages(userId: string): SeenMessage[] {
+    const dm = [...this.dmChannels.values()].find((c) => c.recipient.id === userId);
+    if (!dm) return [];
+    return [...this.messages.values()]
+      .filter((m) => m.channel_id === dm.id)
+      .sort((a, b) => (BigInt(a.id) < BigInt(b.id) ? -1 : 1))
+      .map((m) => this.seen(m));
+  }
+
+  /** The current gateway sessions with their `[shard_id, num_shards]`. */
+  get sessions(): SessionRef[] {
+    return this.gateway.shards;
   }
 
   /** The registered commands: global ones, or those of one guild. */
@@ -636,13 +671,18 @@ export class FakeDiscord {
    * should RESUME); 4000-4999 close codes are sent as Discord would. Events dispatched meanwhile
    * are replayed on resume.
    */
-  async disconnectGateway(code?: number): Promise<void> {
-    await this.gateway.disconnect(code);
+  async disconnectGateway(code?: number, shard?: number): Promise<void> {
+    await this.gateway.disconnect(code, shard);
   }
 
-  /** Sends a raw dispatch to the bot (e.g. GUILD_UPDATE); queued while it is reconnecting. */
-  dispatch(event: string, data: unknown): void {
-    this.gateway.dispatch(event, data);
+  /**
+   * Sends a raw dispatch to the bot (e.g. GUILD_UPDATE), to the sessions of the shard of the guild it is about
+   * (`guild_id`, or `id` for GUILD_CREATE/UPDATE/DELETE); queued while a session is reconnecting.
+   */
+  dispatch(event: string, data: unknown): SessionRef[] {
+    const d = isRecord(data) ? data : {};
+    const guildId = typeof d.guild_id === 'string' ? d.guild_id : /^GUILD_(CREATE|UPDATE|DELETE)$/.test(event) && typeof d.id === 'string' ? d.id : undefined;
+    return this.gateway.dispatch(event, data, guildId);
   }
 
   // -------------------------------------------------------------------------------------------
@@ -805,9 +845,11 @@ export class FakeDiscord {
       r('GET', '/gateway', false, () => ({ status: 200, body: { url: this.gatewayUrl } })),
       r('GET', '/gateway/bot', true, () => ({
         status: 200,
-        body: { url: this.gatewayUrl, shards: 1, session_start_limit: { total: 1000, remaining: 1000, reset_after: 0, max_concurrency: 1 } },
+        body: { url: this.gatewayUrl, shards: this.recommendedShards, session_start_limit: { total: 1000, remaining: 1000, reset_after: 0, max_concurrency: 1 } },
       })),
       r('GET', '/users/@me', true, () => ({ status: 200, body: this.botUser })),
+      r('POST', '/users/@me/channels', true, (ctx) => this.openDm(ctx)),
+      r('GET', '/users/:userId', true, (ctx) => ({ status: 200, body: userObject(ctx.params.userId ?? '') })),
       r('GET', '/applications/@me', true, () => ({ status: 200, body: this.applicationObject() })),
       r('GET', '/applications/:applicationId/commands', true, (ctx) => this.listCommands(ctx)),
       r('PUT', '/applications/:applicationId/commands', true, (ctx) => this.overwriteCommands(ctx)),
@@ -820,7 +862,11 @@ export class FakeDiscord {
       r('GET', '/webhooks/:applicationId/:token/messages/:messageId', false, (ctx) => this.webhookMessage(ctx, 'GET')),
       r('PATCH', '/webhooks/:applicationId/:token/messages/:messageId', false, (ctx) => this.webhookMessage(ctx, 'PATCH')),
       r('DELETE', '/webhooks/:applicationId/:token/messages/:messageId', false, (ctx) => this.webhookMessage(ctx, 'DELETE')),
-      r('GET', '/channels/:channelId', true, (ctx) => ({ status: 200, body: channelObject(this.channelOr404(ctx.params.channelId)) })),
+      r('GET', '/channels/:channelId', true, (ctx) => {
+        const dm = this.dmChannels.get(ctx.params.channelId ?? '');
+        if (dm) return { status: 200, body: dmChannelObject(dm) };
+        return { status: 200, body: channelObject(this.channelOr404(ctx.params.channelId)) };
+      }),
       r('GET', '/channels/:channelId/messages', true, (ctx) => this.listChannelMessages(ctx)),
       r('POST', '/channels/:channelId/messages', true, (ctx) => this.createChannelMessage(ctx)),
       r('GET', '/channels/:channelId/messages/:messageId', true, (ctx) => this.channelMessage(ctx, 'GET')),
@@ -955,7 +1001,7 @@ export class FakeDiscord {
     const token = interactionToken();
     const user = userObject(ctx.userId ?? DEFAULT_USER_ID, ctx.username);
     const memberPermissions = String(ctx.memberPermissions ?? EVERYONE_PERMISSIONS);
-    const appPermissions = String(ctx.appPermissions ?? BOT_PERMISSIONS);
+    const appPermissions = String(ctx.appPermissions ?? this.botChannelPermissions.get(ctx.channel.id) ?? BOT_PERMISSIONS);
     const payload: Record<string, unknown> = {
       id,
       application_id: this.applicationId,
@@ -992,12 +1038,25 @@ export class FakeDiscord {
       messageIds: [],
       callbacks: [],
       edits: [],
+      deliveredTo: [],
       ...(ctx.commandName ? { commandName: ctx.commandName } : {}),
       ...(ctx.sourceMessage ? { sourceMessageId: ctx.sourceMessage.id } : {}),
     };
     this.interactions.set(id, state);
     this.interactionsByToken.set(token, state);
-    this.dispatch('INTERACTION_CREATE', payload);
+    // Discord sends it to the session of the guild's shard only; with none, the user's click goes nowhere.
+    state.deliveredTo = this.gateway.dispatch('INTERACTION_CREATE', payload, ctx.guild.id);
+    if (state.deliveredTo.length === 0) {
+      const serving = this.gateway.shards.map((r) => r.shard.join('/')).join(', ');
+      this.violations.push({
+        at: Date.now(),
+        method: 'GATEWAY',
+        path: 'INTERACTION_CREATE',
+        route: null,
+        status: 0,
+        issues: [`Interaction ${id} in guild ${ctx.guild.id} was not delivered: no gateway session serves its shard (sessions: ${serving || 'none'})`],
+      });
+    }
     return new FakeInteraction(this.interactionHost(), state);
   }
 
@@ -1166,8 +1225,30 @@ export class FakeDiscord {
     return { status: 200, body: list };
   }
 
+  /** POST /users/@me/channels {recipient_id}: the DM channel with a user (the same one every time). */
+  private openDm(ctx: RequestContext): HandlerResult {
+    const recipientId = isRecord(ctx.body) ? ctx.body.recipient_id : undefined;
+    if (typeof recipientId !== 'string' || !/^\d{17,20}$/.test(recipientId)) {
+      this.violation(ctx, 400, 'recipient_id must be a user id');
+      throw new ApiError(400, 50035, 'Invalid Form Body');
+    }
+    let dm = [...this.dmChannels.values()].find((c) => c.recipient.id === recipientId);
+    if (!dm) {
+      dm = { id: snowflake(), recipient: userObject(recipientId) };
+      this.dmChannels.set(dm.id, dm);
+    }
+    return { status: 200, body: dmChannelObject(dm) };
+  }
+
   private createChannelMessage(ctx: RequestContext): HandlerResult {
-    const channel = this.channelOr404(ctx.params.channelId);
+    const dm = this.dmChannels.get(ctx.params.channelId ?? '');
+    const channel = dm ? { id: dm.id } : this.channelOr404(ctx.params.channelId);
+    const perms = this.botChannelPermissions.get(channel.id);
+    const needed = Permission.ViewChannel | Permission.SendMessages | (ctx.files.length > 0 ? Permission.AttachFiles : 0n);
+    // Discord checks permissions before the payload; the bot must cope (it is not a broken request).
+    if (perms !== undefined && (perms & Permission.Administrator) === 0n && (perms & needed) !== needed) {
+      throw new ApiError(403, 50013, 'Missing Permissions');
+    }
     this.checkUploadSize(ctx);
     this.reject(ctx, [
       ...schemaIssues(schemas.channelMessageCreate, ctx.body),

@@ -1,7 +1,8 @@
 // A fake midjourney-proxy speaking its wire format over real HTTP: the plus/trueai flavour (buttons with
 // customIds, /mj/submit/action, /mj/submit/modal, list-by-condition) or, with `openSource`, the novicezk
 // server (/mj/submit/change only, no buttons, no batch). Tasks advance on timers and, when submitted with a
-// notifyHook, push the full task JSON on every change (no retry), as the real relay does.
+// notifyHook, push the full task JSON on every change (no retry), as the real relay does. trueai-org's
+// `POST /mj/task/{id}/cancel` stops an unfinished task (it ends as FAILURE); the open-source server has no such route.
 //
 //   const mj = await FakeMidjourneyProxy.start({ apiKey: 'k' });
 //   mj.failPrompt('broken', 'Midjourney refused');   mj.inject.serverErrors = 2;   mj.queueFull = 1;
@@ -42,6 +43,8 @@ interface FakeTask {
   failWith?: string;
   /** Made by a 2x/4x upscaler: its result offers no further upscale. */
   big?: boolean;
+  /** Stopped by /cancel: its timers no longer move it. */
+  cancelled?: boolean;
 }
 
 export interface FakeMidjourneyProxyOptions {
@@ -119,6 +122,7 @@ export class FakeMidjourneyProxy extends MjRelayFake {
   /** Time between two states of a task (may be changed between jobs). */
   stepMs: number;
   private readonly failures: Array<[string, string]> = [];
+  private readonly holds: string[] = [];
   private nextId = 1_700_000_000_000_000;
 
   private constructor(
@@ -132,6 +136,16 @@ export class FakeMidjourneyProxy extends MjRelayFake {
   static async start(options: FakeMidjourneyProxyOptions = {}): Promise<FakeMidjourneyProxy> {
     const opts = { apiKey: 'mj-test-secret', stepMs: 150, openSource: false, queueAfter: 3, ...options };
     return MjRelayFake.serve((server) => new FakeMidjourneyProxy(server, opts));
+  }
+
+  /** Jobs whose prompt contains `substring` stay IN_PROGRESS (at the last progress step) until `release()`. */
+  holdPrompt(substring: string): void {
+    this.holds.push(substring);
+  }
+
+  /** Lets held jobs finish. */
+  release(): void {
+    this.holds.length = 0;
   }
 
   /** Jobs whose prompt contains `substring` end in FAILURE with `reason`. */
@@ -158,6 +172,13 @@ export class FakeMidjourneyProxy extends MjRelayFake {
     if (req.method === 'POST' && req.path === '/mj/task/list-by-condition') {
       const ids = Array.isArray(body.ids) ? body.ids.map(String) : [];
       return sendJson(res, 200, ids.map((id) => this.tasks.get(id)?.json).filter(Boolean));
+    }
+    const cancelMatch = /^\/mj\/task\/([^/]+)\/cancel$/.exec(req.path);
+    if (req.method === 'POST' && cancelMatch) {
+      if (this.opts.openSource) return sendJson(res, 404, { timestamp: Date.now(), status: 404, error: 'Not Found', path: req.path });
+      this.cancel(decodeURIComponent(cancelMatch[1]!));
+      // trueai answers an empty 200 whether or not there was anything left to stop.
+      return sendJson(res, 200, undefined);
     }
     const fetchMatch = /^\/mj\/task\/([^/]+)\/fetch$/.exec(req.path);
     // Spring answers a missing task with 200 and an empty body.
@@ -257,6 +278,15 @@ export class FakeMidjourneyProxy extends MjRelayFake {
     return { code: 1, description: '提交成功', result: task.json.id, properties: {} };
   }
 
+  /** What trueai's cancel does: an unfinished task fails with "取消任务" (and is pushed); a finished one is left alone. */
+  private cancel(id: string): void {
+    const task = this.tasks.get(id);
+    if (!task || task.json.status === 'SUCCESS' || task.json.status === 'FAILURE') return;
+    task.cancelled = true;
+    Object.assign(task.json, { status: 'FAILURE', failReason: '取消任务', finishTime: Date.now(), progress: '' });
+    this.notify(task);
+  }
+
   private create(action: string, prompt: string, body: Record<string, unknown>, parent?: FakeTask, index?: number): FakeTask {
     const id = String(this.nextId++);
     const json: MjTaskJson = {
@@ -289,6 +319,9 @@ export class FakeMidjourneyProxy extends MjRelayFake {
     this.notify(task);
     let step = 0;
     const advance = () => {
+      if (task.cancelled) return;
+      // A held task keeps drawing (at its last progress) until released.
+      if (step === PROGRESS.length && this.holds.some((h) => task.json.prompt.includes(h))) return this.server.later(this.stepMs, advance);
       const json = task.json;
       if (task.failWith && step === 2) {
         Object.assign(json, { status: 'FAILURE', failReason: task.failWith, finishTime: Date.now(), progress: '' });

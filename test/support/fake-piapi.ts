@@ -74,6 +74,8 @@ const EMPTY_OUTPUT = (): FakePiapiTask['output'] => ({
 export class FakePiapi extends KitRelayFake {
   /** Push each final update twice, then a stale progress update (what a retrying relay may do). */
   replayPushes = false;
+  /** Accept DELETE but let the job go on and finish: a cancel that reached PiAPI too late. */
+  cancelsTooLate = false;
   /** Status codes our bot answered to each push. */
   readonly pushAnswers: number[] = [];
   private readonly jobs = new Map<string, Job>();
@@ -108,11 +110,17 @@ export class FakePiapi extends KitRelayFake {
     this.paces.push(match);
   }
 
-  /** Lets held and paced jobs go on: held ones start now, paced ones finish. */
-  release(): void {
-    this.holds.length = 0;
-    this.paces.length = 0;
+  /**
+   * Lets held and paced jobs go on: held ones start now, paced ones finish. With `match`, only the jobs whose
+   * prompt matches, and later jobs are still held or paced as told.
+   */
+  release(match?: RegExp): void {
+    if (!match) {
+      this.holds.length = 0;
+      this.paces.length = 0;
+    }
     for (const job of this.jobs.values()) {
+      if (match && !match.test(String(job.task.input.prompt ?? ''))) continue;
       if (job.held) Object.assign(job, { held: false, createdAt: Date.now() });
       if (job.paced) Object.assign(job, { paced: false, createdAt: Date.now() - 3 * this.stepMs });
     }
@@ -215,6 +223,7 @@ export class FakePiapi extends KitRelayFake {
       if (job.task.status !== 'pending' && job.task.status !== 'staged') {
         return sendJson(res, 400, { code: 400, data: null, message: 'only pending tasks can be cancelled' });
       }
+      if (this.cancelsTooLate) return sendJson(res, 200, { code: 200, data: null, message: 'success' });
       job.task.status = 'failed';
       job.task.error = { code: 10001, raw_message: 'task cancelled', message: 'task cancelled by user', detail: null };
       return sendJson(res, 200, { code: 200, data: null, message: 'success' });

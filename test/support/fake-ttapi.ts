@@ -4,7 +4,9 @@
 // `hookUrl` notified with the fetch-shaped body and retried until it answers 200 (three attempts at most).
 // `discordImage` points at a host that does not exist (those links expire upstream); `cdnImage` is served here.
 // Failure injection: `server.inject(...)` (5xx streak, 401, 402 no balance, 429, 499 queue exhausted,
-// malformed JSON) and `failNextJob(reason)`.
+// malformed JSON) and `failNextJob(reason)`. For queue tests it keeps every accepted submission in order and
+// how many of its jobs were running at once (`inFlight`, `maxInFlight`): a job runs from its submission until
+// the relay finishes it, whether or not the bot has looked yet.
 import type { ServerResponse } from 'node:http';
 import { JobRelayFake, pushJson, sendJson, sendPng, type FakeRelayOptions, type RecordedRequest } from './relay-fake-kit.ts';
 
@@ -38,8 +40,22 @@ export type FakeTtApiOptions = FakeRelayOptions;
 
 const PROGRESS = [0, 25, 50, 75];
 
+/** A job the relay accepted, in the order accepted. */
+export interface TtSubmission {
+  jobId: string;
+  action: string;
+  prompt: string;
+  at: number;
+  /** When the relay finishes it (the bot may see that later). */
+  finishesAt: number;
+}
+
 export class FakeTtApi extends JobRelayFake {
   readonly jobs = new Map<string, Job>();
+  /** Every accepted imagine/action/describe, in order. */
+  readonly submissions: TtSubmission[] = [];
+  /** The most jobs ever running at once (counted at each submission, when the number can only have grown). */
+  maxInFlight = 0;
   /** Every hook delivery attempt with the status our bot answered. */
   readonly hooks: Array<{ url: string; status: number; body: Record<string, unknown> }> = [];
   private seq = 0;
@@ -51,6 +67,11 @@ export class FakeTtApi extends JobRelayFake {
   /** `failNextJob(reason)`: the job ends as FAILED with this message. */
   static start(opts: FakeTtApiOptions = {}): Promise<FakeTtApi> {
     return new FakeTtApi(opts).listening();
+  }
+
+  /** Jobs accepted and not yet finished, now. */
+  get inFlight(): number {
+    return [...this.jobs.values()].filter((j) => !this.done(j)).length;
   }
 
   protected async route(req: RecordedRequest, res: ServerResponse) {
@@ -119,6 +140,8 @@ export class FakeTtApi extends JobRelayFake {
             : TT_GRID_COMPONENTS,
     };
     this.jobs.set(job.jobId, job);
+    this.submissions.push({ jobId: job.jobId, action, prompt, at: job.createdAt, finishesAt: job.createdAt + this.durationMs(job) });
+    this.maxInFlight = Math.max(this.maxInFlight, this.inFlight);
     if (job.hookUrl) setTimeout(() => void this.notify(job, job.hookUrl!), this.durationMs(job));
     sendJson(res, 200, { status: 'SUCCESS', message: 'success', data: { jobId: job.jobId } });
   }

@@ -174,6 +174,13 @@ describe('midjourney-proxy adapter against the fake relay (plus)', () => {
     expect(await until(provider, upstreamId)).toEqual({ upstreamId, status: 'failed', failReason: 'Job action restricted' });
   });
 
+  it('cancels an unfinished job with POST /mj/task/{id}/cancel: it then ends as a failure', async () => {
+    const { upstreamId } = await provider.submit({ kind: 'imagine', taskId: 't-c', prompt: 'a slow snail' });
+    await provider.cancel(upstreamId);
+    expect(mj.lastRequest(`/mj/task/${upstreamId}/cancel`)).toMatchObject({ method: 'POST' });
+    expect(await until(provider, upstreamId)).toEqual({ upstreamId, status: 'failed', failReason: '取消任务' });
+  });
+
   it('maps refusals: queue full is transient, a banned word is the user’s, a lost parent has expired', async () => {
     mj.queueFull = 1;
     const full = await provider.submit({ kind: 'imagine', taskId: 't', prompt: 'x' }).catch((e: unknown) => e);
@@ -245,6 +252,12 @@ describe('midjourney-proxy adapter against the open-source relay', () => {
     const u = await provider.submit({ kind: 'action', taskId: 't-3', action: 'upscale:1', parent: parentOf(upstreamId, grid) });
     expect(await until(provider, u.upstreamId)).toMatchObject({ status: 'succeeded', actions: [] });
     await expect(provider.submit({ kind: 'action', taskId: 't-4', action: 'zoom:2', parent: parentOf(u.upstreamId, grid) })).rejects.toThrow(new UpstreamRejected('errors.actionUnavailable'));
+  });
+
+  it('cannot cancel (no such route): a refusal the user is told about in their language', async () => {
+    const { upstreamId } = await provider.submit({ kind: 'imagine', taskId: 't-7', prompt: 'a stubborn mule' });
+    await expect(provider.cancel(upstreamId)).rejects.toThrow(new UpstreamRejected('errors.cancelUnsupported'));
+    expect(await until(provider, upstreamId)).toMatchObject({ status: 'succeeded' });
   });
 
   it('falls back from /action to /change when the parent had customIds but the server has no /action', async () => {

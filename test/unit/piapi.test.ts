@@ -128,12 +128,15 @@ describe('PiAPI adapter against the fake', () => {
   it('cancels a pending job with DELETE, and not a finished one', async () => {
     fake.holdPrompts(/^slow$/);
     const { upstreamId } = await provider.submit({ kind: 'imagine', taskId: 't8', prompt: 'slow' });
-    expect(await provider.cancel(upstreamId)).toBe(true);
+    await provider.cancel(upstreamId);
     expect(fake.requests.at(-1)).toMatchObject({ method: 'DELETE', path: `/api/v1/task/${upstreamId}` });
     expect((await provider.fetch([upstreamId]))[0]).toMatchObject({ status: 'failed', failReason: 'task cancelled by user' });
     fake.release();
     const done = await finished('quick');
-    expect(await provider.cancel(done.upstreamId)).toBe(false);
+    // A job already drawing or done: PiAPI says why, and the adapter passes that on as a refusal.
+    const refused = provider.cancel(done.upstreamId);
+    await expect(refused).rejects.toThrow(UpstreamRejected);
+    await expect(refused).rejects.toThrow('only pending tasks can be cancelled');
   });
 });
 

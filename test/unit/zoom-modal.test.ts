@@ -17,11 +17,14 @@ describe('Custom Zoom modal', () => {
     ['1.5', 1.5],
     ['1,25', 1.25],
     ['2', 2],
-    ['7', 2],
-    ['0.2', 1],
-    ['abc', 2],
+    [' 1 ', 1],
     ['1.333', 1.33],
-  ])('reads %j as %d', (raw, factor) => {
+    ['7', undefined],
+    ['0.2', undefined],
+    ['abc', undefined],
+    ['1.5x', undefined],
+    ['', undefined],
+  ])('reads %j as %s', (raw, factor) => {
     expect(zoomFactor(raw)).toBe(factor);
   });
 

@@ -1,0 +1,30 @@
+# Multi-stage: build the JavaScript with the dev dependencies, ship it with the runtime ones only.
+# The bot applies its database migrations at start-up; nothing else to run.
+FROM node:20-bookworm-slim AS build
+WORKDIR /app
+COPY package.json package-lock.json ./
+RUN npm ci
+COPY tsconfig.json tsconfig.build.json ./
+COPY src src
+COPY commands commands
+COPY locales locales
+COPY drizzle drizzle
+RUN npm run build && npm prune --omit=dev
+
+FROM node:20-bookworm-slim
+ENV NODE_ENV=production \
+    HTTP_PORT=3000 \
+    DATA_DIR=/data
+WORKDIR /app
+COPY --from=build /app/package.json ./
+COPY --from=build /app/node_modules node_modules
+COPY --from=build /app/dist dist
+# PGlite keeps its files in DATA_DIR when DATABASE_URL is unset; the node user owns it.
+RUN mkdir -p /data && chown node:node /data
+USER node
+VOLUME /data
+EXPOSE 3000
+HEALTHCHECK --interval=30s --timeout=5s --start-period=30s \
+  CMD node -e "fetch('http://127.0.0.1:'+(process.env.HTTP_PORT||3000)+'/healthz').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"
+# node itself as PID 1 gets SIGTERM from `docker stop` and shuts down gracefully.
+CMD ["node", "dist/src/main.js"]

@@ -1,0 +1,108 @@
+// The job limits are exact: TaskService.accept counts and inserts in one transaction under the user's and the
+// server's advisory locks, so many accepts at the same instant never get past a quota. Run on PGlite, and on
+// real PostgreSQL (concurrent connections) when TEST_DATABASE_URL is set.
+import { and, eq } from 'drizzle-orm';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { JobRefused, Quotas, type Limits } from '../../src/admin/quotas.ts';
+import { AdminRepo } from '../../src/admin/repo.ts';
+import type { Database } from '../../src/db/client.ts';
+import { tasks } from '../../src/db/schema.ts';
+import { TaskService, type AcceptInput } from '../../src/tasks/service.ts';
+import { createTestDatabase, type TestDatabase } from '../support/database.ts';
+import { countTasks } from '../support/seed.ts';
+
+let testDb: TestDatabase;
+let database: Database;
+let admin: AdminRepo;
+let kicks = 0;
+
+beforeAll(async () => {
+  testDb = await createTestDatabase();
+  database = await testDb.open();
+  admin = new AdminRepo(database.db);
+});
+afterAll(async () => {
+  await database?.close();
+  await testDb?.destroy();
+});
+
+function service(limits: Partial<Limits>) {
+  const quotas = new Quotas(database.db, admin, { USER_DAILY_QUOTA: 0, GUILD_DAILY_QUOTA: 0, USER_MAX_QUEUED: 1000, ...limits });
+  return new TaskService(quotas, { kick: () => void kicks++ }, 'simulator');
+}
+
+let token = 0;
+function job(guildId: string, userId: string, extra: Partial<AcceptInput> = {}): AcceptInput {
+  return {
+    interaction: { token: `tok-${++token}`, createdTimestamp: Date.now(), locale: 'en-US', guildId, channelId: 'c1', user: { id: userId } },
+    action: 'imagine',
+    prompt: 'a cat',
+    promptUpstream: 'a cat',
+    ...extra,
+  };
+}
+
+/** Runs every accept at once; returns how many were stored and the refusals' keys. */
+async function burst(svc: TaskService, jobs: AcceptInput[]) {
+  const results = await Promise.allSettled(jobs.map((j) => svc.accept(j)));
+  const refused = results.filter((r) => r.status === 'rejected').map((r) => (r.reason instanceof JobRefused ? r.reason.refusal.key : String(r.reason)));
+  return { stored: results.filter((r) => r.status === 'fulfilled').length, refused };
+}
+
+const rowsOf = (guildId: string, userId?: string) =>
+  countTasks(database.db, and(eq(tasks.guildId, guildId), userId === undefined ? undefined : eq(tasks.userId, userId)));
+
+describe('exact quotas under concurrent accepts', () => {
+  it('one user sending 30 jobs at once gets exactly their daily quota', async () => {
+    const svc = service({ USER_DAILY_QUOTA: 5 });
+    const { stored, refused } = await burst(svc, Array.from({ length: 30 }, () => job('g-user', 'alice')));
+    expect(stored).toBe(5);
+    expect(new Set(refused)).toEqual(new Set(['queue:errors.userQuota']));
+    expect(await rowsOf('g-user', 'alice')).toBe(5);
+    // The quota is per server: the same user elsewhere, and another user here, still have theirs.
+    expect((await burst(svc, [job('g-user-2', 'alice'), job('g-user', 'bob')])).stored).toBe(2);
+  });
+
+  it('many users at once never push a server past its quota', async () => {
+    await admin.setDailyQuota('g-guild', 7, 'mod');
+    const svc = service({ USER_DAILY_QUOTA: 100 });
+    const jobs = Array.from({ length: 24 }, (_, i) => job('g-guild', `user-${i % 6}`));
+    const { stored, refused } = await burst(svc, jobs);
+    expect(stored).toBe(7);
+    expect(new Set(refused)).toEqual(new Set(['admin:errors.quotaReached']));
+    expect(await rowsOf('g-guild')).toBe(7);
+  });
+
+  it('the queue limit holds for buttons too, which the daily quotas let through', async () => {
+    const svc = service({ USER_DAILY_QUOTA: 1, USER_MAX_QUEUED: 3 });
+    expect((await burst(svc, [job('g-queue', 'carol')])).stored).toBe(1);
+    // At the daily quota: a new /draw is refused, an upscale of a result is not (until the queue is full).
+    expect((await burst(svc, [job('g-queue', 'carol')])).refused).toEqual(['queue:errors.userQuota']);
+    const upscales = Array.from({ length: 10 }, () => job('g-queue', 'carol', { action: 'upscale:1', parentId: crypto.randomUUID() }));
+    const { stored, refused } = await burst(svc, upscales);
+    expect(stored).toBe(2); // 3 queued in all
+    expect(new Set(refused)).toEqual(new Set(['queue:errors.queueFull']));
+    // A /describe pick is a new /draw: under the daily quota although it comes from a button.
+    const pick = await burst(svc, [job('g-queue', 'dave', { parentId: crypto.randomUUID() }), job('g-queue', 'dave', { parentId: crypto.randomUUID() })]);
+    expect(pick).toEqual({ stored: 1, refused: ['queue:errors.userQuota'] });
+  });
+
+  it('failed and cancelled jobs give their place back; a per-member override replaces the default', async () => {
+    const svc = service({ USER_DAILY_QUOTA: 2 });
+    expect((await burst(svc, [job('g-free', 'erin'), job('g-free', 'erin'), job('g-free', 'erin')])).stored).toBe(2);
+    await database.db.update(tasks).set({ status: 'failed' }).where(and(eq(tasks.guildId, 'g-free'), eq(tasks.userId, 'erin')));
+    expect((await burst(svc, [job('g-free', 'erin'), job('g-free', 'erin'), job('g-free', 'erin')])).stored).toBe(2);
+    await database.db.update(tasks).set({ status: 'cancelled' }).where(and(eq(tasks.guildId, 'g-free'), eq(tasks.userId, 'erin')));
+    await admin.setUserDailyQuota('g-free', 4, 'mod');
+    expect((await burst(svc, Array.from({ length: 9 }, () => job('g-free', 'erin')))).stored).toBe(4);
+    await admin.setUserDailyQuota('g-free', 0, 'mod'); // unlimited
+    expect((await burst(svc, Array.from({ length: 5 }, () => job('g-free', 'erin')))).stored).toBe(5);
+  });
+
+  it('stores the speed mode and wakes the engine for each stored job', async () => {
+    const before = kicks;
+    const task = await service({}).accept(job('g-mode', 'frank', { mode: 'relax' }));
+    expect(task).toMatchObject({ mode: 'relax', status: 'queued', userId: 'frank', guildId: 'g-mode' });
+    expect(kicks).toBe(before + 1);
+  });
+});
