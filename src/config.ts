@@ -86,6 +86,8 @@ const schema = z.object({
   UPSTREAM_PROVIDER: z.enum(PROVIDER_IDS, { error: `must be one of ${PROVIDER_IDS.join(', ')}` }).default('simulator'),
   UPSTREAM_BASE_URL: optionalString.pipe(httpUrl.optional()),
   UPSTREAM_API_KEY: optionalString,
+  /** How long one request to a relay may take before it counts as unavailable (and is retried). */
+  UPSTREAM_TIMEOUT_MS: int(30_000, 1_000),
   /** Several relay accounts sharing the load (JSON list); unset: the single account above. */
   UPSTREAM_ACCOUNTS: accountList,
   /** For relays with one account-wide webhook (ImagineAPI): the secret in the URL set in their dashboard. */

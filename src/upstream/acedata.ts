@@ -5,7 +5,7 @@
 // the image is done, so the adapter streams ndjson in the background instead and serves fetch() from it.
 import { INTERNAL_ACTIONS, type InternalAction } from './actions.ts';
 import { AceDataStreams, STREAM_ID_PREFIX, type StreamState } from './acedata-stream.ts';
-import { UpstreamHttp } from './http.ts';
+import { UpstreamHttp, type RelayConnection } from './http.ts';
 import { clampPercent, isRecord, namesByAction, relayAction, str } from './parse.ts';
 import {
   UpstreamAccountError,
@@ -133,6 +133,8 @@ export interface AceDataOptions {
   streamIdleMs?: number;
   /** How long a finished stream is remembered for fetch(). */
   streamKeepMs?: number;
+  /** Per request (not per stream). */
+  timeoutMs?: number;
 }
 
 export class AceDataProvider implements Provider {
@@ -153,8 +155,8 @@ export class AceDataProvider implements Provider {
   private readonly streams = new AceDataStreams();
   private readonly resolve = (url: string) => this.http.resolve(url);
 
-  static create(relay: { baseUrl: string; apiKey: string }): AceDataProvider {
-    return new AceDataProvider(relay.baseUrl, relay.apiKey);
+  static create(relay: RelayConnection): AceDataProvider {
+    return new AceDataProvider(relay.baseUrl, relay.apiKey, { timeoutMs: relay.timeoutMs });
   }
 
   constructor(
@@ -162,7 +164,7 @@ export class AceDataProvider implements Provider {
     private readonly apiKey: string,
     private readonly opts: AceDataOptions = {},
   ) {
-    this.http = new UpstreamHttp(baseUrl, { authorization: `Bearer ${apiKey}` });
+    this.http = new UpstreamHttp(baseUrl, { authorization: `Bearer ${apiKey}` }, opts.timeoutMs);
   }
 
   async submit(req: SubmitRequest): Promise<Submitted> {

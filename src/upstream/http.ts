@@ -10,6 +10,14 @@ export interface JsonRequest {
   timeoutMs?: number;
 }
 
+/** Where a relay account lives, and how long one request to it may take. */
+export interface RelayConnection {
+  baseUrl: string;
+  apiKey: string;
+  /** Per request (UPSTREAM_TIMEOUT_MS); a relay that does not answer in time counts as unavailable. */
+  timeoutMs?: number;
+}
+
 export class UpstreamHttp {
   constructor(
     readonly baseUrl: string,

@@ -5,7 +5,7 @@
 // our per-task callback token: no per-job callback URL is sent (`push: false`); pushes arrive at the
 // account-wide route (UPSTREAM_WEBHOOK_SECRET) and go through parseWebhook; polling always runs.
 import { actionIndex, type InternalAction } from './actions.ts';
-import { UpstreamHttp } from './http.ts';
+import { UpstreamHttp, type RelayConnection } from './http.ts';
 import { fetchEach, isRecord, percentOf, withModeParam } from './parse.ts';
 import { UpstreamAccountError, UpstreamRejected, type Capabilities, type Provider, type SubmitRequest, type Submitted, type UpstreamJob } from './provider.ts';
 
@@ -68,8 +68,8 @@ export class ImagineApiProvider implements Provider {
 
   constructor(private readonly http: UpstreamHttp) {}
 
-  static create({ baseUrl, apiKey }: { baseUrl: string; apiKey: string }): ImagineApiProvider {
-    return new ImagineApiProvider(new UpstreamHttp(baseUrl, { authorization: `Bearer ${apiKey}` }));
+  static create({ baseUrl, apiKey, timeoutMs }: RelayConnection): ImagineApiProvider {
+    return new ImagineApiProvider(new UpstreamHttp(baseUrl, { authorization: `Bearer ${apiKey}` }, timeoutMs));
   }
 
   async submit(req: SubmitRequest): Promise<Submitted> {

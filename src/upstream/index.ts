@@ -1,5 +1,6 @@
 // The one place that maps UPSTREAM_PROVIDER to an adapter; everything else sees only the Provider interface.
 import { ConfigError, type Config, type ProviderId } from '../config.ts';
+import type { RelayConnection } from './http.ts';
 import type { Provider } from './provider.ts';
 import { Accounts, accountIds, accountSpecs, type Account } from './accounts.ts';
 import { SimulatorProvider } from './simulator.ts';
@@ -15,20 +16,21 @@ export interface RelaySpec {
   provider: ProviderId;
   baseUrl?: string;
   apiKey?: string;
+  timeoutMs?: number;
 }
 
 type Built = { provider: Provider & { notice?: string }; concurrency: number };
 export type UpstreamFactory = (spec: RelaySpec, config: Config) => Built;
 
 /** Relay adapters need their origin; most need a key too. */
-export function requireRelayConfig(spec: RelaySpec, needsKey = true): { baseUrl: string; apiKey: string } {
+export function requireRelayConfig(spec: RelaySpec, needsKey = true): RelayConnection {
   if (!spec.baseUrl) {
     throw new ConfigError(`Configuration error: UPSTREAM_BASE_URL is not set — UPSTREAM_PROVIDER=${spec.provider} needs the relay's origin (see README → Upstreams).`);
   }
   if (needsKey && !spec.apiKey) {
     throw new ConfigError(`Configuration error: UPSTREAM_API_KEY is not set — UPSTREAM_PROVIDER=${spec.provider} needs your relay account's key (see README → Upstreams).`);
   }
-  return { baseUrl: spec.baseUrl, apiKey: spec.apiKey ?? '' };
+  return { baseUrl: spec.baseUrl, apiKey: spec.apiKey ?? '', timeoutMs: spec.timeoutMs };
 }
 
 // Every provider id has a factory: the type makes a missing one a compile error. The concurrency is each
@@ -52,7 +54,8 @@ const FACTORIES: Record<ProviderId, UpstreamFactory> = {
 
 /** One adapter, for the single-account variables (tests and tools). */
 export function createUpstream(config: Config): Built {
-  return FACTORIES[config.UPSTREAM_PROVIDER]({ provider: config.UPSTREAM_PROVIDER, baseUrl: config.UPSTREAM_BASE_URL, apiKey: config.UPSTREAM_API_KEY }, config);
+  const spec = { provider: config.UPSTREAM_PROVIDER, baseUrl: config.UPSTREAM_BASE_URL, apiKey: config.UPSTREAM_API_KEY, timeoutMs: config.UPSTREAM_TIMEOUT_MS };
+  return FACTORIES[config.UPSTREAM_PROVIDER](spec, config);
 }
 
 /** Every configured relay account, each with its own adapter. */
@@ -63,7 +66,7 @@ export function createAccounts(config: Config): { accounts: Accounts; notices: s
   const list: Account[] = specs.map((spec, i) => {
     let built: Built;
     try {
-      built = FACTORIES[spec.provider](spec, config);
+      built = FACTORIES[spec.provider]({ ...spec, timeoutMs: config.UPSTREAM_TIMEOUT_MS }, config);
     } catch (err) {
       // In a list, name the account whose entry is incomplete.
       if (err instanceof ConfigError && config.UPSTREAM_ACCOUNTS) {

@@ -2,7 +2,7 @@
 // UPSCALE / VARIATION of quadrant 1–4 (no reroll, nothing after an upscale), no authentication, no progress
 // (a job is waiting, running or done), notifyHook called once with the final record, and image URLs that
 // may be bare file names served from the relay's own origin.
-import { UpstreamHttp } from './http.ts';
+import { UpstreamHttp, type RelayConnection } from './http.ts';
 import { actionIndex, type InternalAction } from './actions.ts';
 import { fetchEach, withModeParam } from './parse.ts';
 import {
@@ -53,8 +53,8 @@ export class MidjourneyNodeApiProvider implements Provider {
 
   constructor(private readonly http: UpstreamHttp) {}
 
-  static create({ baseUrl }: { baseUrl: string }): MidjourneyNodeApiProvider {
-    return new MidjourneyNodeApiProvider(new UpstreamHttp(baseUrl, {}));
+  static create({ baseUrl, timeoutMs }: Pick<RelayConnection, 'baseUrl' | 'timeoutMs'>): MidjourneyNodeApiProvider {
+    return new MidjourneyNodeApiProvider(new UpstreamHttp(baseUrl, {}, timeoutMs));
   }
 
   async submit(req: SubmitRequest): Promise<Submitted> {

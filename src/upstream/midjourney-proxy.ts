@@ -3,7 +3,7 @@
 // open-source one only knows `/mj/submit/change` (U/V/reroll), so we fall back to it when `/action` is 404.
 import { DownloadError, httpDownload } from '../tasks/download.ts';
 import { GRID_ACTIONS, INTERNAL_ACTIONS, actionIndex, type InternalAction } from './actions.ts';
-import { UpstreamHttp } from './http.ts';
+import { UpstreamHttp, type RelayConnection } from './http.ts';
 import { customIdsFromButtons } from './midjourney-proxy-buttons.ts';
 import { clampPercent, fetchEach, withModeParam } from './parse.ts';
 import {
@@ -109,8 +109,8 @@ export class MidjourneyProxyProvider implements Provider {
   constructor(private readonly http: UpstreamHttp) {}
 
   /** The key goes in `mj-api-secret` (the proxy's own header) and as a Bearer token (what resellers check). */
-  static create({ baseUrl, apiKey }: { baseUrl: string; apiKey: string }): MidjourneyProxyProvider {
-    return new MidjourneyProxyProvider(new UpstreamHttp(baseUrl, { 'mj-api-secret': apiKey, authorization: `Bearer ${apiKey}` }));
+  static create({ baseUrl, apiKey, timeoutMs }: RelayConnection): MidjourneyProxyProvider {
+    return new MidjourneyProxyProvider(new UpstreamHttp(baseUrl, { 'mj-api-secret': apiKey, authorization: `Bearer ${apiKey}` }, timeoutMs));
   }
 
   async submit(req: SubmitRequest): Promise<Submitted> {

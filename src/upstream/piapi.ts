@@ -2,7 +2,7 @@
 // with a `task_type`; actions name their parent by `origin_task_id`. A job's `output.actions` says what the
 // user may do next. Pushes come through `config.webhook_config` (sent again on each status change).
 import type { InternalAction } from './actions.ts';
-import { UpstreamHttp } from './http.ts';
+import { UpstreamHttp, type RelayConnection } from './http.ts';
 import { fetchEach, isRecord, percentOf } from './parse.ts';
 import { UpstreamAccountError, UpstreamRejected, type Capabilities, type Provider, type SubmitRequest, type Submitted, type UpstreamJob } from './provider.ts';
 
@@ -114,8 +114,8 @@ export class PiapiProvider implements Provider {
 
   constructor(private readonly http: UpstreamHttp) {}
 
-  static create({ baseUrl, apiKey }: { baseUrl: string; apiKey: string }): PiapiProvider {
-    return new PiapiProvider(new UpstreamHttp(baseUrl, { 'x-api-key': apiKey }));
+  static create({ baseUrl, apiKey, timeoutMs }: RelayConnection): PiapiProvider {
+    return new PiapiProvider(new UpstreamHttp(baseUrl, { 'x-api-key': apiKey }, timeoutMs));
   }
 
   async submit(req: SubmitRequest): Promise<Submitted> {

@@ -4,7 +4,7 @@
 // `hookUrl` receives the fetch-shaped body and is retried until we answer 200. `discordImage` links expire
 // after 24 h, so `cdnImage` is preferred.
 import { INTERNAL_ACTIONS, type InternalAction } from './actions.ts';
-import { UpstreamHttp } from './http.ts';
+import { UpstreamHttp, type RelayConnection } from './http.ts';
 import { parseDescriptions } from './midjourney-proxy.ts';
 import { fetchEach, isRecord, namesByAction, relayAction, strOrNumber } from './parse.ts';
 import {
@@ -98,16 +98,17 @@ export class TtApiProvider implements Provider {
   private readonly http: UpstreamHttp;
   private readonly resolve = (url: string) => this.http.resolve(url);
 
-  static create(relay: { baseUrl: string; apiKey: string }): TtApiProvider {
-    return new TtApiProvider(relay.baseUrl, relay.apiKey);
+  static create(relay: RelayConnection): TtApiProvider {
+    return new TtApiProvider(relay.baseUrl, relay.apiKey, 'fast', relay.timeoutMs);
   }
 
   constructor(
     baseUrl: string,
     apiKey: string,
     private readonly mode: 'fast' | 'relax' | 'turbo' = 'fast',
+    timeoutMs?: number,
   ) {
-    this.http = new UpstreamHttp(baseUrl, { 'TT-API-KEY': apiKey });
+    this.http = new UpstreamHttp(baseUrl, { 'TT-API-KEY': apiKey }, timeoutMs);
   }
 
   async submit(req: SubmitRequest): Promise<Submitted> {

@@ -45,6 +45,14 @@ describe('Discord refusing an upload as too large (413)', () => {
   });
 });
 
+describe('Discord answering 5xx', () => {
+  it('retries the edit and still delivers', async () => {
+    discord.inject({ method: 'PATCH', path: /^\/webhooks\/.*\/messages\/@original$/, status: 502, times: 2 });
+    const done = await (await draw('a cat behind a bad gateway')).waitForMessage(isDelivered, 20_000);
+    expect(done.content).toMatch(/^\*\*a cat behind a bad gateway\*\*/);
+  });
+});
+
 describe('a dropped gateway connection', () => {
   it('resumes, and the job under way and a /draw sent meanwhile are both delivered', async () => {
     const running = await draw('a resumed cat');
@@ -98,7 +106,7 @@ describe('logs', () => {
   it('never carry the bot token or an interaction token (debug level, after errors and a reconnect)', () => {
     const text = bot.logs.map((l) => JSON.stringify(l)).join('\n') + bot.stderr.join('');
     expect(text).not.toContain(discord.token);
-    expect(tokens).toHaveLength(3);
+    expect(tokens).toHaveLength(4);
     for (const token of tokens) expect(text).not.toContain(token);
   });
 });

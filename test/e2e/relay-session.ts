@@ -29,6 +29,8 @@ export interface RelaySessionOptions {
   mode: Mode;
   /** A fake Discord the file shares between its modes (left open by close()); else one of the session's own. */
   discord?: FakeDiscord;
+  /** More bot settings. */
+  env?: Record<string, string>;
 }
 
 export async function startRelaySession(opts: RelaySessionOptions): Promise<RelaySession> {
@@ -42,6 +44,7 @@ export async function startRelaySession(opts: RelaySessionOptions): Promise<Rela
     const bot = await startBot(relayEnv(discord, db, opts, {
       POLL_INTERVAL_MS: opts.mode === 'pushed' ? '60000' : '100',
       ...(port && { PUBLIC_URL: publicUrl!, HTTP_PORT: String(port) }),
+      ...opts.env,
     }));
     const database = db;
     return {
