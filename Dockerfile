@@ -3,6 +3,8 @@
 FROM node:20-bookworm-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
+# npm ci applies patches/ (a fix to the postgres driver) in its postinstall.
+COPY patches patches
 RUN npm ci
 COPY tsconfig.json tsconfig.build.json ./
 COPY src src

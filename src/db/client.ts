@@ -103,14 +103,11 @@ export async function openDatabase(opts: { databaseUrl?: string; dataDir: string
       },
       async holdLock(key) {
         if (held) {
-          try {
-            await held`select 1`;
-            return;
-          } catch {
-            // The connection (and the lock with it) is gone: take it again on a new one.
-            held.release();
-            held = undefined;
-          }
+          const conn = held;
+          if (await answers(() => conn`select 1`)) return;
+          // The connection (and the lock with it) is gone: take it again on a new one.
+          held = undefined;
+          conn.release();
         }
         const conn = await client.reserve();
         await conn`select pg_advisory_lock(${String(key)}::bigint)`;
