@@ -2,6 +2,7 @@
 // engine is woken. From here on the job is ours to finish — delivered or failed, never dropped.
 // The job limits are checked again here, exactly: the row is inserted in the transaction that counts.
 import { randomBytes, randomUUID } from 'node:crypto';
+import { sql } from 'drizzle-orm';
 import { JobRefused, type JobKind, type Quotas } from '../admin/quotas.ts';
 import { tasks, type SpeedMode, type Task, type TaskInput } from '../db/schema.ts';
 import type { TaskAction } from '../upstream/actions.ts';
@@ -53,6 +54,9 @@ export class TaskService {
       callbackToken: randomBytes(24).toString('base64url'),
       interactionToken: interaction.token,
       tokenExpiresAt: new Date(interaction.createdTimestamp + TOKEN_LIFETIME_MS),
+      // Queue order is creation order: stamp the row when it is written, after the limit locks were waited for,
+      // not when the transaction began (now()), or a job could be dated before one the dispatcher already saw.
+      createdAt: sql`clock_timestamp()`,
     };
     const who = { guildId: interaction.guildId, userId: interaction.user.id };
     const stored = await this.quotas.insertWithinLimits(who, kind, async (tx) => (await tx.insert(tasks).values(row).returning())[0]!);

@@ -89,14 +89,16 @@ describe('the webhook door', () => {
 
   it('slows down a client guessing secrets, with 429 and Retry-After', async () => {
     const statuses: number[] = [];
+    let last: Response | undefined;
     // Each refused guess costs ten requests' worth: a few dozen in a row run the bucket dry.
-    for (let i = 0; i < 100 && statuses.at(-1) !== 429; i++) statuses.push((await post(`/upstream/callback/00000000-0000-4000-8000-00000000000${i % 10}/guess-${i}`)).status);
+    for (let i = 0; i < 100 && last?.status !== 429; i++) {
+      last = await post(`/upstream/callback/00000000-0000-4000-8000-00000000000${i % 10}/guess-${i}`);
+      statuses.push(last.status);
+    }
     expect(statuses.slice(0, 5)).toEqual([404, 404, 404, 404, 404]);
-    expect(statuses.at(-1)).toBe(429);
+    expect(last!.status).toBe(429);
+    expect(last!.headers.get('retry-after')).toBe('1');
     expect(statuses.length).toBeLessThan(60);
-    const refused = await post('/upstream/callback/00000000-0000-4000-8000-000000000000/again');
-    expect(refused.status).toBe(429);
-    expect(refused.headers.get('retry-after')).toBe('1');
     // Health and metrics are not behind the webhook limit.
     expect((await fetch(`http://127.0.0.1:${port()}/healthz`)).status).toBe(200);
   });

@@ -83,6 +83,9 @@ describe('fairness with USER_MAX_CONCURRENT=1', () => {
   it("starts another user's job before the second of one user's four", async () => {
     const { discord, relay, db, bot } = session();
     const alice = ['alice job 1', 'alice job 2', 'alice job 3', 'alice job 4'];
+    // Alice's first job takes a while at the relay, so Bob's /draw is surely stored while it runs (under load
+    // a 1.5 s job could finish before Bob's /draw is, and then Alice's second would rightly go first).
+    relay.slowNextJob(6_000);
     for (const p of alice) await (await slashDraw(discord, p, ALICE)).waitForCallback();
     // Bob asks once Alice's first job is at the relay and the other three wait behind it.
     await expect.poll(() => acceptedPrompts(relay), { timeout: 10_000 }).toContain('alice job 1');
