@@ -14,7 +14,10 @@ COPY drizzle drizzle
 RUN npm run build && npm prune --omit=dev
 
 FROM node:20-bookworm-slim
+# A small heap returns memory to the system sooner: 2,000 jobs in flight peaked at 238 MB RSS with it, 584 MB
+# without (bench/README.md). Raise it if the bot logs heap-out-of-memory on a very busy server.
 ENV NODE_ENV=production \
+    NODE_OPTIONS=--max-old-space-size=160 \
     HTTP_PORT=3000 \
     DATA_DIR=/data
 WORKDIR /app

@@ -80,7 +80,9 @@ export class Delivery {
     const cancellable = typeof provider.cancel === 'function';
     void this.enqueue(task.id, async () => {
       if (progress === 0 && !previewUrl) {
-        if (await this.stillRunning(task.id)) await this.messenger.editOriginal(task.interactionToken!, waitingMessage(task, { cancellable }));
+        if (!(await this.stillRunning(task.id))) return;
+        await this.messenger.editOriginal(task.interactionToken!, waitingMessage(task, { cancellable }));
+        this.sent(task.id, progress);
         return;
       }
       let preview: OutgoingFile | undefined;
@@ -97,7 +99,16 @@ export class Delivery {
       // The interval counts from when an edit is sent, not queued: a slow preview download must not squeeze two edits together.
       this.lastProgress.set(task.id, { at: Date.now(), progress });
       await this.messenger.editOriginal(task.interactionToken!, progressMessage(task, progress, preview, { cancellable }));
+      this.sent(task.id, progress);
     });
+  }
+
+  /**
+   * The interval counts from when Discord took the edit: discord.js may hold a request in its queue for
+   * seconds under load, and counting from the send would let two edits land closer than the interval.
+   */
+  private sent(taskId: string, progress: number): void {
+    this.lastProgress.set(taskId, { at: Date.now(), progress });
   }
 
   private async stillRunning(taskId: string): Promise<boolean> {
@@ -214,6 +225,8 @@ export class Delivery {
       const current = await this.repo.get(task.id);
       if (current?.status !== 'queued') return;
       await this.messenger.editOriginal(token, queuedMessage(current, position));
+      // Positions share the progress clock: the next edit of any kind waits its interval.
+      this.sent(task.id, -1);
     });
   }
 

@@ -5,11 +5,15 @@ import type { Dispatcher } from './dispatcher.ts';
 import type { QueuePositions } from './positions.ts';
 import type { Tracker } from './tracker.ts';
 
+/** A burst of accepted jobs kicks the engine many times: at most one pass per this gap, not one per job. */
+const KICK_GAP_MS = 100;
+
 export class Engine {
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<void> | undefined;
   private again = false;
   private stopped = false;
+  private lastPassAt = 0;
 
   constructor(
     private readonly dispatcher: Dispatcher,
@@ -29,7 +33,7 @@ export class Engine {
   kick(): void {
     if (this.stopped) return;
     if (this.running) this.again = true;
-    else this.schedule(0);
+    else this.schedule(this.kickDelay());
   }
 
   async stop(): Promise<void> {
@@ -43,8 +47,13 @@ export class Engine {
     this.timer = setTimeout(() => void this.pass(), ms);
   }
 
+  private kickDelay(): number {
+    return Math.max(0, this.lastPassAt + KICK_GAP_MS - Date.now());
+  }
+
   private async pass(): Promise<void> {
     if (this.running || this.stopped) return;
+    this.lastPassAt = Date.now();
     this.running = (async () => {
       try {
         await this.dispatcher.run();
@@ -60,6 +69,6 @@ export class Engine {
     if (this.stopped) return;
     const soon = this.again;
     this.again = false;
-    this.schedule(soon ? 0 : this.intervalMs);
+    this.schedule(soon ? this.kickDelay() : this.intervalMs);
   }
 }

@@ -74,6 +74,16 @@ export class TaskRepo {
     });
   }
 
+  /** Like update, but only while the task is still active (submitted or running): undefined once it ended. */
+  async updateActive(id: string, patch: TaskPatch): Promise<Task | undefined> {
+    const [row] = await this.db
+      .update(tasks)
+      .set(patch)
+      .where(and(eq(tasks.id, id), inArray(tasks.status, [...ACTIVE_STATUSES])))
+      .returning();
+    return row;
+  }
+
   /**
    * The relay took the job: its id, and its data merged into what is there (a pushed update may have been
    * stored first — the relay can call back before this write lands).

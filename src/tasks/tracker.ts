@@ -73,7 +73,9 @@ export class Tracker {
     if (job.status === 'succeeded') {
       // Store the result first: if delivery fails or we crash, the next tick (or restart) delivers it again.
       if (!task.imageUrls) {
-        task = (await this.repo.update(task.id, {
+        // Only while still active: a poll that read the task before a pushed result was delivered (or before a
+        // cancel) must not set it back to running — it would be delivered twice, or revived.
+        const stored = await this.repo.updateActive(task.id, {
           status: 'running',
           progress: 100,
           imageUrls: job.imageUrls ?? [],
@@ -81,7 +83,9 @@ export class Tracker {
           ...(job.descriptions && { descriptions: job.descriptions }),
           upstreamData: { ...task.upstreamData, ...job.upstreamData },
           lastProgressAt: new Date(),
-        })) ?? task;
+        });
+        if (!stored) return;
+        task = stored;
       }
       await this.delivery.result(task);
       return;
@@ -91,7 +95,9 @@ export class Tracker {
     if (progress < task.progress) return;
     const status = job.status === 'running' ? 'running' : task.status;
     if (progress !== task.progress || status !== task.status) {
-      task = (await this.repo.update(task.id, { status, progress, lastProgressAt: new Date() })) ?? task;
+      const stored = await this.repo.updateActive(task.id, { status, progress, lastProgressAt: new Date() });
+      if (!stored) return;
+      task = stored;
     }
     this.delivery.progress(task, progress, job.previewUrl);
   }
