@@ -12,6 +12,7 @@ import { routeInteraction } from './discord/router.ts';
 import { CALLBACK_PATH, createHttpServer, listen } from './http/server.ts';
 import type { Logger } from './log.ts';
 import { discordRestErrors, registry, setJobSource } from './metrics.ts';
+import { fulfilsWithin } from './timeout.ts';
 import { Maintenance } from './maintenance/service.ts';
 import { BannedWords } from './prompt/banned.ts';
 import { UserSettingsRepo } from './settings/repo.ts';
@@ -29,17 +30,6 @@ import { createAccounts } from './upstream/index.ts';
 
 /** How long shutdown waits for submissions and deliveries under way (Docker's default stop timeout is 10 s). */
 const SHUTDOWN_GRACE_MS = 8_000;
-
-/** True when `work` settled within `ms`. */
-async function settleWithin(work: Promise<unknown>, ms: number): Promise<boolean> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), ms)));
-  try {
-    return await Promise.race([work.then(() => true, () => true), timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
 
 export interface App {
   /** Resolves once the gateway is ready and the commands are registered. */
@@ -172,7 +162,8 @@ export async function startApp(config: Config, log: Logger): Promise<App> {
       await maintenance.stop();
       await engine.stop();
       http.close();
-      const finished = await settleWithin(Promise.all([dispatcher.idle(), delivery.idle()]), SHUTDOWN_GRACE_MS);
+      // idle() never rejects: only the grace running out makes this false.
+      const finished = await fulfilsWithin(Promise.all([dispatcher.idle(), delivery.idle()]), SHUTDOWN_GRACE_MS);
       if (!finished) log.warn({ graceMs: SHUTDOWN_GRACE_MS }, 'shutdown grace ran out; unfinished work resumes at the next start');
       await client.destroy();
       await database.close();

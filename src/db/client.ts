@@ -5,6 +5,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { sql } from 'drizzle-orm';
 import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
+import { fulfilsWithin } from '../timeout.ts';
 import * as schema from './schema.ts';
 
 export type Db = PgDatabase<PgQueryResultHKT, typeof schema>;
@@ -30,17 +31,8 @@ export interface Database {
   close(): Promise<void>;
 }
 
-/** `select 1` answered within the time limit. */
-async function answers(query: () => Promise<unknown>, ms = 2_000): Promise<boolean> {
-  let timer: NodeJS.Timeout | undefined;
-  try {
-    return await Promise.race([query().then(() => true), new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), ms)))]);
-  } catch {
-    return false;
-  } finally {
-    clearTimeout(timer);
-  }
-}
+/** The database answered `query` within a couple of seconds (a dead connection may never answer at all). */
+const answers = (query: () => Promise<unknown>, ms = 2_000) => fulfilsWithin(Promise.resolve().then(query), ms);
 
 /** pg_locks shows a bigint advisory key as two 32-bit halves. */
 const lockHeldQuery = (key: bigint) =>

@@ -96,8 +96,6 @@ export class Delivery {
       }
       // A cancel (or a result from another instance) since the tracker read the row must not be overwritten.
       if (!(await this.stillRunning(task.id))) return;
-      // The interval counts from when an edit is sent, not queued: a slow preview download must not squeeze two edits together.
-      this.lastProgress.set(task.id, { at: Date.now(), progress });
       await this.messenger.editOriginal(task.interactionToken!, progressMessage(task, progress, preview, { cancellable }));
       this.sent(task.id, progress);
     });

@@ -103,7 +103,7 @@ export class TaskRepo {
   async requeue(id: string, keepAccount: boolean): Promise<void> {
     await this.db
       .update(tasks)
-      .set({ status: 'queued', claimedBy: null, startedAt: null, ...(keepAccount ? {} : { account: null }) })
+      .set({ ...BACK_TO_QUEUE, ...(keepAccount ? {} : { account: null }) })
       .where(and(eq(tasks.id, id), eq(tasks.status, 'submitted'), isNull(tasks.upstreamId)));
   }
 
@@ -192,7 +192,7 @@ export class TaskRepo {
   async requeueStale(self: bigint, claimedBefore: Date): Promise<number> {
     const rows = await this.db
       .update(tasks)
-      .set({ status: 'queued', claimedBy: null, startedAt: null })
+      .set(BACK_TO_QUEUE)
       .where(and(eq(tasks.claimedBy, self), eq(tasks.status, 'submitted'), isNull(tasks.upstreamId), lt(tasks.startedAt, claimedBefore)))
       .returning({ id: tasks.id });
     return rows.length;
@@ -207,7 +207,7 @@ export class TaskRepo {
     const owned = dead === null ? isNull(tasks.claimedBy) : eq(tasks.claimedBy, dead);
     const requeued = await this.db
       .update(tasks)
-      .set({ status: 'queued', claimedBy: null, startedAt: null })
+      .set(BACK_TO_QUEUE)
       .where(and(owned, eq(tasks.status, 'submitted'), isNull(tasks.upstreamId)))
       .returning({ id: tasks.id });
     const adopted = await this.db
@@ -218,6 +218,9 @@ export class TaskRepo {
     return { adopted: adopted.length, requeued: requeued.length };
   }
 }
+
+/** What a claimed task that never reached its relay goes back to: queued, nobody's, not started. */
+const BACK_TO_QUEUE = { status: 'queued', claimedBy: null, startedAt: null } as const satisfies TaskPatch;
 
 /** Advisory lock taken by every placement transaction ("mj-claim"). */
 const CLAIM_LOCK_KEY = 0x6d6a_636c_6169n;
