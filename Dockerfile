@@ -24,12 +24,14 @@ WORKDIR /app
 COPY --from=build /app/package.json ./
 COPY --from=build /app/node_modules node_modules
 COPY --from=build /app/dist dist
-# PGlite keeps its files in DATA_DIR when DATABASE_URL is unset; the node user owns it.
+# Without DATABASE_URL the bot starts its embedded PostgreSQL (binaries from the embedded-postgres package) with
+# its data in DATA_DIR/postgres, as the node user, who owns /data. (Docker Compose gives the bot a PostgreSQL
+# service of its own instead.)
 RUN mkdir -p /data && chown node:node /data
 USER node
 VOLUME /data
 EXPOSE 3000
 HEALTHCHECK --interval=30s --timeout=5s --start-period=30s \
   CMD node -e "fetch('http://127.0.0.1:'+(process.env.HTTP_PORT||3000)+'/healthz').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"
-# node itself as PID 1 gets SIGTERM from `docker stop` and shuts down gracefully.
+# node itself as PID 1 gets SIGTERM from `docker stop` and shuts down gracefully, its embedded server with it.
 CMD ["node", "dist/src/main.js"]

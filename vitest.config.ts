@@ -6,7 +6,8 @@ export default defineConfig({
     globalSetup: ['test/support/global-setup.ts'],
     // End-to-end files start real bot processes; two cores cannot run many at once without timing noise.
     pool: 'forks',
-    poolOptions: { forks: { maxForks: 2, minForks: 1 } },
+    // Three: the long outage and chaos tests mostly wait (on backoff, on timers), so a third file keeps the cores busy.
+    poolOptions: { forks: { maxForks: 3, minForks: 1 } },
     testTimeout: 30_000,
     hookTimeout: 60_000,
     teardownTimeout: 30_000,

@@ -7,12 +7,14 @@ import type { IncomingMessage } from 'node:http';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { safeDecode } from '../test/support/discord-http.ts';
 import { FakeBaidu } from '../test/support/fake-baidu.ts';
-import { FakeDiscord, type RecordedCall } from '../test/support/fake-discord.ts';
+import { FakeDiscord, guildIdOnShard, shardOf, type RecordedCall } from '../test/support/fake-discord.ts';
 import { BenchRelay, type BenchRelayOptions } from './relay.ts';
 
 export interface StartArgs {
   relay?: BenchRelayOptions;
   baidu?: { qps: number };
+  /** Shards of the bot: one server on each, the /draws of a burst dealt to them in turn, commands global. */
+  shards?: number;
 }
 
 export interface StartResult {
@@ -82,6 +84,8 @@ type Command =
   | { cmd: 'stop'; args: Record<string, never> };
 
 let discord: FakeDiscord | undefined;
+/** The servers /draws go to (one per shard). */
+let guilds: string[] = [];
 let relay: BenchRelay | undefined;
 let baidu: FakeBaidu | undefined;
 
@@ -187,8 +191,12 @@ async function start(args: StartArgs): Promise<StartResult> {
   });
   if (args.relay) relay = await BenchRelay.start(args.relay);
   if (args.baidu) baidu = await FakeBaidu.start({ qps: args.baidu.qps });
+  const shards = args.shards ?? 1;
+  const fake = discord;
+  guilds = Array.from({ length: shards }, (_, s) => (shardOf(fake.guildId, shards) === s ? fake.guildId : fake.addGuild({ id: guildIdOnShard(s, shards) }).guildId));
   return {
-    discordEnv: { DISCORD_TOKEN: discord.token, DISCORD_API_URL: discord.apiUrl, DISCORD_GUILD_ID: discord.guildId },
+    // Several servers: the commands are registered globally.
+    discordEnv: { DISCORD_TOKEN: discord.token, DISCORD_API_URL: discord.apiUrl, DISCORD_GUILD_ID: shards > 1 ? '' : discord.guildId },
     channelId: discord.channelId,
     ...(relay && { relay: { url: relay.url, apiKey: relay.apiKey, imageBytes: relay.imageBytes, imageUrl: relay.imageUrl } }),
     ...(baidu && { baiduEnv: baidu.env }),
@@ -198,7 +206,7 @@ async function start(args: StartArgs): Promise<StartResult> {
 async function burst(args: BurstArgs): Promise<BurstResult> {
   const fake = discord!;
   // The command must be registered before the first /draw (the bot registers at start-up).
-  await fake.waitForCommand('draw', { guildId: fake.guildId, timeoutMs: 30_000 });
+  await fake.waitForCommand('draw', { ...(guilds.length <= 1 && { guildId: fake.guildId }), timeoutMs: 30_000 });
   const started = Date.now();
   const width = String(args.count).length;
   const gap = 1000 / args.perSecond;
@@ -215,7 +223,7 @@ async function burst(args: BurstArgs): Promise<BurstResult> {
     const userId = String(200_000_000_000_000_000n + BigInt(user));
     const sentAt = Date.now();
     pending.push(
-      fake.slashCommand({ name: 'draw', options: { prompt }, userId, locale: args.locale ?? 'en-US' }).then((interaction) => {
+      fake.slashCommand({ name: 'draw', options: { prompt }, userId, locale: args.locale ?? 'en-US', guildId: guilds[i % guilds.length] }).then((interaction) => {
         dispatched.push({ prompt, sentAt, interactionId: interaction.id, token: interaction.token });
       }),
     );

@@ -1,4 +1,4 @@
-// `npm run bench [-- scenario… --quick --db pglite,postgres --json file]`: runs the benchmarks of issue 10 against
+// `npm run bench [-- scenario… --quick --db embedded,postgres --json file]`: runs the benchmarks of issue 10 against
 // the real bot (src/main.ts in a child process) and fakes in another process, and prints a Markdown table.
 // Scenarios: ack, cost, delivery, purge, translate (all by default). See bench/README.md.
 import { writeFileSync } from 'node:fs';
@@ -34,9 +34,9 @@ function parseArgs(argv: string[]): Args {
     else if (a === '--db') dbs = argv[++i]!.split(',') as DbKind[];
     else if (a === '--json') json = argv[++i];
     else if ((SCENARIOS as readonly string[]).includes(a)) scenarios.push(a as Scenario);
-    else throw new Error(`unknown argument ${a}; scenarios: ${SCENARIOS.join(', ')}; options: --quick, --db pglite,postgres, --json <file>`);
+    else throw new Error(`unknown argument ${a}; scenarios: ${SCENARIOS.join(', ')}; options: --quick, --db embedded,postgres, --json <file>`);
   }
-  return { scenarios: scenarios.length ? scenarios : [...SCENARIOS], quick, dbs: dbs ?? (postgresUrl() ? ['pglite', 'postgres'] : ['pglite']), json };
+  return { scenarios: scenarios.length ? scenarios : [...SCENARIOS], quick, dbs: dbs ?? (postgresUrl() ? ['embedded', 'postgres'] : ['embedded']), json };
 }
 
 function machine(): string {
@@ -71,8 +71,14 @@ async function main() {
     if (scenario === 'ack') {
       for (const db of args.dbs) {
         await run(`ack ${db}`, () => ackScenario({ db, count: args.quick ? 200 : 2000, perSecond: 200 }));
-        // For context: the same at a quarter of the rate, where the bot is not saturated.
+        // The same at a quarter of the rate, where the bot is not saturated.
         if (!args.quick) await run(`ack ${db} at 50/s`, () => ackScenario({ db, count: 500, perSecond: 50 }));
+        // Every core: the bot as several processes sharing the shards (`npm run start:cluster`; PostgreSQL only).
+        const cores = Math.min(os.availableParallelism(), 4);
+        if (db === 'postgres' && cores > 1) {
+          await run(`ack ${db}, ${cores} processes`, () => ackScenario({ db, count: args.quick ? 200 : 2000, perSecond: 200, processes: cores }));
+          if (!args.quick) await run(`ack ${db} at 50/s, ${cores} processes`, () => ackScenario({ db, count: 500, perSecond: 50, processes: cores }));
+        }
       }
     }
     if (scenario === 'cost') {

@@ -1,6 +1,7 @@
 // /blend image1…image5 [dimensions]: two to five pictures blended into a new grid, on relays that can.
 import { ApplicationCommandOptionType, ApplicationCommandType, ApplicationIntegrationType, InteractionContextType } from 'discord.js';
-import { acceptJob, refuseJobIfDenied } from '../src/admin/access.ts';
+import { startJob } from '../src/discord/jobs.ts';
+import { NEW_JOB, preconditions } from '../src/discord/preconditions.ts';
 import { described, localizations, translator } from '../src/i18n.ts';
 import { usableMode } from '../src/settings/apply.ts';
 import { BLEND_DIMENSIONS, BLEND_RATIO, type BlendDimensions } from '../src/upstream/provider.ts';
@@ -32,21 +33,22 @@ export const blend = {
     ],
   },
 
-  async execute(ctx, interaction) {
-    if (!ctx.accounts.can('blend')) {
-      return refuse(interaction, 'images:errors.unsupportedCommand', { command: translator(interaction.locale)('images:commands.blend.name') });
-    }
+  preconditions: [
+    preconditions.capability('blend', (i) => ({ key: 'images:errors.unsupportedCommand', vars: { command: translator(i.locale)('images:commands.blend.name') } })),
+    ...NEW_JOB,
+  ],
+
+  async execute(ctx, interaction, granted) {
     const check = checkAttachments(interaction, IMAGE_OPTIONS);
     if (!check.ok) return refuse(interaction, check.key, check.vars);
     if (check.images.length < 2) return refuse(interaction, 'images:errors.tooFew');
-    if (await refuseJobIfDenied(ctx, interaction, 'draw')) return;
     const dimensions = (interaction.options.getString('dimensions') ?? 'square') as BlendDimensions;
     const ratio = `--ar ${BLEND_RATIO[dimensions] ?? '1:1'}`;
     await interaction.deferReply();
     // The headline names the files and the shape; what goes upstream is the images and `dimensions`.
     const prompt = `${attachmentNames(interaction, IMAGE_OPTIONS).join(' ')} ${ratio}`;
-    const defaults = await ctx.settings.get(interaction.user.id);
-    await acceptJob(ctx, interaction, {
+    const defaults = ctx.settings.get(interaction.user.id);
+    await startJob(ctx, interaction, granted, {
       action: 'blend',
       prompt,
       promptUpstream: prompt,

@@ -1,6 +1,7 @@
 // /describe image: four prompts Midjourney would write for a picture, each with a button that draws it.
 import { ApplicationCommandType, ApplicationIntegrationType, InteractionContextType } from 'discord.js';
-import { acceptJob, refuseJobIfDenied } from '../src/admin/access.ts';
+import { startJob } from '../src/discord/jobs.ts';
+import { NEW_JOB, preconditions } from '../src/discord/preconditions.ts';
 import { described, translator } from '../src/i18n.ts';
 import { attachmentNames, attachmentOption, checkAttachments, refuse } from './images.ts';
 import type { Command } from './types.ts';
@@ -17,16 +18,17 @@ export const describe = {
     options: [attachmentOption('images:commands.describe.image', { required: true })],
   },
 
-  async execute(ctx, interaction) {
-    if (!ctx.accounts.can('describe')) {
-      return refuse(interaction, 'images:errors.unsupportedCommand', { command: translator(interaction.locale)('images:commands.describe.name') });
-    }
+  preconditions: [
+    preconditions.capability('describe', (i) => ({ key: 'images:errors.unsupportedCommand', vars: { command: translator(i.locale)('images:commands.describe.name') } })),
+    ...NEW_JOB,
+  ],
+
+  async execute(ctx, interaction, granted) {
     const check = checkAttachments(interaction, IMAGE_OPTION);
     if (!check.ok) return refuse(interaction, check.key, check.vars);
     if (check.images.length !== 1) return refuse(interaction, 'images:errors.tooMany', { count: check.images.length, max: 1 });
-    if (await refuseJobIfDenied(ctx, interaction, 'draw')) return;
     const name = attachmentNames(interaction, IMAGE_OPTION).join(' ');
     await interaction.deferReply();
-    await acceptJob(ctx, interaction, { action: 'describe', prompt: name, promptUpstream: name, input: { images: check.images } });
+    await startJob(ctx, interaction, granted, { action: 'describe', prompt: name, promptUpstream: name, input: { images: check.images } });
   },
 } satisfies Command;

@@ -11,8 +11,9 @@ import {
   type APIApplicationCommandSubcommandOption,
   type ChatInputCommandInteraction,
 } from 'discord.js';
-import { nextUtcMidnight } from '../src/admin/access.ts';
 import type { AppContext } from '../src/context.ts';
+import { preconditions } from '../src/discord/preconditions.ts';
+import { nextUtcMidnight } from '../src/tasks/accept.ts';
 import { described, localizations, translator, type Translate } from '../src/i18n.ts';
 import type { Command } from './types.ts';
 
@@ -121,10 +122,10 @@ const HANDLERS: Record<string, (r: Request) => Promise<string>> = {
     if (perUser !== null) lines.push(perUser === 0 ? t('admin:quota.perUser.unlimited') : t('admin:quota.perUser.set', { limit: perUser }));
     if (lines.length > 0) return lines.join('\n');
 
-    const own = await ctx.admin.quotaOverrides(guildId);
+    const own = ctx.admin.quotaOverrides(guildId);
     const reset = unix(nextUtcMidnight(new Date()));
     const server = used.limit === null ? t('admin:quota.showUnlimited', { used: used.used }) : t('admin:quota.show', { limit: used.limit, used: used.used, reset });
-    const daily = await ctx.quotas.daily(guildId);
+    const daily = ctx.quotas.daily(guildId);
     const member =
       daily.user === null
         ? t('admin:quota.perUser.showUnlimited')
@@ -161,18 +162,19 @@ export const drawAdmin = {
     ],
   },
 
+  // Discord hides the command from members without Manage Server, but a server can change that: checked here too.
+  preconditions: [
+    preconditions.guildOnly,
+    preconditions.moderator,
+    preconditions.onlyIf((i: ChatInputCommandInteraction) => i.options.getBoolean(OPTION.allServers) === true, preconditions.botOwner),
+  ],
+
   async execute(ctx, interaction) {
     const t = translator(interaction.locale);
-    const refuse = (key: string) => interaction.reply({ content: t(key), flags: MessageFlags.Ephemeral }).then(() => undefined);
-    const guildId = interaction.guildId;
-    if (!guildId) return refuse('admin:errors.guildOnly');
-    const owner = ctx.config.BOT_OWNER_IDS.includes(interaction.user.id);
-    if (!owner && !interaction.memberPermissions?.has(PermissionFlagsBits.ManageGuild)) return refuse('admin:errors.needManageServer');
+    const guildId = interaction.guildId!;
     const everywhere = interaction.options.getBoolean(OPTION.allServers) ?? false;
-    if (everywhere && !owner) return refuse('admin:errors.ownerOnly');
-
     const handler = HANDLERS[interaction.options.getSubcommand()];
-    if (!handler) return refuse('errors.unknownCommand');
+    if (!handler) return void (await interaction.reply({ content: t('errors.unknownCommand'), flags: MessageFlags.Ephemeral }));
     // A purge of many rows takes longer than Discord's 3 s: acknowledge first, privately.
     await interaction.deferReply({ flags: MessageFlags.Ephemeral });
     const content = await handler({ ctx, interaction, t, guildId, everywhere, scope: t(everywhere ? 'admin:scope.all' : 'admin:scope.guild') });

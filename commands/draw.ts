@@ -1,7 +1,9 @@
-// /draw <prompt> [image…image5]: validate (attached image prompts included), defer within Discord's 3 s,
-// translate Chinese, refuse banned words, apply the user's /settings, store the job; the engine does the rest.
-import { ApplicationCommandOptionType, ApplicationCommandType, InteractionContextType, ApplicationIntegrationType, MessageFlags } from 'discord.js';
-import { acceptJob, refuseJobIfDenied } from '../src/admin/access.ts';
+// /draw <prompt> [image…image5]: after the preconditions (ban, quotas, queue; image prompts where a relay takes
+// them), validate (attached image prompts included), defer, translate Chinese, refuse banned words, apply the
+// user's /settings and hand the job to src/tasks; the engine does the rest.
+import { ApplicationCommandOptionType, ApplicationCommandType, InteractionContextType, ApplicationIntegrationType, MessageFlags, type ChatInputCommandInteraction } from 'discord.js';
+import { startJob } from '../src/discord/jobs.ts';
+import { NEW_JOB, preconditions } from '../src/discord/preconditions.ts';
 import { followUpPrivately } from '../src/discord/private-reply.ts';
 import { waitingMessage } from '../src/discord/render.ts';
 import { described, translator } from '../src/i18n.ts';
@@ -36,7 +38,15 @@ export const draw = {
     ],
   },
 
-  async execute(ctx, interaction) {
+  preconditions: [
+    preconditions.onlyIf(
+      (i: ChatInputCommandInteraction) => IMAGE_OPTIONS.some((n) => i.options.getAttachment(n) !== null),
+      preconditions.capability('imagePrompts', () => ({ key: 'images:errors.unsupportedAttachments' })),
+    ),
+    ...NEW_JOB,
+  ],
+
+  async execute(ctx, interaction, granted) {
     const check = checkPrompt(interaction.options.getString('prompt'));
     if (!check.ok) {
       await interaction.reply({ content: translator(interaction.locale)(check.error, check.vars), flags: MessageFlags.Ephemeral });
@@ -47,8 +57,6 @@ export const draw = {
     const attached = checkAttachments(interaction, IMAGE_OPTIONS, typedUrls);
     if (!attached.ok) return refuse(interaction, attached.key, attached.vars);
     const input = attached.images.length > 0 ? { images: attached.images } : undefined;
-    if (input && !ctx.accounts.can('imagePrompts')) return refuse(interaction, 'images:errors.unsupportedAttachments');
-    if (await refuseJobIfDenied(ctx, interaction, 'draw')) return;
     const t = translator(interaction.locale);
 
     // Whatever can be decided without asking Baidu (no Chinese, not configured, or cached) is decided before
@@ -73,7 +81,7 @@ export const draw = {
     }
 
     // The user's default ratio goes upstream only; the headline keeps the prompt as typed.
-    const defaults = await ctx.settings.get(interaction.user.id);
+    const defaults = ctx.settings.get(interaction.user.id);
     const job = { action: 'imagine', prompt: check.prompt, promptUpstream: withAspectRatio(translation.upstream, defaults.aspectRatio) } as const;
     if (translation.status === 'notConfigured' || translation.status === 'failed') {
       // The job goes on with the text as typed; only the user needs to know why.
@@ -82,7 +90,7 @@ export const draw = {
         ctx.log.warn({ err }, 'could not tell the user their prompt was not translated'),
       );
     }
-    await acceptJob(ctx, interaction, { ...job, input, mode: usableMode(ctx.accounts, defaults.mode) });
+    await startJob(ctx, interaction, granted, { ...job, input, mode: usableMode(ctx.accounts, defaults.mode) });
   },
 } satisfies Command;
 

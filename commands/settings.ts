@@ -39,7 +39,7 @@ export const settings = {
     const reply = (content: string) => interaction.reply({ content, flags: MessageFlags.Ephemeral }).then(() => undefined);
     const mode = interaction.options.getString(OPTION.mode);
     const aspect = interaction.options.getString(OPTION.aspect);
-    if (mode === null && aspect === null) return reply(summary(t, await ctx.settings.get(interaction.user.id), ctx.accounts));
+    if (mode === null && aspect === null) return reply(summary(t, ctx.settings.get(interaction.user.id), ctx.accounts));
 
     const change: Partial<Defaults> = {};
     if (mode !== null) {

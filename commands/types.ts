@@ -1,7 +1,1 @@
-import type { ChatInputCommandInteraction, RESTPostAPIChatInputApplicationCommandsJSONBody } from 'discord.js';
-import type { AppContext } from '../src/context.ts';
-
-export interface Command {
-  data: RESTPostAPIChatInputApplicationCommandsJSONBody;
-  execute(ctx: AppContext, interaction: ChatInputCommandInteraction): Promise<void>;
-}
+export type { Command } from '../src/discord/command.ts';

@@ -12,6 +12,7 @@ export const PROVIDER_IDS = [
   'acedata',
   'ttapi',
   'piapi',
+  'legnext',
 ] as const;
 export type ProviderId = (typeof PROVIDER_IDS)[number];
 
@@ -27,6 +28,13 @@ const int = (def: number, min: number, max = Number.MAX_SAFE_INTEGER) =>
     .int(`must be a whole number from ${min}`)
     .min(min, `must be at least ${min}`)
     .max(max, `must be at most ${max}`)
+    .default(def);
+
+/** A duration in minutes; fractions allowed (0.5 = 30 s), down to `min`. */
+const minutes = (def: number, min: number) =>
+  z.coerce
+    .number({ error: `must be a number of minutes from ${min}` })
+    .min(min, `must be at least ${min} (minutes; fractions such as 0.5 are allowed)`)
     .default(def);
 
 const httpUrl = z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' });
@@ -107,12 +115,14 @@ const schema = z.object({
     .trim()
     .refine((v) => v === 'off' || cron.validate(v), 'is not a valid cron expression (e.g. "0 4 * * *" for 04:00 daily) nor "off"')
     .default('0 4 * * *'),
-  /** A submitted/running job with no progress for this long is failed (the user is told). */
-  JOB_TIMEOUT_MINUTES: int(10, 1),
+  /** A job its relay has shown no sign of for this long is failed (a relay still listing it, queued at 0 %, keeps it alive). */
+  JOB_TIMEOUT_MINUTES: minutes(10, 0.05),
   /** A job still queued after this long is failed instead of started. */
-  QUEUE_TIMEOUT_MINUTES: int(60, 1),
-  /** A job running longer than this is failed even if it still reports progress. */
-  JOB_MAX_MINUTES: int(30, 1),
+  QUEUE_TIMEOUT_MINUTES: minutes(60, 0.05),
+  /** A job running at its relay longer than this (counted from when the relay started it) is failed even if it still reports progress. */
+  JOB_MAX_MINUTES: minutes(30, 0.05),
+  /** How long a final message (result, failure, cancellation) is retried through Discord trouble before it is given up. */
+  DELIVERY_GIVE_UP_MINUTES: minutes(60, 1),
   /** Jobs of one user at the relay at once; the rest wait their turn while other users' jobs go ahead. */
   USER_MAX_CONCURRENT: int(2, 1),
   /** Jobs of one user waiting in the queue; more are refused until some start. */

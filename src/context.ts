@@ -6,6 +6,7 @@ import type { Logger } from './log.ts';
 import type { Maintenance } from './maintenance/service.ts';
 import type { BannedWords } from './prompt/banned.ts';
 import type { UserSettingsRepo } from './settings/repo.ts';
+import type { UsageMemory } from './tasks/accept.ts';
 import type { Cancellation } from './tasks/cancel.ts';
 import type { TaskRepo } from './tasks/repo.ts';
 import type { TaskService } from './tasks/service.ts';
@@ -18,12 +19,15 @@ export interface AppContext {
   repo: TaskRepo;
   /** The relay accounts: what they can do, and how healthy each is. */
   accounts: Accounts;
+  /** Stores new jobs (in batches, each within its limits). */
   tasks: TaskService;
-  /** Bans and quota overrides (/draw-admin, and the job guard). */
+  /** Bans and servers' quotas (in memory), /draw-admin and its stats. */
   admin: AdminRepo;
-  /** The job limits: daily quotas and the per-user queue limit (checked again, exactly, when a job is stored). */
+  /** Which job limits are in force, and their use for /info and /draw-admin. */
   quotas: Quotas;
-  /** Per-user defaults (/settings). */
+  /** What the limits counted last, for the early check (src/discord/preconditions.ts). */
+  usage: UsageMemory;
+  /** Per-user defaults (/settings), in memory. */
   settings: UserSettingsRepo;
   /** ❌ on a queued or running job. */
   cancellation: Cancellation;

@@ -1,4 +1,5 @@
 // `npm start`: read the configuration, start the bot, stop cleanly on SIGINT/SIGTERM.
+import cluster from 'node:cluster';
 import { ConfigError, loadConfig } from './config.ts';
 import { createLogger } from './log.ts';
 
@@ -14,11 +15,21 @@ try {
 const log = createLogger(config.LOG_LEVEL);
 const started = performance.now();
 // Imported after the configuration is known good, so a bad .env answers instantly and without a stack.
-const { startApp } = await import('./app.ts');
+const { openDatabase } = await import('./db/client.ts');
 
 try {
-  const app = await startApp(config, log);
+  // The database (the embedded server's start-up, migrations) gets ready while the bot's modules load.
+  const [{ startApp }, database] = await Promise.all([import('./app.ts'), openDatabase({ databaseUrl: config.DATABASE_URL, dataDir: config.DATA_DIR, log })]);
+  let app;
+  try {
+    app = await startApp(config, log, database);
+  } catch (err) {
+    await database.close();
+    throw err;
+  }
   log.info({ startupMs: Math.round(performance.now() - started) }, 'bot ready');
+  // Started by the multi-process launcher (src/cluster.ts, READY_MESSAGE): tell it.
+  if (cluster.isWorker) process.send?.('mj:ready');
   let stopping = false;
   for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     process.on(signal, () => {

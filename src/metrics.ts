@@ -37,7 +37,7 @@ export const translationRequests = new Counter({
 });
 
 /** Times a relay call and records it, passing its result or error through. */
-export async function timeRelay<T>(account: string, operation: 'submit' | 'fetch' | 'cancel', call: () => Promise<T>): Promise<T> {
+export async function timeRelay<T>(account: string, operation: 'submit' | 'fetch' | 'cancel' | 'lookup', call: () => Promise<T>): Promise<T> {
   const end = relayLatency.startTimer({ account, operation });
   try {
     const value = await call();

@@ -1,20 +1,21 @@
-// A fresh database for one benchmark run: an empty PGlite directory (the bot migrates it at start-up) or a new
-// database on the PostgreSQL server of BENCH_DATABASE_URL / TEST_DATABASE_URL, dropped afterwards.
+// A fresh database for one benchmark run: an empty DATA_DIR (the bot starts its embedded PostgreSQL there and
+// migrates it) or a new database on the PostgreSQL server of BENCH_DATABASE_URL / TEST_DATABASE_URL, dropped
+// afterwards.
 // (test/support/database.ts needs vitest's context, so the bench has this small one of its own.)
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { chmod, mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import postgres from 'postgres';
 import { openDatabase, type Database } from '../../src/db/client.ts';
 
-export type DbKind = 'pglite' | 'postgres';
+export type DbKind = 'embedded' | 'postgres';
 
 export interface BenchDatabase {
   kind: DbKind;
   /** DATABASE_URL or DATA_DIR for the bot. */
   env: Record<string, string>;
-  /** Opens it in this process (for PGlite: only while no bot has it open). */
+  /** Opens it in this process (embedded: the bot's running server, or one started for the caller). */
   open(): Promise<Database>;
   destroy(): Promise<void>;
 }
@@ -43,6 +44,7 @@ export async function createBenchDatabase(kind: DbKind): Promise<BenchDatabase> 
     };
   }
   const dataDir = await mkdtemp(path.join(os.tmpdir(), 'mjbot-bench-'));
+  await chmod(dataDir, 0o755); // run as root, the server's unprivileged user must reach it
   return {
     kind,
     env: { DATA_DIR: dataDir },

@@ -49,3 +49,59 @@ export function cpuMsOfAll(name: string): number {
   }
   return total;
 }
+
+/** `pid` and every process descended from it (read from /proc). */
+export function processTree(pid: number): number[] {
+  const parents = new Map<number, number[]>();
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      parents.set(ppid, [...(parents.get(ppid) ?? []), Number(entry)]);
+    } catch {
+      // The process ended meanwhile.
+    }
+  }
+  const out = [pid];
+  for (let i = 0; i < out.length; i++) out.push(...(parents.get(out[i]!) ?? []));
+  return out;
+}
+
+/** CPU time of `pid` and its descendants (those alive now), in ms. */
+export function cpuMsOfTree(pid: number): number {
+  return processTree(pid).reduce((sum, p) => {
+    try {
+      return sum + cpuMs(p);
+    } catch {
+      return sum;
+    }
+  }, 0);
+}
+
+/** Resident memory and peaks of `pid` and its descendants, summed (the peaks of separate processes need not coincide). */
+export function memoryMbOfTree(pid: number): { rss: number; peak: number } {
+  return processTree(pid).reduce(
+    (sum, p) => {
+      try {
+        const m = memoryMb(p);
+        return { rss: sum.rss + m.rss, peak: sum.peak + m.peak };
+      } catch {
+        return sum;
+      }
+    },
+    { rss: 0, peak: 0 },
+  );
+}
+
+/** Proportional set size (each shared page divided among the processes sharing it) and RSS, in MB. */
+export function pssMb(pid: number): { pss: number; rss: number } {
+  const rollup = readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8');
+  const kb = (name: string) => Number(new RegExp(`^${name}:\\s+(\\d+) kB`, 'm').exec(rollup)?.[1] ?? Number.NaN);
+  return { pss: kb('Pss') / 1024, rss: kb('Rss') / 1024 };
+}
+
+/** The processes descended from `pid` (a PostgreSQL postmaster's backends and helpers). */
+export function childrenOf(pid: number): number[] {
+  return processTree(pid).slice(1);
+}

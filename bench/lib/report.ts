@@ -18,7 +18,7 @@ export interface ScenarioResult {
   notes: string[];
 }
 
-const DB_NAMES: Record<Row['db'], string> = { pglite: 'PGlite', postgres: 'PostgreSQL', '—': '—' };
+const DB_NAMES: Record<Row['db'], string> = { embedded: 'embedded PostgreSQL', postgres: 'PostgreSQL', '—': '—' };
 
 export function markdownTable(rows: Row[]): string {
   const lines = ['| scenario | measure | database | result | target | met |', '|---|---|---|---|---|---|'];

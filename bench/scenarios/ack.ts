@@ -1,6 +1,8 @@
 // 1. Acknowledgement: a burst of /draw at a steady rate from distinct users (so no per-user limit refuses
 // any), against the bot as shipped (simulator, default settings). Latency runs from the moment the fake Discord
 // sends INTERACTION_CREATE on the gateway to the moment the bot's interaction callback has fully arrived.
+// With `processes` above 1 the bot runs as `npm run start:cluster` does (one shard per process, one server on
+// each shard, the /draws dealt to the servers in turn); CPU is then the launcher's and every bot process's.
 import { startBenchBot } from '../lib/bot.ts';
 import { createBenchDatabase, type DbKind } from '../lib/database.ts';
 import { FakesHost } from '../lib/host.ts';
@@ -12,19 +14,26 @@ export interface AckOptions {
   db: DbKind;
   count: number;
   perSecond: number;
+  /** Bot processes (the multi-process launcher); 1 unless set. */
+  processes?: number;
 }
 
-const TARGET_P99_MS = 100;
+/** p99 targets: at 200 /draw per second, and at 50. */
+const TARGET_P99_MS = { burst: 100, steady: 50 };
+/** Bot CPU per /draw at 200 per second. */
+const TARGET_CPU_MS = 2;
 
 export async function ackScenario(opts: AckOptions): Promise<ScenarioResult> {
   const database = await createBenchDatabase(opts.db);
-  const { host, fakes } = await FakesHost.start({});
+  const processes = opts.processes ?? 1;
+  const { host, fakes } = await FakesHost.start(processes > 1 ? { shards: processes } : {});
   try {
-    const bot = await startBenchBot({ ...fakes.discordEnv, ...database.env });
+    const shards: Record<string, string> = processes > 1 ? { SHARD_COUNT: String(processes) } : {};
+    const bot = await startBenchBot({ ...fakes.discordEnv, ...database.env, ...shards }, { processes });
     try {
       await host.mark();
       const cpuBefore = bot.cpuMs();
-      const pgCpuBefore = opts.db === 'postgres' ? cpuMsOfAll('postgres') : 0;
+      const pgCpuBefore = cpuMsOfAll('postgres');
       const burst = await host.burst({ count: opts.count, perSecond: opts.perSecond, prompt: 'bench ack {i}' });
       // Every /draw answered (late answers are still timed: Discord would have refused them), or 30 s more.
       const deadline = Date.now() + 30_000;
@@ -34,8 +43,8 @@ export async function ackScenario(opts: AckOptions): Promise<ScenarioResult> {
         traces = await host.traces();
       }
       const cpuMs = bot.cpuMs() - cpuBefore;
-      // The PostgreSQL server's work for the bot (on PGlite it is inside the bot's own CPU time).
-      const pgCpuMs = opts.db === 'postgres' ? cpuMsOfAll('postgres') - pgCpuBefore : Number.NaN;
+      // The PostgreSQL server's work for the bot (every postgres process: the embedded one or the machine's).
+      const pgCpuMs = cpuMsOfAll('postgres') - pgCpuBefore;
       const health = await host.health();
       const rest = await host.rest();
       const acked = traces.filter((t) => t.ackAt !== undefined);
@@ -46,21 +55,26 @@ export async function ackScenario(opts: AckOptions): Promise<ScenarioResult> {
       const p50 = percentile(latencies, 50);
       const p99 = percentile(latencies, 99);
       const scenario = '1 acknowledgement';
+      const how = `${opts.count} /draw at ${opts.perSecond}/s${processes > 1 ? `, ${processes} processes` : ''}`;
+      const burstRun = opts.perSecond >= 200;
+      const target = burstRun ? TARGET_P99_MS.burst : opts.perSecond <= 50 ? TARGET_P99_MS.steady : undefined;
       const rows: Row[] = [
-        { scenario, measure: `ack p50, ${opts.count} /draw at ${opts.perSecond}/s`, db: opts.db, value: Number.isFinite(p50) ? `${fmt(p50, 0)} ms` : 'not answered' },
+        { scenario, measure: `ack p50, ${how}`, db: opts.db, value: Number.isFinite(p50) ? `${fmt(p50, 0)} ms` : 'not answered' },
         {
           scenario,
-          measure: `ack p99, ${opts.count} /draw at ${opts.perSecond}/s`,
+          measure: `ack p99, ${how}`,
           db: opts.db,
           value: Number.isFinite(p99) ? `${fmt(p99, 0)} ms (max ${Number.isFinite(max(latencies)) ? fmt(max(latencies), 0) : 'never'})` : 'not answered',
-          // The target is for the burst of 200 per second; slower runs are context.
-          ...(opts.perSecond >= 200 && { target: `< ${TARGET_P99_MS} ms`, met: p99 < TARGET_P99_MS && acked.length === opts.count }),
+          ...(target !== undefined && { target: `≤ ${target} ms, none after 3 s`, met: p99 <= target && acked.length === opts.count && late === 0 }),
         },
+        ...(burstRun
+          ? [{ scenario, measure: `bot CPU per /draw, ${how}`, db: opts.db, value: `${fmt(cpuMs / opts.count, 2)} ms`, target: `≤ ${TARGET_CPU_MS} ms`, met: cpuMs / opts.count <= TARGET_CPU_MS }]
+          : []),
       ];
       const notes = [
-        `1 ${opts.db}: ${acked.length}/${opts.count} acknowledged (${deferred} deferred, ${acked.length - deferred} answered otherwise), ` +
+        `1 ${opts.db}${processes > 1 ? `, ${processes} processes` : ''}: ${acked.length}/${opts.count} acknowledged (${deferred} deferred, ${acked.length - deferred} answered otherwise), ` +
           `${late} of them after Discord's 3 s (refused: the user sees "The application did not respond"); the burst took ${burst.durationMs} ms (the host's worst lag behind schedule ${burst.maxLagMs} ms); ` +
-          `bot CPU during the burst ${fmt(cpuMs, 0)} ms (${fmt(cpuMs / opts.count, 2)} ms per /draw)${opts.db === 'postgres' ? `, PostgreSQL server CPU ${fmt(pgCpuMs, 0)} ms (${fmt(pgCpuMs / opts.count, 2)} ms per /draw)` : ''}; fakes host event-loop delay p99 ${fmt(health.loopDelayP99Ms, 1)} ms, ` +
+          `bot CPU during the burst ${fmt(cpuMs, 0)} ms (${fmt(cpuMs / opts.count, 2)} ms per /draw), PostgreSQL server CPU ${fmt(pgCpuMs, 0)} ms (${fmt(pgCpuMs / opts.count, 2)} ms per /draw); fakes host event-loop delay p99 ${fmt(health.loopDelayP99Ms, 1)} ms, ` +
           `max ${fmt(health.loopDelayMaxMs, 1)} ms; REST calls seen: ${JSON.stringify(rest.byKind)}` +
           `; bot warnings: ${JSON.stringify(bot.problems())}` +
           (rest.violations.length ? `; violations: ${rest.violations.slice(0, 3).join(' | ')}` : ''),

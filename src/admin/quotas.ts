@@ -3,37 +3,16 @@
 // other buttons on a result only count, so a grid already made can be finished. The queue limit applies to
 // every job. Failed and cancelled jobs never count.
 //
-// The check is exact: the task row is inserted in the same transaction that counts, under transaction-scoped
-// advisory locks for the user and the server, so /draws sent at the same instant take turns instead of all
-// passing a count that none of them has added to yet. On PGlite (a single session) the locks never block,
-// but its transactions already run one at a time, which gives the same guarantee.
-import { sql } from 'drizzle-orm';
+// This module says which limits are in force (the bot's defaults, or a server's own, from memory) and reads
+// the use of them for /info and /draw-admin. The check itself is one rule (limitRefusal in
+// src/tasks/accept.ts), applied early from memory by the preconditions and exactly when the job is stored.
 import type { Config } from '../config.ts';
 import type { Db } from '../db/client.ts';
-import { jobsSince, userQueue } from '../tasks/usage.ts';
+import { countUsage, nextUtcMidnight, type Counts, type JobLimits, type LimitsApplied, type Who } from '../tasks/accept.ts';
+import { userQueue } from '../tasks/usage.ts';
 import type { AdminRepo } from './repo.ts';
 
-/** `draw`: a new job, under the daily quotas; `button`: a follow-up on a result, only under the queue limit. */
-export type JobKind = 'draw' | 'button';
-
-export interface Refusal {
-  key: string;
-  vars?: Record<string, unknown>;
-}
-
-/** A job refused by the limits after the interaction was deferred; TaskService.accept throws it. */
-export class JobRefused extends Error {
-  constructor(readonly refusal: Refusal) {
-    super(`job refused: ${refusal.key}`);
-  }
-}
-
 export type Limits = Pick<Config, 'USER_MAX_QUEUED' | 'USER_DAILY_QUOTA' | 'GUILD_DAILY_QUOTA'>;
-
-export interface Who {
-  guildId: string | null;
-  userId: string;
-}
 
 /** The daily quotas in force in one server; null: unlimited. */
 export interface DailyLimits {
@@ -49,16 +28,6 @@ export interface Usage {
   queue: { waiting: number; inProgress: number };
 }
 
-// Advisory lock namespaces (the two-key form: a separate key space from the single bigint locks elsewhere).
-const USER_LOCK = 0x6d6a_0001;
-const GUILD_LOCK = 0x6d6a_0002;
-
-/** The start of the next UTC day: when daily quotas reset. */
-export function nextUtcMidnight(now: Date): Date {
-  return new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate() + 1));
-}
-
-const unix = (d: Date) => Math.floor(d.getTime() / 1000);
 /** 0 means unlimited, in the configuration and in a server's override alike. */
 const limitOf = (n: number) => (n === 0 ? null : n);
 
@@ -70,57 +39,43 @@ export class Quotas {
   ) {}
 
   /** The server's own limits where it set them, else the bot's defaults. */
-  async daily(guildId: string | null): Promise<DailyLimits> {
+  daily(guildId: string | null): DailyLimits {
     if (guildId === null) return { user: limitOf(this.limits.USER_DAILY_QUOTA), guild: null };
-    const own = await this.admin.quotaOverrides(guildId);
+    const own = this.admin.quotaOverrides(guildId);
     return { user: limitOf(own.perUser ?? this.limits.USER_DAILY_QUOTA), guild: limitOf(own.guild ?? this.limits.GUILD_DAILY_QUOTA) };
   }
 
+  /** The limits a job is held to: the daily quotas if it is a new job, the queue limit if it waits in the queue. */
+  jobLimits(guildId: string | null, applied: LimitsApplied): JobLimits {
+    const daily = applied.daily ? this.daily(guildId) : { user: null, guild: null };
+    return { userDaily: daily.user, guildDaily: daily.guild, maxQueued: applied.queue ? this.limits.USER_MAX_QUEUED : null };
+  }
+
+  /** What counts toward `limits` right now, read from the database in one statement (not under the locks). */
+  async count(who: Who, limits: JobLimits, now = new Date()): Promise<Counts> {
+    const guilds = limits.guildDaily !== null && who.guildId !== null ? [who.guildId] : [];
+    const counted = await countUsage(this.db, [who], guilds, now);
+    const counts: Counts = {
+      userToday: [...counted.userToday.values()][0] ?? 0,
+      waiting: counted.waiting.get(who.userId) ?? 0,
+    };
+    if (guilds.length > 0) counts.guildToday = counted.guildToday.get(who.guildId!) ?? 0;
+    return counts;
+  }
+
+  /** For /info and /draw-admin: today's use of both quotas, the limits, and the user's jobs now. */
   async usage(who: Who, now = new Date()): Promise<Usage> {
-    const limits = await this.daily(who.guildId);
+    const limits = this.daily(who.guildId);
     const reset = nextUtcMidnight(now);
-    const since = new Date(reset.getTime() - 86_400_000);
-    const [user, guild, queue] = await Promise.all([
-      jobsSince(this.db, who, since),
-      jobsSince(this.db, { guildId: who.guildId }, since),
+    const [counted, queue] = await Promise.all([
+      countUsage(this.db, [who], who.guildId === null ? [] : [who.guildId], now),
       userQueue(this.db, who.userId),
     ]);
-    return { user: { used: user, limit: limits.user }, guild: { used: guild, limit: limits.guild }, reset, queue };
-  }
-
-  /** Why this job may not start now, or undefined. Counted on `db`: the pool for the early check, or a locked transaction. */
-  async refusal(who: Who, kind: JobKind, now = new Date(), db: Db = this.db, limits?: DailyLimits): Promise<Refusal | undefined> {
-    if (kind === 'draw') {
-      const daily = limits ?? (await this.daily(who.guildId));
-      const reset = nextUtcMidnight(now);
-      const since = new Date(reset.getTime() - 86_400_000);
-      if (daily.user !== null) {
-        const used = await jobsSince(db, who, since);
-        if (used >= daily.user) return { key: 'queue:errors.userQuota', vars: { limit: daily.user, used, reset: unix(reset) } };
-      }
-      if (daily.guild !== null) {
-        const used = await jobsSince(db, { guildId: who.guildId }, since);
-        if (used >= daily.guild) return { key: 'admin:errors.quotaReached', vars: { limit: daily.guild, used, reset: unix(reset) } };
-      }
-    }
-    const { waiting } = await userQueue(db, who.userId);
-    if (waiting >= this.limits.USER_MAX_QUEUED) return { key: 'queue:errors.queueFull', vars: { limit: this.limits.USER_MAX_QUEUED, waiting } };
-    return undefined;
-  }
-
-  /**
-   * Checks the limits and, if they allow the job, runs `insert` in the same transaction. The user's lock (and
-   * the server's, when a server quota applies) is held until commit, so the next job of the same user or
-   * server counts this one. Locks are always taken user first, then server: no deadlocks.
-   */
-  async insertWithinLimits<T>(who: Who, kind: JobKind, insert: (tx: Db) => Promise<T>, now = new Date()): Promise<{ ok: true; value: T } | { ok: false; refusal: Refusal }> {
-    const daily = kind === 'draw' ? await this.daily(who.guildId) : undefined;
-    return this.db.transaction(async (tx) => {
-      await tx.execute(sql`select pg_advisory_xact_lock(${USER_LOCK}::int, hashtext(${who.userId}))`);
-      if (daily?.guild != null) await tx.execute(sql`select pg_advisory_xact_lock(${GUILD_LOCK}::int, hashtext(${who.guildId}))`);
-      const refusal = await this.refusal(who, kind, now, tx, daily);
-      if (refusal) return { ok: false, refusal } as const;
-      return { ok: true, value: await insert(tx) } as const;
-    });
+    return {
+      user: { used: [...counted.userToday.values()][0] ?? 0, limit: limits.user },
+      guild: { used: who.guildId === null ? 0 : (counted.guildToday.get(who.guildId) ?? 0), limit: limits.guild },
+      reset,
+      queue,
+    };
   }
 }

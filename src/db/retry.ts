@@ -20,3 +20,15 @@ export async function retryDatabase<T>(
     }
   }
 }
+
+/** SQLSTATE classes and driver codes that mean "the server went away or is not ready", not "this statement is wrong". */
+const CONNECTION_CODES = new Set(['CONNECTION_CLOSED', 'CONNECTION_ENDED', 'CONNECTION_DESTROYED', 'CONNECT_TIMEOUT', 'ECONNREFUSED', 'ECONNRESET', 'EPIPE', '57P01', '57P02', '57P03']);
+
+/** Whether the error (or what drizzle wrapped) is a lost or refused connection: worth retrying as is. */
+export function isConnectionError(err: unknown): boolean {
+  for (let e = err, depth = 0; e && depth < 5; e = (e as { cause?: unknown }).cause, depth++) {
+    const code = String((e as { code?: unknown }).code ?? '');
+    if (CONNECTION_CODES.has(code) || code.startsWith('08')) return true;
+  }
+  return false;
+}

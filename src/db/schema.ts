@@ -1,11 +1,15 @@
 // The task row carries everything needed to resume a job after a crash: who asked, what was sent upstream,
 // where it stands there, and how to reach the user again.
 import { sql } from 'drizzle-orm';
-import { bigint, index, integer, jsonb, pgTable, text, timestamp, unique, uuid } from 'drizzle-orm/pg-core';
+import { bigint, boolean, check, index, integer, jsonb, pgTable, text, timestamp, unique, uuid } from 'drizzle-orm/pg-core';
 
-export const TASK_STATUSES = ['queued', 'submitted', 'running', 'succeeded', 'failed', 'cancelled'] as const;
+/** The lifecycle's states (src/tasks/lifecycle.ts has the transitions between them). */
+export const TASK_STATUSES = ['queued', 'claimed', 'submitted', 'running', 'succeeded', 'failed', 'cancelled'] as const;
 export type TaskStatus = (typeof TASK_STATUSES)[number];
-export const ACTIVE_STATUSES = ['submitted', 'running'] as const satisfies readonly TaskStatus[];
+/** Placed on a relay account and not finished: what counts against account and user concurrency. */
+export const ACTIVE_STATUSES = ['claimed', 'submitted', 'running'] as const satisfies readonly TaskStatus[];
+/** The relay holds the job (it has an upstream id): what tracking follows. */
+export const AT_RELAY_STATUSES = ['submitted', 'running'] as const satisfies readonly TaskStatus[];
 export const FINAL_STATUSES = ['succeeded', 'failed', 'cancelled'] as const satisfies readonly TaskStatus[];
 
 /** Midjourney's speed modes; a user's default (/settings) goes to relays whose account serves it. */
@@ -47,11 +51,21 @@ export const tasks = pgTable(
     mode: text('mode').$type<SpeedMode>(),
     /** The instance (its liveness lock key) that claimed the job: a dead claimer's unsubmitted jobs are requeued. */
     claimedBy: bigint('claimed_by', { mode: 'bigint' }),
+    /** How many times the job was claimed: a submission records its job only while its claim number still holds. */
+    claim: integer('claim').notNull().default(0),
     /** Place in the queue last shown to the user, and when (position edits are throttled like progress). */
     queuePosition: integer('queue_position'),
     positionShownAt: ts('position_shown_at'),
     /** An instance delivering the final message holds this lease, so two instances never both deliver. */
     deliveringUntil: ts('delivering_until'),
+    /** Which attempt holds the lease: only that attempt may record the outcome. */
+    deliveryLease: text('delivery_lease'),
+    /** An attempt at the final message ended unrecorded (its process died): later attempts look before sending. */
+    deliveryUnsure: boolean('delivery_unsure').notNull().default(false),
+    /** The outbox: a final message (result, failure, cancellation) is pending and due at this time; null: none. */
+    deliveryDue: ts('delivery_due'),
+    /** When the pending final message first became due (the give-up limit counts from here). */
+    deliverySince: ts('delivery_since'),
     upstreamId: text('upstream_id'),
     /** Adapter-private data the adapter needs later (e.g. an image id or the upstream's button ids). */
     upstreamData: jsonb('upstream_data').$type<Record<string, unknown>>(),
@@ -69,6 +83,16 @@ export const tasks = pgTable(
     createdAt: ts('created_at').notNull().default(sql`now()`),
     startedAt: ts('started_at'),
     lastProgressAt: ts('last_progress_at'),
+    /** Last time the relay showed it still knows the job (any status, 0 % included): the stall timeout's clock. */
+    lastSeenAt: ts('last_seen_at'),
+    /** Consecutive polls whose answer left the job out: the relay has lost it after a few. */
+    missedPolls: integer('missed_polls').notNull().default(0),
+    /** When the relay started running the job (left its queue): JOB_MAX_MINUTES counts from here. */
+    runningSince: ts('running_since'),
+    /** When the result was stored (the relay is done with the job; only its delivery is left). */
+    resultAt: ts('result_at'),
+    /** Who cancelled the job (shown on its message when it was not its owner). */
+    cancelledBy: text('cancelled_by'),
     finishedAt: ts('finished_at'),
   },
   (t) => [
@@ -79,6 +103,9 @@ export const tasks = pgTable(
     index('tasks_guild_created_idx').on(t.guildId, t.createdAt),
     // A user's jobs of the day and in the queue, for the per-user quota and limits.
     index('tasks_user_created_idx').on(t.userId, t.createdAt),
+    // The outbox: pending final messages, by when they are due.
+    index('tasks_delivery_due_idx').on(t.deliveryDue).where(sql`delivery_due is not null`),
+    check('tasks_status_check', sql`${t.status} in ('queued', 'claimed', 'submitted', 'running', 'succeeded', 'failed', 'cancelled')`),
   ],
 );
 
@@ -96,7 +123,7 @@ export const userBans = pgTable(
     reason: text('reason'),
     createdAt: ts('created_at').notNull().default(sql`now()`),
   },
-  // NULLS NOT DISTINCT: one bot-wide ban per user too (PostgreSQL 15+, PGlite).
+  // NULLS NOT DISTINCT: one bot-wide ban per user too (PostgreSQL 15+).
   (t) => [unique('user_bans_guild_user_key').on(t.guildId, t.userId).nullsNotDistinct()],
 );
 

@@ -1,8 +1,7 @@
 // A click on one of our result buttons: decode the custom_id, check the job and the action against the
-// database, and start a child job owned by whoever clicked (anyone in the channel may click). ❌ is the one
-// button that stops a job instead, and only its owner or a moderator may use it.
-import { MessageFlags, PermissionFlagsBits, type ButtonInteraction } from 'discord.js';
-import { acceptJob, refuseJobIfDenied } from '../admin/access.ts';
+// database, run the preconditions, and start a child job owned by whoever clicked (anyone in the channel may
+// click). ❌ is the one button that stops a job instead, and only its owner or a moderator may use it.
+import type { ButtonInteraction } from 'discord.js';
 import type { AppContext } from '../context.ts';
 import type { Task } from '../db/schema.ts';
 import { translator } from '../i18n.ts';
@@ -11,11 +10,13 @@ import { checkPrompt } from '../prompt/validate.ts';
 import type { CancelOutcome } from '../tasks/cancel.ts';
 import { isDescribePick, pickIndex, type DescribePick } from '../upstream/actions.ts';
 import { CANCEL, decodeCustomId } from './custom-id.ts';
+import { startJob } from './jobs.ts';
+import { FOLLOW_UP_JOB, NEW_JOB, preconditions, refuse as refuseWith, runPreconditions } from './preconditions.ts';
 import { zoomModal } from './zoom-modal.ts';
 
 export async function handleButton(ctx: AppContext, interaction: ButtonInteraction): Promise<void> {
   const t = translator(interaction.locale);
-  const refuse = (key: string) => interaction.reply({ content: t(key), flags: MessageFlags.Ephemeral }).then(() => undefined);
+  const refuse = (key: string) => refuseWith(interaction, { key });
 
   const parsed = decodeCustomId(interaction.customId);
   if (!parsed) return refuse('errors.unknownButton');
@@ -27,18 +28,19 @@ export async function handleButton(ctx: AppContext, interaction: ButtonInteracti
   // The result is stored before it is uploaded, so a click that races the final status update still works.
   if (!parent.imageUrls) return refuse('errors.notFinished');
   if (!parent.actions?.includes(parsed.action)) return refuse('errors.actionUnavailable');
-  if (await refuseJobIfDenied(ctx, interaction, 'button')) return;
+  // Upscales, variations and the like follow up on a result: not under the daily quotas (they only count).
+  const granted = await runPreconditions(ctx, interaction, FOLLOW_UP_JOB);
+  if (!granted) return;
   // Custom Zoom first asks for the factor; the job starts when the modal is submitted.
   if (parsed.action === 'zoom:custom') return interaction.showModal(zoomModal(parent, t));
 
   await interaction.deferReply();
-  await acceptJob(ctx, interaction, { action: parsed.action, parentId: parent.id, prompt: parent.prompt, promptUpstream: parent.promptUpstream });
+  await startJob(ctx, interaction, granted, { action: parsed.action, parentId: parent.id, prompt: parent.prompt, promptUpstream: parent.promptUpstream });
 }
 
 /** 1️⃣–4️⃣ under a /describe result: a /draw of that suggested prompt, for whoever clicked. */
 async function drawDescribed(ctx: AppContext, interaction: ButtonInteraction, parent: Task, pick: DescribePick): Promise<void> {
-  const t = translator(interaction.locale);
-  const refuse = (key: string, vars?: Record<string, unknown>) => interaction.reply({ content: t(key, vars), flags: MessageFlags.Ephemeral }).then(() => undefined);
+  const refuse = (key: string, vars?: Record<string, unknown>) => refuseWith(interaction, { key, vars });
   const suggested = parent.action === 'describe' ? parent.descriptions?.[pickIndex(pick) - 1] : undefined;
   if (!suggested) return refuse('images:errors.pickUnavailable');
   const check = checkPrompt(suggested);
@@ -46,23 +48,19 @@ async function drawDescribed(ctx: AppContext, interaction: ButtonInteraction, pa
   const banned = ctx.bannedWords.find(parsePrompt(check.prompt));
   if (banned) return refuse('translate:banned', { word: banned.word });
   // A pick starts a new /draw: under the daily quotas like one.
-  if (await refuseJobIfDenied(ctx, interaction, 'draw')) return;
+  const granted = await runPreconditions(ctx, interaction, NEW_JOB);
+  if (!granted) return;
   await interaction.deferReply();
-  await acceptJob(ctx, interaction, { action: 'imagine', parentId: parent.id, prompt: check.prompt, promptUpstream: check.prompt });
+  await startJob(ctx, interaction, granted, { action: 'imagine', parentId: parent.id, prompt: check.prompt, promptUpstream: check.prompt });
 }
 
 /** ❌: the job's owner, a member who may manage the server, or a bot operator may stop it. */
 async function cancelJob(ctx: AppContext, interaction: ButtonInteraction, task: Task): Promise<void> {
   const t = translator(interaction.locale);
   // Before the click is acknowledged a refusal is the reply; after (a relay was asked), a private follow-up.
-  const say = async (key: string, vars?: Record<string, unknown>) => {
-    const content = t(key, vars);
-    if (interaction.deferred || interaction.replied) await interaction.followUp({ content, flags: MessageFlags.Ephemeral });
-    else await interaction.reply({ content, flags: MessageFlags.Ephemeral });
-  };
+  const say = (key: string, vars?: Record<string, unknown>) => refuseWith(interaction, { key, vars });
   const clicker = interaction.user.id;
-  const moderator = interaction.memberPermissions?.has(PermissionFlagsBits.ManageGuild) === true || ctx.config.BOT_OWNER_IDS.includes(clicker);
-  if (clicker !== task.userId && !moderator) return say('cancel.notYours');
+  if (!(await runPreconditions(ctx, interaction, [preconditions.ownsOrModerates(task)]))) return;
 
   let result: CancelOutcome;
   try {

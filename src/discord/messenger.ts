@@ -52,13 +52,19 @@ function files(msg: OutgoingMessage) {
 
 export class Messenger {
   constructor(
+    /** The bot token's client: channel posts and DMs, under Discord's global rate limit. */
     private readonly rest: REST,
+    /**
+     * For interaction-token webhooks, which Discord does not count against the global limit: a client without
+     * discord.js's global cap, so results and failures never wait behind thousands of other requests.
+     */
+    private readonly webhookRest: REST,
     private readonly applicationId: () => string,
   ) {}
 
   /** Edits the interaction's original reply. Throws when the token is dead (see isDeadTokenError). */
   async editOriginal(token: string, msg: OutgoingMessage): Promise<Delivered> {
-    const res = (await this.rest.patch(Routes.webhookMessage(this.applicationId(), token, '@original'), {
+    const res = (await this.webhookRest.patch(Routes.webhookMessage(this.applicationId(), token, '@original'), {
       body: body(msg),
       files: files(msg),
       auth: false,
@@ -80,6 +86,34 @@ export class Messenger {
     const dm = (await this.rest.post(Routes.userChannels(), { body: { recipient_id: userId } })) as { id: string };
     const res = (await this.rest.post(Routes.channelMessages(dm.id), { body: body(msg), files: files(msg) })) as { id: string };
     return { messageId: res.id, via: 'dm' };
+  }
+
+  /**
+   * A message already showing a file whose name contains `marker` — where the job's final message would be: the
+   * interaction's reply while its token lives, else the channel's latest 50 messages. For an attempt whose outcome
+   * was never recorded (its process died after sending): look before sending again. Throws when the reply cannot
+   * be read (try again later rather than risk a second upload); an unreadable channel counts as "not there".
+   */
+  async findUpload(target: DeliveryTarget, marker: string): Promise<Delivered | undefined> {
+    type Seen = { id: string; attachments?: Array<{ filename: string }> };
+    const shows = (m: Seen) => m.attachments?.some((a) => a.filename.includes(marker)) ?? false;
+    const alive = target.token && target.tokenExpiresAt && target.tokenExpiresAt.getTime() > Date.now();
+    if (alive) {
+      try {
+        const original = (await this.webhookRest.get(Routes.webhookMessage(this.applicationId(), target.token!, '@original'), { auth: false })) as Seen;
+        if (shows(original)) return { messageId: original.id, via: 'interaction' };
+        return undefined;
+      } catch (err) {
+        if (!isDeadTokenError(err)) throw err;
+      }
+    }
+    try {
+      const recent = (await this.rest.get(Routes.channelMessages(target.channelId), { query: new URLSearchParams({ limit: '50' }) })) as Seen[];
+      const found = recent.find(shows);
+      return found && { messageId: found.id, via: 'channel' };
+    } catch {
+      return undefined;
+    }
   }
 
   /**

@@ -2,9 +2,9 @@
 // set, global otherwise. Bulk overwrite is idempotent and removes commands we no longer ship.
 import type { REST } from '@discordjs/rest';
 import { Routes } from 'discord.js';
-import { commands } from '../../commands/index.ts';
+import type { CommandRegistry } from './command.ts';
 
-export async function registerCommands(rest: REST, applicationId: string, guildId?: string): Promise<number> {
+export async function registerCommands(rest: REST, commands: CommandRegistry, applicationId: string, guildId?: string): Promise<number> {
   const body = [...commands.values()].map((c) => c.data);
   const route = guildId ? Routes.applicationGuildCommands(applicationId, guildId) : Routes.applicationCommands(applicationId);
   await rest.put(route, { body });

@@ -1,13 +1,15 @@
-// Routes each interaction to its handler and turns any unexpected error into a polite, localized reply.
+// Routes each interaction to its handler — after the preconditions it declares — and turns any unexpected error
+// into a polite, localized reply.
 import { MessageFlags, type Interaction } from 'discord.js';
-import { commands } from '../../commands/index.ts';
 import type { AppContext } from '../context.ts';
 import { translator } from '../i18n.ts';
 import { handleButton } from './buttons.ts';
-import { handleZoomModal } from './zoom-modal.ts';
+import type { CommandRegistry } from './command.ts';
 import { discordError } from './messenger.ts';
+import { runPreconditions } from './preconditions.ts';
+import { handleZoomModal } from './zoom-modal.ts';
 
-export async function routeInteraction(ctx: AppContext, interaction: Interaction): Promise<void> {
+export async function routeInteraction(ctx: AppContext, commands: CommandRegistry, interaction: Interaction): Promise<void> {
   if (!interaction.isChatInputCommand() && !interaction.isButton() && !interaction.isModalSubmit()) return;
   const t = translator(interaction.locale);
   try {
@@ -24,7 +26,8 @@ export async function routeInteraction(ctx: AppContext, interaction: Interaction
       await interaction.reply({ content: t('errors.unknownCommand'), flags: MessageFlags.Ephemeral });
       return;
     }
-    await command.execute(ctx, interaction);
+    const granted = await runPreconditions(ctx, interaction, command.preconditions ?? []);
+    if (granted) await command.execute(ctx, interaction, granted);
   } catch (err) {
     ctx.log.error({ err, interactionId: interaction.id }, 'interaction failed');
     // Discord has forgotten this interaction (answered too late): there is nobody left to reply to.

@@ -2,11 +2,12 @@
 // is asked for (1–2, Midjourney's range): the prose stays the parent's, so nothing new bypasses the prompt
 // checks and translation /draw applies. The factor travels as `--zoom N` in the child task's upstream prompt.
 import { MessageFlags, ComponentType, TextInputStyle, type APIModalInteractionResponseCallbackData, type ModalSubmitInteraction } from 'discord.js';
-import { acceptJob, refuseJobIfDenied } from '../admin/access.ts';
 import type { AppContext } from '../context.ts';
 import type { Task } from '../db/schema.ts';
 import { translator, type Translate } from '../i18n.ts';
 import { decodeCustomId, encodeCustomId } from './custom-id.ts';
+import { startJob } from './jobs.ts';
+import { FOLLOW_UP_JOB, refuse as refuseWith, runPreconditions } from './preconditions.ts';
 
 const FACTOR_INPUT = 'zoom';
 const DEFAULT_FACTOR = '2';
@@ -52,19 +53,20 @@ export function zoomPrompt(prompt: string, factor: number): string {
 
 export async function handleZoomModal(ctx: AppContext, interaction: ModalSubmitInteraction): Promise<void> {
   const t = translator(interaction.locale);
-  const refuse = (key: string) => interaction.reply({ content: t(key), flags: MessageFlags.Ephemeral }).then(() => undefined);
+  const refuse = (key: string) => refuseWith(interaction, { key });
   const parsed = decodeCustomId(interaction.customId);
   if (!parsed || parsed.action !== 'zoom:custom') return refuse('errors.unknownButton');
   // The same checks as the click: the parent may have been purged, or the user banned, while the modal was open.
   const parent = await ctx.repo.get(parsed.taskId);
   if (!parent || parent.status === 'failed' || parent.status === 'cancelled') return refuse('errors.expired');
   if (!parent.imageUrls || !parent.actions?.includes('zoom:custom')) return refuse('errors.actionUnavailable');
-  if (await refuseJobIfDenied(ctx, interaction, 'button')) return;
+  const granted = await runPreconditions(ctx, interaction, FOLLOW_UP_JOB);
+  if (!granted) return;
 
   const typed = interaction.fields.getTextInputValue(FACTOR_INPUT);
   const factor = zoomFactor(typed);
   // Nothing starts on a factor Midjourney would refuse: the user hears why, privately, and can click again.
   if (factor === undefined) return void (await interaction.reply({ content: t('params:errors.zoomFactor', { value: typed.slice(0, 20) }), flags: MessageFlags.Ephemeral }));
   await interaction.deferReply();
-  await acceptJob(ctx, interaction, { action: 'zoom:custom', parentId: parent.id, prompt: parent.prompt, promptUpstream: zoomPrompt(parent.promptUpstream, factor) });
+  await startJob(ctx, interaction, granted, { action: 'zoom:custom', parentId: parent.id, prompt: parent.prompt, promptUpstream: zoomPrompt(parent.promptUpstream, factor) });
 }

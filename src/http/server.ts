@@ -12,7 +12,11 @@ import type { UpstreamJob } from '../upstream/provider.ts';
 /** Relay callbacks are a few KB; a larger body is not one of them. */
 export const MAX_CALLBACK_BYTES = 256 * 1024;
 export const CALLBACK_PATH = '/upstream/callback';
-/** Relays with one webhook per account (set in their dashboard) post here, authenticated by UPSTREAM_WEBHOOK_SECRET. */
+/**
+ * Relays with one webhook per account (set in their dashboard) post to `/upstream/account/<account id>/<secret>`,
+ * authenticated by UPSTREAM_WEBHOOK_SECRET. `/upstream/account/<secret>` (no account) is the older form, still
+ * accepted when exactly one account is configured.
+ */
 export const ACCOUNT_WEBHOOK_PATH = '/upstream/account';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
@@ -86,18 +90,22 @@ async function handleCallback(deps: HttpDeps, req: IncomingMessage, res: ServerR
   return applyJob(deps, res, task.id, job);
 }
 
-/** One webhook for the whole relay account: the secret is the operator's, the job is found by its upstream id. */
-async function handleAccountWebhook(deps: HttpDeps, req: IncomingMessage, res: ServerResponse, secret: string) {
+/**
+ * One webhook for a whole relay account: the secret is the operator's, the route names the account, and only that
+ * account's adapter reads the body and only its jobs match (a relay can never push into another relay's jobs).
+ */
+async function handleAccountWebhook(deps: HttpDeps, req: IncomingMessage, res: ServerResponse, accountId: string | undefined, secret: string) {
   const read = await readJson(req, res);
   if (!read) return;
   if (!deps.accountWebhookSecret || !sameSecret(deps.accountWebhookSecret, secret)) return send(res, 404, { error: 'not found' });
-  // The body says which relay's job it is only by its shape: the first account whose adapter reads it wins.
-  const job = deps.accounts.list.map((a) => a.provider.parseWebhook?.(read.body)).find(Boolean);
-  if (!job) return send(res, 400, { error: 'not a job update' });
-  const task = await deps.repo.findActiveByUpstreamId(job.upstreamId);
+  // The old route names no account: only unambiguous with a single one.
+  const account = accountId === undefined ? (deps.accounts.list.length === 1 ? deps.accounts.primary : undefined) : deps.accounts.get(accountId);
+  if (!account) return send(res, 404, { error: 'not found' });
+  const { outcome, job, taskId } = await deps.tracker.applyAccountPush(account, read.body);
+  if (outcome === 'unreadable') return send(res, 400, { error: 'not a job update' });
+  deps.log.debug({ taskId, account: account.id, outcome, status: job?.status, progress: job?.progress }, 'callback received');
   // Jobs started outside this bot, or already finished, share the account's webhook: acknowledge and move on.
-  if (!task) return send(res, 200, { ok: true, outcome: 'ignored' });
-  return applyJob(deps, res, task.id, job);
+  return send(res, 200, { ok: true, outcome });
 }
 
 /**
@@ -135,7 +143,8 @@ export function createHttpServer(deps: HttpDeps): Server {
         return void res.writeHead(200, { 'content-type': metrics.contentType }).end(metrics.body);
       }
       if (`/${parts[0]}/${parts[1]}` === CALLBACK_PATH && parts.length === 4) return handleCallback(deps, req, res, parts[2]!, parts[3]!);
-      if (`/${parts[0]}/${parts[1]}` === ACCOUNT_WEBHOOK_PATH && parts.length === 3) return handleAccountWebhook(deps, req, res, parts[2]!);
+      if (`/${parts[0]}/${parts[1]}` === ACCOUNT_WEBHOOK_PATH && parts.length === 3) return handleAccountWebhook(deps, req, res, undefined, parts[2]!);
+      if (`/${parts[0]}/${parts[1]}` === ACCOUNT_WEBHOOK_PATH && parts.length === 4) return handleAccountWebhook(deps, req, res, decodeURIComponent(parts[2]!), parts[3]!);
       return send(res, 404, { error: 'not found' });
     };
     run().catch((err) => {

@@ -1,6 +1,7 @@
 // `npm run purge -- --days N [--dry-run] [--guild <server id>]`: the cleanup's purge from the shell, for
 // deployments that schedule it themselves (CLEANUP_CRON=off). Needs only the database settings, not the bot
-// token. With embedded PGlite, stop the bot first: PGlite's files are for one process at a time.
+// token. Without DATABASE_URL it uses the bot's embedded server: the running one, or one it starts (and stops
+// again) itself.
 import { parseArgs } from 'node:util';
 import { ConfigError, loadMaintenanceConfig } from '../config.ts';
 import { openDatabase } from '../db/client.ts';
@@ -42,7 +43,13 @@ if (!Number.isInteger(days) || days < 0) fail(`--days must be a whole number of 
 if (args.guild !== undefined && !/^\d{17,20}$/.test(args.guild)) fail(`--guild must be a server (guild) id: 17-20 digits.\n${USAGE}`);
 
 const log = createLogger(config.LOG_LEVEL);
-const database = await openDatabase({ databaseUrl: config.DATABASE_URL, dataDir: config.DATA_DIR });
+let database;
+try {
+  database = await openDatabase({ databaseUrl: config.DATABASE_URL, dataDir: config.DATA_DIR, log });
+} catch (err) {
+  if (err instanceof ConfigError) fail(err.message);
+  throw err;
+}
 try {
   const report = await purgeTasks(database.db, {
     olderThanDays: days,

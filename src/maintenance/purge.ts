@@ -1,7 +1,7 @@
 // Deleting old tasks without getting in the way of new jobs: finished tasks only, oldest first, in small
 // batches that each commit on their own. Rows another transaction has locked are skipped (SKIP LOCKED), so a
 // purge never waits on, nor holds up, the dispatcher; what it skips goes on the next run.
-import { and, asc, eq, inArray, lt, sql, type SQL } from 'drizzle-orm';
+import { and, isNull, asc, eq, inArray, lt, sql, type SQL } from 'drizzle-orm';
 import type { Db } from '../db/client.ts';
 import { tasks, type TaskStatus } from '../db/schema.ts';
 
@@ -39,6 +39,8 @@ export async function purgeTasks(db: Db, opts: PurgeOptions): Promise<PurgeRepor
   const where: SQL = and(
     lt(tasks.createdAt, cutoff),
     inArray(tasks.status, [...PURGEABLE_STATUSES]),
+    // A final message still in the outbox keeps its row until it is sent or given up.
+    isNull(tasks.deliveryDue),
     opts.guildId === undefined ? undefined : eq(tasks.guildId, opts.guildId),
   )!;
   const report = { cutoff, dryRun: Boolean(opts.dryRun), guildId: opts.guildId };

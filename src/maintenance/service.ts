@@ -1,18 +1,16 @@
 // Housekeeping inside the bot: the scheduled cleanup (CLEANUP_CRON: fail stuck jobs, then purge tasks past
-// TASK_RETENTION_DAYS) and a sweep every minute that fails stuck jobs, so a lost job is reported within
-// minutes rather than at the next cleanup. `npm run purge` and /draw-admin purge call the same purgeTasks.
+// TASK_RETENTION_DAYS) and a frequent sweep that fails stuck jobs (a quarter of JOB_TIMEOUT_MINUTES, at most a
+// minute apart), so a lost job is reported soon rather than at the next cleanup. `npm run purge` and
+// /draw-admin purge call the same purgeTasks.
 import cron, { type ScheduledTask } from 'node-cron';
 import type { Database } from '../db/client.ts';
 import type { Task } from '../db/schema.ts';
 import type { Logger } from '../log.ts';
-import type { Delivery } from '../tasks/delivery.ts';
+import { QUEUE_TIMEOUT_REASON, STALLED_REASON, TOO_LONG_REASON, type Lifecycle } from '../tasks/lifecycle.ts';
 import { purgeTasks, type PurgeOptions, type PurgeReport } from './purge.ts';
-import type { Instance } from '../tasks/instance.ts';
-import { QUEUE_TIMEOUT_REASON, STALLED_REASON, TOO_LONG_REASON, claimStuckTasks } from './stuck.ts';
 
 /** Advisory lock id of the scheduled cleanup: one instance runs it, the others skip that run. */
 export const CLEANUP_LOCK_KEY = 0x6d6a_626f_7401n;
-const STUCK_SWEEP_CRON = '* * * * *';
 /** A progress line every this many batches of a long purge. */
 const LOG_EVERY_BATCHES = 100;
 const MINUTE_MS = 60_000;
@@ -25,8 +23,11 @@ export interface MaintenanceOptions {
   /** A running job is failed after this long even if it still reports progress. */
   jobMaxMinutes: number;
   queueTimeoutMinutes: number;
-  /** Run with every sweep: this instance's liveness mark and the adoption of dead instances' jobs. */
-  instance?: Pick<Instance, 'check'>;
+}
+
+/** How often the stuck-job sweep runs: often enough for the stall timeout, never more than once a second. */
+export function sweepIntervalMs(jobTimeoutMinutes: number): number {
+  return Math.max(1_000, Math.min(MINUTE_MS, (jobTimeoutMinutes * MINUTE_MS) / 4));
 }
 
 export interface StuckReport {
@@ -43,11 +44,13 @@ export interface CleanupReport {
 export class Maintenance {
   private readonly jobs: ScheduledTask[] = [];
   private readonly inFlight = new Set<Promise<unknown>>();
-  private cleaning: Promise<CleanupReport | undefined> | undefined;
+  private sweepTimer: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly database: Pick<Database, 'db' | 'withSessionLock'>,
-    private readonly delivery: Pick<Delivery, 'failure'>,
+    private readonly lifecycle: Pick<Lifecycle, 'failStuck'>,
+    /** Final messages became due (their failures): the outbox should look now. */
+    private readonly onFinal: () => void,
     private readonly log: Logger,
     private readonly opts: MaintenanceOptions,
   ) {}
@@ -65,27 +68,26 @@ export class Maintenance {
     const every = (expression: string, name: string, run: () => Promise<unknown>) =>
       this.jobs.push(cron.schedule(expression, () => this.track(run()).catch((err) => this.log.error({ err }, `${name} failed`)), { name, noOverlap: true, logger }));
     if (this.opts.cleanupCron !== 'off') every(this.opts.cleanupCron, 'cleanup', () => this.cleanup());
-    every(STUCK_SWEEP_CRON, 'stuck-job sweep', async () => {
-      // Adopting a dead instance's jobs first lets them finish rather than be failed as stalled.
-      await this.opts.instance?.check();
-      await this.failStuck();
-    });
+    const sweep = () => {
+      this.sweepTimer = setTimeout(() => {
+        void this.track(this.failStuck())
+          .catch((err) => this.log.error({ err }, 'stuck-job sweep failed'))
+          .finally(() => this.sweepTimer && sweep());
+      }, sweepIntervalMs(this.opts.jobTimeoutMinutes));
+    };
+    sweep();
     this.log.info({ cleanupCron: this.opts.cleanupCron, retentionDays: this.opts.retentionDays }, 'maintenance scheduled');
   }
 
   async stop(): Promise<void> {
+    clearTimeout(this.sweepTimer);
+    this.sweepTimer = undefined;
     for (const job of this.jobs.splice(0)) await job.destroy();
     await Promise.allSettled([...this.inFlight]);
   }
 
-  /** The scheduled run. Resolves undefined when another instance holds the cleanup lock. */
-  cleanup(): Promise<CleanupReport | undefined> {
-    // PGlite's single session re-enters its own advisory lock: keep one run per process here.
-    this.cleaning ??= this.runCleanup().finally(() => (this.cleaning = undefined));
-    return this.cleaning;
-  }
-
-  private async runCleanup(): Promise<CleanupReport | undefined> {
+  /** The scheduled run. Resolves undefined when another instance (or another run of this one) holds the cleanup lock. */
+  async cleanup(): Promise<CleanupReport | undefined> {
     const started = performance.now();
     const run = await this.database.withSessionLock(CLEANUP_LOCK_KEY, async () => {
       const stuck = await this.failStuck();
@@ -118,24 +120,24 @@ export class Maintenance {
     return run.value;
   }
 
-  /** Fails stuck jobs and tells their users (through delivery, in their language). Safe to run on every instance. */
+  /**
+   * Fails stuck jobs; their users are told through the outbox, in their language. Safe to run on every instance.
+   * Stalled: the relay has shown no sign of the job for JOB_TIMEOUT_MINUTES (a relay that still lists it, even
+   * queued at 0 %, keeps it alive). Too long: running at the relay for JOB_MAX_MINUTES. Queued too long.
+   */
   async failStuck(opts: { queuedOnly?: boolean } = {}): Promise<StuckReport> {
-    const now = new Date();
-    const stuck = await claimStuckTasks(
-      this.database.db,
-      {
-        stalledBefore: opts.queuedOnly ? undefined : new Date(now.getTime() - this.opts.jobTimeoutMinutes * MINUTE_MS),
-        startedBefore: opts.queuedOnly ? undefined : new Date(now.getTime() - this.opts.jobMaxMinutes * MINUTE_MS),
-        queuedBefore: new Date(now.getTime() - this.opts.queueTimeoutMinutes * MINUTE_MS),
-      },
-      now,
-    );
+    const now = Date.now();
+    const stuck = await this.lifecycle.failStuck({
+      stalledBefore: opts.queuedOnly ? undefined : new Date(now - this.opts.jobTimeoutMinutes * MINUTE_MS),
+      runningBefore: opts.queuedOnly ? undefined : new Date(now - this.opts.jobMaxMinutes * MINUTE_MS),
+      queuedBefore: new Date(now - this.opts.queueTimeoutMinutes * MINUTE_MS),
+    });
     const report = { stalled: 0, tooLong: 0, queued: 0 };
     const kind = { [QUEUE_TIMEOUT_REASON]: 'queued', [STALLED_REASON]: 'stalled', [TOO_LONG_REASON]: 'tooLong' } as const;
     for (const task of stuck) report[kind[task.failReason as keyof typeof kind]] += 1;
     if (stuck.length > 0) this.log.warn({ ...report, taskIds: stuck.slice(0, 50).map((t: Task) => t.id) }, 'stuck jobs failed');
     // Failed jobs never count toward quotas: a timed-out job costs the user nothing.
-    await Promise.all(stuck.map((task) => this.delivery.failure(task, task.failReason!, { recorded: true })));
+    if (stuck.length > 0) this.onFinal();
     return report;
   }
 

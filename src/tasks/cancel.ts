@@ -1,14 +1,14 @@
 // ❌ on a job: a queued job leaves the queue at once; a started one is stopped at its relay first, where the
-// relay can stop jobs at all. Each change is one conditional UPDATE, so a click racing the dispatcher, the
+// relay can stop jobs at all. Each change is one guarded transition, so a click racing the dispatcher, the
 // tracker or another instance either wins cleanly or finds the job already moved on — never half-cancelled.
-import { and, eq, inArray, isNull, sql } from 'drizzle-orm';
-import type { Db } from '../db/client.ts';
-import { ACTIVE_STATUSES, tasks, type Task, type TaskStatus } from '../db/schema.ts';
+import { AT_RELAY_STATUSES, type Task, type TaskStatus } from '../db/schema.ts';
 import type { Logger } from '../log.ts';
-import { jobsFinished } from '../metrics.ts';
+import { timeRelay } from '../metrics.ts';
 import type { Accounts } from '../upstream/accounts.ts';
 import { UpstreamRejected } from '../upstream/provider.ts';
 import type { Delivery } from './delivery.ts';
+import type { Lifecycle } from './lifecycle.ts';
+import type { TaskRepo } from './repo.ts';
 
 export type CancelOutcome =
   /** Stopped; its message now says so. */
@@ -32,20 +32,24 @@ export interface CancelClick {
   acknowledge(): Promise<void>;
 }
 
+/** The click's token edits the message ❌ was on for 15 minutes; stop a little before Discord does. */
+const CLICK_TOKEN_MS = 15 * 60_000 - 30_000;
+
 export class Cancellation {
   constructor(
-    private readonly db: Db,
+    private readonly lifecycle: Pick<Lifecycle, 'cancel'>,
+    private readonly repo: Pick<TaskRepo, 'get'>,
     private readonly accounts: Pick<Accounts, 'providerFor'>,
-    private readonly delivery: Pick<Delivery, 'cancelled'>,
+    private readonly delivery: Pick<Delivery, 'kick'>,
     private readonly log: Logger,
   ) {}
 
   async cancel(task: Task, click: CancelClick): Promise<CancelOutcome> {
     if (task.status === 'queued') {
-      const row = await this.end(task.id, ['queued']);
+      const row = await this.end(task.id, ['queued'], click);
       if (row) return this.cancelled(row, click);
       // The dispatcher claimed it (or someone cancelled it) since it was read.
-      task = (await this.get(task.id)) ?? task;
+      task = (await this.repo.get(task.id)) ?? task;
     }
     const ended = this.ended(task);
     if (ended) return ended;
@@ -55,7 +59,7 @@ export class Cancellation {
 
     await click.acknowledge();
     try {
-      await provider.cancel(task.upstreamId);
+      await timeRelay(task.account ?? '', 'cancel', () => provider.cancel!(task.upstreamId!));
     } catch (err) {
       if (err instanceof UpstreamRejected) {
         this.log.info({ taskId: task.id, reason: err.message }, 'relay refused to cancel the job');
@@ -65,39 +69,28 @@ export class Cancellation {
       return { outcome: 'refused' };
     }
     // A result stored meanwhile wins: the user gets the image rather than losing a finished job.
-    const row = await this.end(task.id, ACTIVE_STATUSES, { unlessResult: true });
+    const row = await this.end(task.id, AT_RELAY_STATUSES, click);
     if (row) return this.cancelled(row, click);
-    const now = await this.get(task.id);
+    const now = await this.repo.get(task.id);
     return (now && this.ended(now)) || { outcome: 'finished' };
   }
 
   /** The outcome for a job that is over, or whose result is stored and about to be delivered. */
   private ended(task: Task): CancelOutcome | undefined {
     if (task.status === 'cancelled') return { outcome: 'alreadyCancelled' };
-    if (task.status === 'succeeded' || task.status === 'failed' || task.imageUrls || task.descriptions) return { outcome: 'finished' };
+    if (task.status === 'succeeded' || task.status === 'failed' || task.resultAt) return { outcome: 'finished' };
     return undefined;
   }
 
+  /** Its message goes through the outbox like every final message (retried through a Discord outage). */
   private async cancelled(task: Task, click: CancelClick): Promise<CancelOutcome> {
     this.log.info({ taskId: task.id, by: click.by }, 'task cancelled');
-    jobsFinished.inc({ status: 'cancelled', account: task.account ?? '' });
     await click.acknowledge();
-    await this.delivery.cancelled(task, { token: click.token, by: click.by });
+    this.delivery.kick();
     return { outcome: 'cancelled', task };
   }
 
-  /** One atomic step to `cancelled`, only from the given statuses; the row when this call made it. */
-  private async end(id: string, from: readonly TaskStatus[], opts: { unlessResult?: boolean } = {}): Promise<Task | undefined> {
-    const [row] = await this.db
-      .update(tasks)
-      .set({ status: 'cancelled', finishedAt: sql`now()`, queuePosition: null })
-      .where(and(eq(tasks.id, id), inArray(tasks.status, [...from]), opts.unlessResult ? isNull(tasks.imageUrls) : undefined))
-      .returning();
-    return row;
-  }
-
-  private async get(id: string): Promise<Task | undefined> {
-    const [row] = await this.db.select().from(tasks).where(eq(tasks.id, id)).limit(1);
-    return row;
+  private end(id: string, from: readonly TaskStatus[], click: CancelClick): Promise<Task | undefined> {
+    return this.lifecycle.cancel(id, from, { by: click.by, token: click.token, tokenExpiresAt: new Date(Date.now() + CLICK_TOKEN_MS) });
   }
 }

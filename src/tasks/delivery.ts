@@ -1,9 +1,12 @@
-// Everything a task shows the user after it was accepted: waiting, progress (throttled) and the final
-// message — the result uploaded as an image with its buttons, or a clear failure. Messages for one task are
-// sent strictly in order, so a late progress edit can never overwrite the result.
+// Delivery: everything a job shows the user after it was accepted. Final messages (the result uploaded with its
+// buttons, a failure, a cancellation) come from the outbox — rows whose `delivery_due` is set — on a loop of their
+// own: leased, sent, recorded; on any error tried again with exponential backoff (1 s doubling to 30 s, ±20 %
+// jitter) until DELIVERY_GIVE_UP_MINUTES, so a Discord or CDN outage of many minutes only delays them. Progress
+// and queue-position edits are best effort: throttled per job, dropped (never queued) when the budget is spent,
+// and never sent after the job's final message.
 import type { Task } from '../db/schema.ts';
-import { discordError, isDeadTokenError, type DeliveryTarget, type Messenger } from '../discord/messenger.ts';
-import { describedMessage, failedMessage, progressMessage, resultMessage, waitingMessage, type OutgoingFile } from '../discord/render.ts';
+import { discordError, isDeadTokenError, type Delivered, type DeliveryTarget, type Messenger } from '../discord/messenger.ts';
+import { cancelledMessage, describedMessage, failedMessage, progressMessage, queuedMessage, resultMessage, waitingMessage, type OutgoingFile, type OutgoingMessage } from '../discord/render.ts';
 import { translator } from '../i18n.ts';
 import { retryDatabase } from '../db/retry.ts';
 import type { Logger } from '../log.ts';
@@ -12,153 +15,181 @@ import type { Accounts } from '../upstream/accounts.ts';
 import type { DownloadedImage } from '../upstream/provider.ts';
 import { downloadImage } from './download.ts';
 import { DISCORD_UPLOAD_LIMIT, extensionFor, fitUploadLimit } from './images.ts';
+import type { Lifecycle } from './lifecycle.ts';
+import { Loop } from './loop.ts';
 import type { TaskRepo } from './repo.ts';
-import { cancelledMessage, queuedMessage } from '../discord/render.ts';
 
-/** How many times a finished job's delivery is tried (across ticks) before it is declared failed. */
-const MAX_DELIVERY_ATTEMPTS = 5;
-/**
- * How long one attempt at delivering a result may take before another instance may try (a download and an
- * upload of at most 10 MiB, with Discord's rate limits): a crashed deliverer is replaced after this.
- */
-const DELIVERY_LEASE_MS = 120_000;
+/** How long one attempt may hold a final message before another attempt (or instance) may take it. */
+const LEASE_MS = 120_000;
+/** Final messages being sent at once, in all and per relay account (whose CDN serves the images). */
+const MAX_SENDING = 32;
+const MAX_SENDING_PER_ACCOUNT = 8;
+/** How often the outbox is read when nothing kicks it (a due retry, another instance's failure). */
+const OUTBOX_POLL_MS = 1_000;
+const BACKOFF_BASE_MS = 1_000;
+const BACKOFF_MAX_MS = 30_000;
+/** A result whose image cannot be downloaded this many times in a row is given up (the relay's link is dead). */
+const DOWNLOAD_ATTEMPTS = 6;
+/** Progress and position edits per second across all jobs, and at most this many in flight: the rest are dropped. */
+const EDITS_PER_SECOND = 40;
+const MAX_EDITS_IN_FLIGHT = 40;
+/** A final message waits at most this long for the job's own edit in flight to land first. */
+const EDIT_DRAIN_MS = 10_000;
+/** Finished jobs remembered so a late progress edit is dropped (a poll that read the row before the result). */
+const FINALIZED_MEMORY = 10_000;
+
+export interface DeliveryOptions {
+  owner: bigint;
+  progressIntervalMs: number;
+  giveUpMinutes: number;
+}
+
+/** The image of a stored result could not be fetched (as opposed to Discord refusing the message). */
+class DownloadFailed extends Error {}
+
+/** Backoff before attempt `n + 1` after `n` failed ones. */
+export function backoffMs(attempts: number, random = Math.random): number {
+  const base = Math.min(BACKOFF_MAX_MS, BACKOFF_BASE_MS * 2 ** Math.max(0, attempts - 1));
+  return Math.round(base * (0.8 + 0.4 * random()));
+}
+
+/** The part of a result file's name that names its task (`grid_1a2b3c4d.png`): how an upload is recognised. */
+const resultMarker = (task: Pick<Task, 'id'>) => `_${task.id.slice(0, 8)}.`;
 
 export class Delivery {
-  /** Per-task chain of pending sends: keeps order and tells whether a send is in flight. */
-  private readonly chains = new Map<string, Promise<void>>();
-  private readonly lastProgress = new Map<string, { at: number; progress: number }>();
-  /** Tasks whose final message is queued or being sent: no more progress for them, no second delivery. */
-  private readonly finishing = new Set<string>();
+  readonly loop: Loop;
+  /** Final messages being sent by this process, by task, with their relay account. */
+  private readonly sending = new Map<string, string>();
+  /** Per-task chain of best-effort edits: keeps them in order and tells whether one is in flight. */
+  private readonly edits = new Map<string, Promise<void>>();
+  private readonly lastEdit = new Map<string, { at: number; progress: number }>();
+  private readonly finalized = new Set<string>();
+  private bucket = { tokens: EDITS_PER_SECOND, at: Date.now() };
 
   constructor(
+    private readonly lifecycle: Lifecycle,
     private readonly repo: TaskRepo,
     private readonly messenger: Messenger,
     private readonly accounts: Accounts,
     private readonly log: Logger,
-    private readonly progressIntervalMs: number,
-  ) {}
-
-  busy(taskId: string): boolean {
-    return this.chains.has(taskId);
+    private readonly opts: DeliveryOptions,
+  ) {
+    this.loop = new Loop('delivery', () => this.pass(), log, OUTBOX_POLL_MS, 20);
   }
 
-  /** Resolves when every queued send has finished (for shutdown and tests). */
+  start(): void {
+    this.loop.start();
+  }
+
+  /** A final message became due: look at the outbox now. */
+  kick(): void {
+    this.loop.kick();
+  }
+
+  async stop(): Promise<void> {
+    await this.loop.stop();
+  }
+
+  /** Resolves when every send under way has finished (for shutdown and tests). */
   async idle(): Promise<void> {
-    while (this.chains.size > 0) await Promise.allSettled([...this.chains.values()]);
+    while (this.sending.size > 0 || this.edits.size > 0) {
+      await Promise.allSettled([...this.edits.values(), new Promise((r) => setTimeout(r, 50))]);
+    }
   }
 
-  private enqueue(taskId: string, send: () => Promise<void>): Promise<void> {
-    const prev = this.chains.get(taskId) ?? Promise.resolve();
-    const next = prev.then(send).catch(async (err) => {
-      this.log.warn({ err, taskId }, 'discord send failed');
-      // Discord says the interaction token is dead: stop editing; the result will go to the channel.
-      if (isDeadTokenError(err)) await this.repo.update(taskId, { tokenExpiresAt: new Date() }).catch(() => undefined);
-    });
-    this.chains.set(taskId, next);
-    void next.finally(() => {
-      if (this.chains.get(taskId) === next) this.chains.delete(taskId);
-    });
-    return next;
-  }
-
-  private tokenAlive(task: Task): boolean {
-    return Boolean(task.interactionToken && task.tokenExpiresAt && task.tokenExpiresAt.getTime() > Date.now());
-  }
-
-  /**
-   * Shows progress, at most one edit per interval and only when something changed. Skipped while an earlier
-   * edit is still in flight (Discord is slow or rate-limiting us): the next tick carries the newer value.
-   */
-  progress(task: Task, progress: number, previewUrl?: string): void {
-    if (!this.tokenAlive(task) || this.busy(task.id) || this.finishing.has(task.id)) return;
-    const last = this.lastProgress.get(task.id);
-    const now = Date.now();
-    if (last && (last.progress === progress || now - last.at < this.progressIntervalMs)) return;
-    this.lastProgress.set(task.id, { at: now, progress });
-    const provider = this.accounts.providerFor(task);
-    // ❌ stays on a running job only where its relay can stop it.
-    const cancellable = typeof provider.cancel === 'function';
-    void this.enqueue(task.id, async () => {
-      if (progress === 0 && !previewUrl) {
-        if (!(await this.stillRunning(task.id))) return;
-        await this.messenger.editOriginal(task.interactionToken!, waitingMessage(task, { cancellable }));
-        this.sent(task.id, progress);
-        return;
-      }
-      let preview: OutgoingFile | undefined;
-      if (previewUrl && provider.capabilities.previews) {
-        try {
-          const image = await downloadImage(provider, previewUrl);
-          preview = { name: `preview.${extensionFor(image.contentType)}`, data: image.data, contentType: image.contentType };
-        } catch (err) {
-          this.log.debug({ err, taskId: task.id }, 'preview unavailable');
-        }
-      }
-      // A cancel (or a result from another instance) since the tracker read the row must not be overwritten.
-      if (!(await this.stillRunning(task.id))) return;
-      await this.messenger.editOriginal(task.interactionToken!, progressMessage(task, progress, preview, { cancellable }));
-      this.sent(task.id, progress);
-    });
-  }
-
-  /**
-   * The interval counts from when Discord took the edit: discord.js may hold a request in its queue for
-   * seconds under load, and counting from the send would let two edits land closer than the interval.
-   */
-  private sent(taskId: string, progress: number): void {
-    this.lastProgress.set(taskId, { at: Date.now(), progress });
-  }
-
-  private async stillRunning(taskId: string): Promise<boolean> {
-    const current = await this.repo.get(taskId);
-    return current?.status === 'submitted' || current?.status === 'running';
-  }
-
-  /**
-   * Uploads the finished image with its buttons and marks the task succeeded; retried on the next tick on
-   * failure. A lease on the row makes sure only one instance delivers it, and only while it is still active.
-   */
-  result(task: Task): Promise<void> {
-    if (this.finishing.has(task.id)) return Promise.resolve();
-    this.finishing.add(task.id);
-    return this.enqueue(task.id, async () => {
-      const leased = await this.repo.leaseDelivery(task.id, DELIVERY_LEASE_MS).catch((err: unknown) => {
-        this.finishing.delete(task.id);
-        throw err;
+  private async pass(): Promise<void> {
+    const free = MAX_SENDING - this.sending.size;
+    if (free <= 0) return;
+    const perAccount = new Map<string, number>();
+    for (const account of this.sending.values()) perAccount.set(account, (perAccount.get(account) ?? 0) + 1);
+    const full = [...perAccount].filter(([, n]) => n >= MAX_SENDING_PER_ACCOUNT).map(([a]) => a);
+    const leased = await this.lifecycle.leaseDeliveries(this.opts.owner, free, LEASE_MS, [...this.sending.keys()], full);
+    for (const task of leased) {
+      this.sending.set(task.id, task.account ?? '');
+      void this.send(task).finally(() => {
+        this.sending.delete(task.id);
+        // A freed slot may serve a message that waited for it.
+        this.loop.kick();
       });
-      if (!leased) return void this.finishing.delete(task.id);
-      try {
-        const sent = await this.deliverResult(leased);
-        // Discord shows the result now: record it even across a database restart, or it would be sent again.
-        const delivered = await retryDatabase(() => this.repo.markDelivered(leased.id, sent.messageId), { log: this.log, context: { taskId: leased.id } });
-        if (delivered) jobsFinished.inc({ status: 'succeeded', account: leased.account ?? '' });
-        this.forget(leased.id);
-        this.log.info({ taskId: leased.id, via: sent.via }, 'result delivered');
-      } catch (err) {
-        const attempts = leased.deliveryAttempts + 1;
-        this.log.warn({ err, taskId: leased.id, attempts }, 'result delivery failed');
-        await this.repo.releaseDelivery(leased.id, attempts);
-        if (attempts >= MAX_DELIVERY_ATTEMPTS) await this.sendFailure(leased, 'errors.deliveryFailed');
-      } finally {
-        this.finishing.delete(task.id);
-      }
-    });
+    }
+  }
+
+  /** One attempt at a final message; its outcome is recorded under the lease it was taken with. */
+  private async send(task: Task): Promise<void> {
+    try {
+      this.finalize(task.id);
+      // The job's own edit in flight lands first, so it can never overwrite the final message.
+      await Promise.race([this.edits.get(task.id), new Promise((r) => setTimeout(r, EDIT_DRAIN_MS))]);
+      // An earlier attempt may have reached Discord before its process died: a result already shown is recorded,
+      // not uploaded again.
+      const shown = task.deliveryUnsure && task.status === 'running' ? await this.messenger.findUpload(this.target(task), resultMarker(task)) : undefined;
+      if (shown) this.log.warn({ taskId: task.id, via: shown.via }, 'the result was already on Discord (an earlier attempt got through unrecorded): not sent again');
+      const sent = shown ?? (await this.finalMessage(task));
+      // Discord shows it now: record it even across a database restart, or it would be sent again.
+      const done = await retryDatabase(() => this.lifecycle.delivered(task, sent.messageId), { log: this.log, context: { taskId: task.id } });
+      if (!done) return void this.log.warn({ taskId: task.id }, 'final message sent after its lease was lost');
+      jobsFinished.inc({ status: done.status, account: task.account ?? '' });
+      this.log.info({ taskId: task.id, status: done.status, via: sent.via, attempts: done.deliveryAttempts }, done.status === 'succeeded' ? 'result delivered' : 'final message delivered');
+    } catch (err) {
+      await this.failed(task, err).catch((e: unknown) => this.log.error({ err: e, taskId: task.id }, 'could not record a failed delivery; its lease runs out and it is tried again'));
+    }
+  }
+
+  private async failed(task: Task, err: unknown): Promise<void> {
+    const attempts = task.deliveryAttempts + 1;
+    if (isDeadTokenError(err)) await this.lifecycle.tokenDead(task.id);
+    if (err instanceof DownloadFailed && attempts >= DOWNLOAD_ATTEMPTS) {
+      this.log.error({ err, taskId: task.id, attempts }, 'the result image cannot be fetched; the job fails');
+      if (await this.lifecycle.resultUnusable(task)) this.kick();
+      return;
+    }
+    const since = (task.deliverySince ?? new Date()).getTime();
+    if (Date.now() - since >= this.opts.giveUpMinutes * 60_000) {
+      await this.lifecycle.abandonDelivery(task);
+      this.log.error({ err, taskId: task.id, attempts, giveUpMinutes: this.opts.giveUpMinutes }, 'gave up on a final message: Discord did not take it within the limit');
+      return;
+    }
+    const waitMs = backoffMs(attempts);
+    this.log.warn({ err, taskId: task.id, attempts, retryInMs: waitMs }, 'final message not delivered; trying again');
+    await this.lifecycle.retryDelivery(task, new Date(Date.now() + waitMs));
+  }
+
+  private finalMessage(task: Task): Promise<Delivered> {
+    const target = this.target(task);
+    if (task.status === 'cancelled') return this.messenger.deliver(target, cancelledMessage(task, task.cancelledBy ?? task.userId));
+    if (task.status === 'failed') return this.messenger.deliver(target, failedMessage(task, this.reasonText(task)));
+    if (task.action === 'describe') {
+      if (!task.descriptions?.length) throw new DownloadFailed('finished describe job has no prompts');
+      return this.messenger.deliver(target, describedMessage(task));
+    }
+    return this.deliverImage(task, target);
+  }
+
+  private reasonText(task: Task): string {
+    const t = translator(task.locale);
+    const reason = task.failReason ?? 'errors.upstreamUnavailable';
+    // Our own reasons are locale keys (`errors.x`, or `ns:errors.x` from another namespace); the rest is upstream text.
+    return /^(\w+:)?errors\./.test(reason) ? t(reason) : t('errors.upstreamFailed', { reason });
   }
 
   /**
-   * Sends the final message. Discord's upload limit can be lower than ours (a server's own setting): on 413
-   * the image is re-encoded at half the size and sent again, twice at most.
+   * Uploads the result image. Discord's upload limit can be lower than ours (a server's own setting): on 413 the
+   * image is re-encoded at half the size and sent again, twice at most.
    */
-  private async deliverResult(task: Task) {
-    if (task.action === 'describe') return this.messenger.deliver(this.target(task), this.describedMessage(task));
+  private async deliverImage(task: Task, target: DeliveryTarget): Promise<Delivered> {
     const url = task.imageUrls?.[0];
-    if (!url) throw new Error('finished job has no image');
-    const original = await downloadImage(this.accounts.providerFor(task), url);
+    if (!url) throw new DownloadFailed('finished job has no image');
+    let original: DownloadedImage;
+    try {
+      original = await downloadImage(this.accounts.providerFor(task), url);
+    } catch (err) {
+      throw new DownloadFailed(`result image: ${(err as Error).message}`, { cause: err });
+    }
     let limit = DISCORD_UPLOAD_LIMIT;
     for (let attempt = 0; ; attempt++) {
       const image = await fitUploadLimit(original, limit);
       try {
-        return await this.messenger.deliver(this.target(task), this.imageMessage(task, image));
+        return await this.messenger.deliver(target, this.imageMessage(task, image));
       } catch (err) {
         if (discordError(err)?.status !== 413 || attempt >= 2) throw err;
         limit = Math.floor(image.data.length / 2);
@@ -167,40 +198,9 @@ export class Delivery {
     }
   }
 
-  /** A /describe result is text: the suggested prompts, with a button for each. */
-  private describedMessage(task: Task) {
-    if (!task.descriptions?.length) throw new Error('finished describe job has no prompts');
-    return describedMessage(task);
-  }
-
-  private imageMessage(task: Task, image: DownloadedImage) {
-    const name = `${task.action.startsWith('upscale:') ? 'image' : 'grid'}_${task.id.slice(0, 8)}.${extensionFor(image.contentType)}`;
+  private imageMessage(task: Task, image: DownloadedImage): OutgoingMessage {
+    const name = `${task.action.startsWith('upscale:') ? 'image' : 'grid'}${resultMarker(task)}${extensionFor(image.contentType)}`;
     return resultMessage(task, { name, data: image.data, contentType: image.contentType });
-  }
-
-  /**
-   * Ends a task as failed and tells the user why, in their language. `recorded`: the caller already stored the
-   * failure (claiming it atomically); otherwise it is stored here, and only the call that ends the task speaks.
-   */
-  failure(task: Task, reason: string, opts: { recorded?: boolean } = {}): Promise<void> {
-    if (this.finishing.has(task.id)) return Promise.resolve();
-    this.finishing.add(task.id);
-    return this.enqueue(task.id, () => this.sendFailure(task, reason, opts.recorded).finally(() => this.finishing.delete(task.id)));
-  }
-
-  private async sendFailure(task: Task, reason: string, recorded = false): Promise<void> {
-    if (!recorded && !(await this.repo.markFailed(task.id, reason))) return;
-    jobsFinished.inc({ status: 'failed', account: task.account ?? '' });
-    this.forget(task.id);
-    const t = translator(task.locale);
-    // Our own reasons are locale keys (`errors.x`, or `ns:errors.x` from another namespace); the rest is upstream text.
-    const text = /^(\w+:)?errors\./.test(reason) ? t(reason) : t('errors.upstreamFailed', { reason });
-    try {
-      await this.messenger.deliver(this.target(task), failedMessage(task, text));
-    } catch (err) {
-      this.log.error({ err, taskId: task.id }, 'could not tell the user their job failed');
-    }
-    this.log.info({ taskId: task.id, reason }, 'task failed');
   }
 
   private target(task: Task): DeliveryTarget {
@@ -208,39 +208,91 @@ export class Delivery {
     return { token: task.interactionToken, tokenExpiresAt: task.tokenExpiresAt, channelId: task.channelId, userId: task.userId, noAccessNote };
   }
 
-  private forget(taskId: string) {
-    this.lastProgress.delete(taskId);
+  private finalize(taskId: string): void {
+    this.finalized.add(taskId);
+    this.lastEdit.delete(taskId);
+    if (this.finalized.size > FINALIZED_MEMORY) this.finalized.delete(this.finalized.values().next().value!);
   }
 
-  /**
-   * Shows a queued job's place in line, with ❌, on its reply. Checked again just before sending: a job that
-   * started or was cancelled meanwhile keeps its newer message.
-   */
-  queued(task: Task, position: number): Promise<void> {
-    const token = task.interactionToken;
-    if (!token || !task.tokenExpiresAt || task.tokenExpiresAt.getTime() <= Date.now()) return Promise.resolve();
-    return this.enqueue(task.id, async () => {
-      const current = await this.repo.get(task.id);
-      if (current?.status !== 'queued') return;
-      await this.messenger.editOriginal(token, queuedMessage(current, position));
-      // Positions share the progress clock: the next edit of any kind waits its interval.
-      this.sent(task.id, -1);
+  // ───────────────────────────── best-effort edits ─────────────────────────────
+
+  private tokenAlive(task: Task): boolean {
+    return Boolean(task.interactionToken && task.tokenExpiresAt && task.tokenExpiresAt.getTime() > Date.now());
+  }
+
+  /** Takes one edit from the budget; false when it is spent (the edit is dropped, a later tick carries newer news). */
+  private takeBudget(): boolean {
+    if (this.edits.size >= MAX_EDITS_IN_FLIGHT) return false;
+    const now = Date.now();
+    this.bucket.tokens = Math.min(EDITS_PER_SECOND, this.bucket.tokens + ((now - this.bucket.at) / 1000) * EDITS_PER_SECOND);
+    this.bucket.at = now;
+    if (this.bucket.tokens < 1) return false;
+    this.bucket.tokens -= 1;
+    return true;
+  }
+
+  private edit(taskId: string, send: () => Promise<void>): void {
+    const next = send().catch(async (err: unknown) => {
+      this.log.debug({ err, taskId }, 'progress edit not delivered');
+      // Discord says the interaction token is dead: stop editing; the result will go to the channel.
+      if (isDeadTokenError(err)) await this.lifecycle.tokenDead(taskId).catch(() => undefined);
+    });
+    this.edits.set(taskId, next);
+    void next.finally(() => {
+      if (this.edits.get(taskId) === next) this.edits.delete(taskId);
     });
   }
 
   /**
-   * A cancelled job's last word, after anything already queued for it: the message ❌ was on says so. Counted
-   * as finishing meanwhile, so no progress edit is queued behind it.
+   * The interval counts from when Discord took the edit: a request may wait in a queue under load, and counting
+   * from the send would let two edits land closer than the interval.
    */
-  cancelled(task: Task, click: { token: string; by: string }): Promise<void> {
-    this.finishing.add(task.id);
-    return this.enqueue(task.id, async () => {
-      try {
-        await this.messenger.editOriginal(click.token, cancelledMessage(task, click.by));
-      } finally {
-        this.finishing.delete(task.id);
-        this.lastProgress.delete(task.id);
+  private sent(taskId: string, progress: number): void {
+    if (!this.finalized.has(taskId)) this.lastEdit.set(taskId, { at: Date.now(), progress });
+  }
+
+  /** Shows progress: at most one edit per interval and only when something changed; skipped while one is in flight. */
+  progress(task: Task, progress: number, previewUrl?: string): void {
+    if (!this.tokenAlive(task) || this.edits.has(task.id) || this.finalized.has(task.id)) return;
+    const last = this.lastEdit.get(task.id);
+    if (last && (last.progress === progress || Date.now() - last.at < this.opts.progressIntervalMs)) return;
+    if (!this.takeBudget()) return;
+    const provider = this.accounts.providerFor(task);
+    // ❌ stays on a running job only where its relay can stop it.
+    const cancellable = typeof provider.cancel === 'function';
+    this.edit(task.id, async () => {
+      let message: OutgoingMessage;
+      if (progress === 0 && !previewUrl) message = waitingMessage(task, { cancellable });
+      else {
+        let preview: OutgoingFile | undefined;
+        if (previewUrl && provider.capabilities.previews) {
+          try {
+            const image = await downloadImage(provider, previewUrl);
+            preview = { name: `preview.${extensionFor(image.contentType)}`, data: image.data, contentType: image.contentType };
+          } catch (err) {
+            this.log.debug({ err, taskId: task.id }, 'preview unavailable');
+          }
+        }
+        message = progressMessage(task, progress, preview, { cancellable });
       }
+      if (this.finalized.has(task.id)) return;
+      await this.messenger.editOriginal(task.interactionToken!, message);
+      this.sent(task.id, progress);
+    });
+  }
+
+  /**
+   * Shows a queued job's place in line, with ❌, on its reply. Checked again just before sending: a job that
+   * started or was cancelled meanwhile (on any instance) keeps its newer message.
+   */
+  queued(task: Task, position: number): void {
+    if (!this.tokenAlive(task) || this.edits.has(task.id) || this.finalized.has(task.id) || !this.takeBudget()) return;
+    this.edit(task.id, async () => {
+      const current = await this.repo.get(task.id);
+      if (current?.status !== 'queued' || this.finalized.has(task.id)) return;
+      await this.messenger.editOriginal(task.interactionToken!, queuedMessage(current, position));
+      // Positions share the progress clock: the next edit of any kind waits its interval.
+      this.sent(task.id, -1);
     });
   }
 }

@@ -1,6 +1,8 @@
-// Hands queued tasks to the relay accounts in arrival order, never more at once than an account (or a user)
-// allows. A failing account's jobs go back to the queue for the other accounts; with nowhere else to go,
+// Dispatch: hands queued tasks to the relay accounts in arrival order, never more at once than an account (or a
+// user) allows. A failing account's jobs go back to the queue for the other accounts; with nowhere else to go,
 // transient refusals (queue full, rate limit, 5xx, unreachable) are retried with backoff before the job fails.
+// Every outcome is recorded through a fenced transition: a submission whose claim was lost meanwhile is an
+// orphan (cancelled at its relay where it can be), never recorded as the job's.
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Task } from '../db/schema.ts';
 import { retryDatabase } from '../db/retry.ts';
@@ -9,7 +11,7 @@ import { timeRelay } from '../metrics.ts';
 import { isInternalAction } from '../upstream/actions.ts';
 import type { Account, Accounts } from '../upstream/accounts.ts';
 import { UpstreamAccountError, UpstreamRejected, type Provider, type SubmitRequest, type Submitted } from '../upstream/provider.ts';
-import type { Delivery } from './delivery.ts';
+import type { ClaimedTask, Lifecycle } from './lifecycle.ts';
 import { canRun, place, type Unplaceable } from './placement.ts';
 import type { TaskRepo } from './repo.ts';
 
@@ -21,33 +23,37 @@ export interface DispatcherOptions {
   callbackBase?: string;
   /** Waits between attempts after a transient refusal; the job fails after the last one. */
   retryDelaysMs?: number[];
-  /** Called once a job is in the upstream's hands, so it is polled at once rather than at the next tick. */
-  onSubmitted?: () => void;
-  /** Called when a job went back to the queue (another account may take it now). */
+  /** A job reached its relay: follow it now rather than at the next poll. */
+  onSubmitted?: (account: string) => void;
+  /** A job went back to the queue (another account may take it now). */
   onRequeued?: () => void;
+  /** A final message became due (a job failed). */
+  onFinal?: () => void;
 }
 
 type Outcome = { kind: 'submitted'; submitted: Submitted } | { kind: 'failed'; reason: string } | { kind: 'requeue' };
 
 export class Dispatcher {
   private readonly retryDelaysMs: number[];
-  /** Submissions under way (with their retries): shutdown waits for them, within its grace. */
-  private readonly submitting = new Set<Promise<void>>();
+  /** Submissions under way (with their retries), per account chain: shutdown waits for them, within its grace. */
+  private readonly chains = new Map<string, Promise<void>>();
+  /** Tasks this process is submitting right now: its own claims that are not lost. */
+  readonly submitting = new Set<string>();
 
   constructor(
+    private readonly lifecycle: Lifecycle,
     private readonly repo: TaskRepo,
     private readonly accounts: Accounts,
-    private readonly delivery: Delivery,
     private readonly log: Logger,
     private readonly opts: DispatcherOptions,
   ) {
     this.retryDelaysMs = opts.retryDelaysMs ?? [1_000, 3_000, 9_000];
   }
 
-  /** One pass: start as many queued jobs as accounts and users have room for, oldest first. */
+  /** One pass: claim as many queued jobs as accounts and users have room for, oldest first, and start submitting them. */
   async run(): Promise<void> {
     let unplaceable: Unplaceable[] = [];
-    const claimed = await this.repo.claim(this.opts.owner, (queued, inFlight) => {
+    const claimed = await this.lifecycle.claim(this.opts.owner, (queued, inFlight) => {
       const decided = place({
         queued,
         inFlight,
@@ -58,27 +64,27 @@ export class Dispatcher {
       unplaceable = decided.unplaceable;
       return decided.placements;
     });
-    for (const { id, reason } of unplaceable) {
-      const task = await this.repo.markFailed(id, reason);
-      if (task) await this.delivery.failure(task, reason, { recorded: true });
-    }
-    // Submissions (and their retries) run in the background so the tracker keeps polling meanwhile: one
-    // account's jobs one after another, so they reach its relay in queue order; accounts side by side.
-    const byAccount = new Map<string, Task[]>();
-    for (const task of claimed) byAccount.set(task.account!, [...(byAccount.get(task.account!) ?? []), task]);
-    for (const [accountId, batch] of byAccount) {
-      const account = this.accounts.get(accountId)!;
-      const submission = (async () => {
-        for (const task of batch) await this.submit(task, account).catch((err: unknown) => this.log.error({ err, taskId: task.id }, 'submission failed'));
-      })();
-      this.submitting.add(submission);
-      void submission.finally(() => this.submitting.delete(submission));
+    for (const { id, reason } of unplaceable) if (await this.lifecycle.fail(id, reason)) this.opts.onFinal?.();
+    // One account's jobs one after another, so they reach its relay in queue order; accounts side by side, and
+    // none of it awaited here: a hung relay holds up only its own account's submissions.
+    for (const task of claimed) {
+      const account = this.accounts.get(task.account)!;
+      this.submitting.add(task.id);
+      const prev = this.chains.get(account.id) ?? Promise.resolve();
+      const next = prev
+        .then(() => this.submit(task, account))
+        .catch((err: unknown) => this.log.error({ err, taskId: task.id }, 'submission failed'))
+        .finally(() => this.submitting.delete(task.id));
+      this.chains.set(account.id, next);
+      void next.finally(() => {
+        if (this.chains.get(account.id) === next) this.chains.delete(account.id);
+      });
     }
   }
 
-  /** Resolves when no submission is under way. One cut short by shutdown is requeued by the next start (see Instance). */
+  /** Resolves when no submission is under way. One cut short by shutdown is requeued by the next start. */
   async idle(): Promise<void> {
-    while (this.submitting.size > 0) await Promise.allSettled([...this.submitting]);
+    while (this.chains.size > 0) await Promise.allSettled([...this.chains.values()]);
   }
 
   private callbackUrl(task: Task, provider: Provider): string | undefined {
@@ -122,20 +128,50 @@ export class Dispatcher {
     return this.accounts.list.some((a) => a.id !== from.id && this.accounts.usable(a.id) && canRun(a, shape));
   }
 
-  private async submit(task: Task, account: Account): Promise<void> {
-    const outcome = await this.attempt(task, account);
+  private async submit(task: ClaimedTask, account: Account): Promise<void> {
+    // A job claimed before may have reached its relay (a crash, a timeout, a lost claim): ask the relay first.
+    const earlier = task.claim > 1 ? await this.lookup(task, account) : undefined;
+    const outcome: Outcome = earlier ? { kind: 'submitted', submitted: earlier } : await this.attempt(task, account);
     // What happened at the relay must reach the database, even across a database restart: the job exists now.
     await this.persist(task.id, async () => {
-      if (outcome.kind === 'failed') return this.fail(task, outcome.reason);
+      if (outcome.kind === 'failed') {
+        if (await this.lifecycle.fail(task.id, outcome.reason, { claim: task.claim })) this.opts.onFinal?.();
+        return;
+      }
       if (outcome.kind === 'requeue') {
-        await this.repo.requeue(task.id, false);
-        return this.opts.onRequeued?.();
+        if (await this.lifecycle.requeue(task, false)) this.opts.onRequeued?.();
+        return;
       }
       const { submitted } = outcome;
-      await this.repo.recordSubmitted(task.id, submitted.upstreamId, submitted.upstreamData);
-      this.log.info({ taskId: task.id, account: account.id, upstreamId: submitted.upstreamId.slice(0, 64), action: task.action, prompt: task.promptUpstream }, 'task submitted');
-      this.opts.onSubmitted?.();
+      if (await this.lifecycle.submitted(task, submitted.upstreamId, submitted.upstreamData)) {
+        this.log.info({ taskId: task.id, account: account.id, upstreamId: submitted.upstreamId.slice(0, 64), action: task.action, prompt: task.promptUpstream, found: Boolean(earlier) }, 'task submitted');
+        this.opts.onSubmitted?.(account.id);
+        return;
+      }
+      await this.orphan(task, account, submitted.upstreamId);
     });
+  }
+
+  /** The relay's job for this task, if it has one and can say so; a failed look-up counts as "none". */
+  private async lookup(task: Task, account: Account): Promise<Submitted | undefined> {
+    const { provider } = account;
+    if (!provider.lookup) return undefined;
+    try {
+      const job = await timeRelay(account.id, 'lookup', () => provider.lookup!(task.id));
+      if (job) this.log.warn({ taskId: task.id, account: account.id, upstreamId: job.upstreamId.slice(0, 64) }, 'the relay already had this job: not submitting it again');
+      return job && { upstreamId: job.upstreamId, upstreamData: job.upstreamData };
+    } catch (err) {
+      this.log.warn({ err, taskId: task.id, account: account.id }, 'could not ask the relay whether it has the job');
+      return undefined;
+    }
+  }
+
+  /** A relay job whose claim was lost while it was being submitted: stop it where the relay can, log it either way. */
+  private async orphan(task: Task, account: Account, upstreamId: string): Promise<void> {
+    const cancel = account.provider.cancel?.bind(account.provider);
+    let cancelled = false;
+    if (cancel) cancelled = await cancel(upstreamId).then(() => true, () => false);
+    this.log.warn({ taskId: task.id, account: account.id, upstreamId: upstreamId.slice(0, 64), cancelled }, 'submission finished after its claim was lost: the relay job is not this task\'s');
   }
 
   /** Hands the job to the account's relay, retrying transient refusals; decides what becomes of it. */
@@ -153,11 +189,15 @@ export class Dispatcher {
           this.log.error({ err, taskId: task.id, account: account.id }, 'upstream submit failed');
           return { kind: 'failed', reason: 'errors.upstreamUnavailable' };
         }
+        // No answer (a timeout, a reset, a 5xx) does not say the relay did not take the job: ask before trying again.
+        if (err.kind === 'unavailable') {
+          const found = await this.lookup(task, account);
+          if (found) return { kind: 'submitted', submitted: found };
+        }
         const pausedUntil = this.accounts.recordFailure(account.id, err);
         const level = err.transient ? 'warn' : 'error';
         if (pausedUntil) this.log[level]({ account: account.id, kind: err.kind, detail: err.message, until: pausedUntil.toISOString() }, 'upstream account paused');
         if (this.canMove(task, account)) {
-          // Another account can take it: back to the queue, where the next pass places it elsewhere.
           this.log[level]({ taskId: task.id, account: account.id, kind: err.kind, detail: err.message }, 'upstream account failed; job moves to another account');
           return { kind: 'requeue' };
         }
@@ -180,10 +220,5 @@ export class Dispatcher {
   /** A database step retried through a database restart (see retryDatabase); relay refusals pass straight through. */
   private persist<T>(taskId: string, step: () => Promise<T>): Promise<T> {
     return retryDatabase(step, { log: this.log, context: { taskId }, passThrough: (err) => err instanceof UpstreamRejected || err instanceof UpstreamAccountError });
-  }
-
-  private async fail(task: Task, reason: string): Promise<void> {
-    const failed = await this.repo.markFailed(task.id, reason);
-    if (failed) await this.delivery.failure(failed, reason, { recorded: true });
   }
 }

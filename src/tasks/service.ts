@@ -1,17 +1,18 @@
 // Accepting a job: the task row is written (status queued) right after the interaction is deferred, and the
 // engine is woken. From here on the job is ours to finish — delivered or failed, never dropped.
-// The job limits are checked again here, exactly: the row is inserted in the transaction that counts.
+// The job's limits are checked again here, exactly: the row is inserted by the transaction that counts
+// (src/tasks/accept.ts, which also lets the jobs of the same few milliseconds share that transaction).
 import { randomBytes, randomUUID } from 'node:crypto';
 import { sql } from 'drizzle-orm';
-import { JobRefused, type JobKind, type Quotas } from '../admin/quotas.ts';
-import { tasks, type SpeedMode, type Task, type TaskInput } from '../db/schema.ts';
+import type { SpeedMode, Task, TaskInput } from '../db/schema.ts';
 import type { TaskAction } from '../upstream/actions.ts';
-import type { Engine } from './engine.ts';
+import { JobRefused, type Acceptor, type LimitsApplied } from './accept.ts';
 
 /** Interaction tokens live 15 minutes; stop using one a little before Discord does. */
 const TOKEN_LIFETIME_MS = 15 * 60_000 - 30_000;
 
-export interface AcceptInput {
+/** A job to start: who asked (from the interaction), what, and on what. */
+export interface JobRequest {
   interaction: { token: string; createdTimestamp: number; locale: string; guildId: string | null; channelId: string | null; user: { id: string } };
   action: TaskAction;
   prompt: string;
@@ -23,20 +24,15 @@ export interface AcceptInput {
   mode?: SpeedMode;
 }
 
-/** Jobs that start something new, under the daily quotas; every other action follows up on a result. */
-const NEW_JOBS: ReadonlySet<string> = new Set(['imagine', 'blend', 'describe']);
-
 export class TaskService {
   constructor(
-    private readonly quotas: Pick<Quotas, 'insertWithinLimits'>,
-    private readonly engine: Pick<Engine, 'kick'>,
+    private readonly acceptor: Pick<Acceptor, 'accept'>,
     private readonly provider: string,
   ) {}
 
-  /** Stores the job, or throws JobRefused when the limits do not allow it (see acceptJob in src/admin/access.ts). */
-  async accept(input: AcceptInput): Promise<Task> {
+  /** Stores the job, or throws JobRefused when the limits it is under do not allow it. */
+  async accept(input: JobRequest, applied: LimitsApplied): Promise<Task> {
     const { interaction } = input;
-    const kind: JobKind = NEW_JOBS.has(input.action) ? 'draw' : 'button';
     const row = {
       id: randomUUID(),
       parentId: input.parentId ?? null,
@@ -58,10 +54,8 @@ export class TaskService {
       // not when the transaction began (now()), or a job could be dated before one the dispatcher already saw.
       createdAt: sql`clock_timestamp()`,
     };
-    const who = { guildId: interaction.guildId, userId: interaction.user.id };
-    const stored = await this.quotas.insertWithinLimits(who, kind, async (tx) => (await tx.insert(tasks).values(row).returning())[0]!);
+    const stored = await this.acceptor.accept(row, applied);
     if (!stored.ok) throw new JobRefused(stored.refusal);
-    this.engine.kick();
-    return stored.value;
+    return stored.task;
   }
 }

@@ -8,6 +8,8 @@ export interface JsonRequest {
   query?: Record<string, string>;
   body?: unknown;
   timeoutMs?: number;
+  /** Statuses handed back to the caller instead of thrown (a relay whose 403 is not about the key). */
+  passStatuses?: readonly number[];
 }
 
 /** Where a relay account lives, and how long one request to it may take. */
@@ -56,6 +58,7 @@ export class UpstreamHttp {
     } catch {
       if (res.ok) throw new UpstreamAccountError('unavailable', `${url.pathname}: HTTP ${res.status} with a body that is not JSON`);
     }
+    if (req.passStatuses?.includes(res.status)) return { status: res.status, body: body as T };
     if (res.status === 401 || res.status === 403) throw new UpstreamAccountError('auth', `${url.pathname}: HTTP ${res.status} (check UPSTREAM_API_KEY)`);
     if (res.status === 402) throw new UpstreamAccountError('balance', `${url.pathname}: HTTP 402 (the relay account has no balance left)`);
     if (res.status === 429) throw new UpstreamAccountError('rate_limited', `${url.pathname}: HTTP 429`);

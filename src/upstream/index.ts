@@ -10,6 +10,7 @@ import { MidjourneyProxyProvider } from './midjourney-proxy.ts';
 import { MidjourneyNodeApiProvider } from './midjourney-node-api.ts';
 import { ImagineApiProvider } from './imagineapi.ts';
 import { PiapiProvider } from './piapi.ts';
+import { LegnextProvider } from './legnext.ts';
 
 /** What an adapter is built from: one account's relay origin and key. */
 export interface RelaySpec {
@@ -50,6 +51,8 @@ const FACTORIES: Record<ProviderId, UpstreamFactory> = {
   imagineapi: (spec) => ({ provider: ImagineApiProvider.create(requireRelayConfig(spec)), concurrency: 3 }),
   // PiAPI's plans allow several Midjourney jobs at once; extra ones wait in its queue (status staged).
   piapi: (spec) => ({ provider: PiapiProvider.create(requireRelayConfig(spec)), concurrency: 3 }),
+  // LegNext's skill docs name 6 jobs at once per account, more waiting in its queue (pending/staged): stay under.
+  legnext: (spec) => ({ provider: LegnextProvider.create(requireRelayConfig(spec)), concurrency: 5 }),
 };
 
 /** One adapter, for the single-account variables (tests and tools). */

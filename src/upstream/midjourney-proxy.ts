@@ -5,7 +5,7 @@ import { DownloadError, httpDownload } from '../tasks/download.ts';
 import { GRID_ACTIONS, INTERNAL_ACTIONS, actionIndex, type InternalAction } from './actions.ts';
 import { UpstreamHttp, type RelayConnection } from './http.ts';
 import { customIdsFromButtons } from './midjourney-proxy-buttons.ts';
-import { clampPercent, fetchEach, withModeParam } from './parse.ts';
+import { clampPercent, fetchEach, isRecord, withModeParam } from './parse.ts';
 import {
   INPUT_IMAGE_MAX_BYTES,
   UpstreamAccountError,
@@ -147,6 +147,22 @@ export class MidjourneyProxyProvider implements Provider {
     return this.accepted(await this.post('mj/submit/change', { taskId: req.parent.upstreamId, ...change, state: req.taskId, ...notifyHook }));
   }
 
+  /**
+   * The job this bot submitted for `taskId`: every submission carries it as `state`, and `GET /mj/task/list`
+   * lists the server's latest tasks with their `state` (trueai-org: the newest 100, TaskController.cs; the
+   * open-source server: all it holds). The batch read filters by id only, so this is the one way to ask.
+   * A job older than the newest 100 is not found (and would be submitted again).
+   */
+  async lookup(taskId: string): Promise<UpstreamJob | undefined> {
+    const res = await this.http.json<unknown>('mj/task/list');
+    if (res.status === 404) return undefined;
+    if (!Array.isArray(res.body)) throw new UpstreamAccountError('unavailable', `mj/task/list: HTTP ${res.status}, not a task list`);
+    const mine = res.body.filter(isRecord).filter((t) => t.state === taskId);
+    // Newest first: a relay that somehow holds two (an older bot version) has the later one current.
+    mine.sort((a, b) => Number(b.submitTime ?? 0) - Number(a.submitTime ?? 0));
+    return mine.length > 0 ? this.parseTask(mine[0]) : undefined;
+  }
+
   async fetch(ids: string[]): Promise<UpstreamJob[]> {
     if (ids.length === 0) return [];
     if (!this.noBatchEndpoint) {
@@ -273,7 +289,7 @@ export class MidjourneyProxyProvider implements Provider {
 }
 
 /** The proxy wants the pictures themselves: fetched from Discord's CDN now (size-capped, images only). */
-async function dataUris(images: InputImage[]): Promise<string[]> {
+export async function dataUris(images: InputImage[]): Promise<string[]> {
   return Promise.all(images.map(async (image) => {
     try {
       const { data, contentType } = await httpDownload(image.url, INPUT_IMAGE_MAX_BYTES, 30_000);

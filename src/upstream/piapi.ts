@@ -102,6 +102,8 @@ function accountProblem(reason: string): UpstreamAccountError | undefined {
 
 export class PiapiProvider implements Provider {
   readonly id = 'piapi' as const;
+  readonly notice =
+    'UPSTREAM_PROVIDER=piapi: PiAPI has discontinued its Midjourney API; existing accounts may stop working.';
   readonly capabilities: Capabilities = {
     actions: [...new Set(Object.values(ACTION_NAMES))].filter((a) => REQUESTS[a]),
     push: true,
@@ -130,6 +132,8 @@ export class PiapiProvider implements Provider {
       if (!request) throw new UpstreamRejected('errors.actionUnavailable');
       task_type = request.task_type;
       input = { origin_task_id: req.parent.upstreamId, ...request.input };
+      // PiAPI documents input.prompt as required for variation tasks: send this task's prompt, else the parent's.
+      if (task_type === 'variation') input.prompt = req.prompt ?? req.parent.prompt;
     }
     const config = req.callbackUrl
       ? { webhook_config: { endpoint: req.callbackUrl, secret: callbackSecret(req.callbackUrl) } }

@@ -108,6 +108,12 @@ export interface Provider {
    * it; throws UpstreamRejected when the relay refuses (already finished, not cancellable).
    */
   cancel?(upstreamId: string): Promise<void>;
+  /**
+   * Finds the job this bot submitted for `taskId` (sent with the submission, e.g. as midjourney-proxy's
+   * `state`), or undefined when the relay has none. Relays that can answer this let the dispatcher resolve a
+   * submission whose outcome it never learned (a timeout, a crash) without submitting the job twice.
+   */
+  lookup?(taskId: string): Promise<UpstreamJob | undefined>;
 }
 
 /** An upstream refusal of this one job the user should hear about (banned prompt, bad parameter...). */

@@ -1,8 +1,8 @@
 // The out-of-the-box experience: only DISCORD_TOKEN and DISCORD_API_URL, default timings, run from a fresh
-// directory. The bot must create its PGlite database in ./data, register /draw globally and serve a whole
-// session on the simulator at its real (unhurried) pace.
-import { existsSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
+// directory. The bot must start its own PostgreSQL server with its data in ./data, register /draw globally and
+// serve a whole session on the simulator at its real (unhurried) pace.
+import { existsSync, statSync } from 'node:fs';
+import { chmod, mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -17,6 +17,8 @@ let cwd: string;
 beforeAll(async () => {
   discord = await FakeDiscord.start();
   cwd = await mkdtemp(path.join(os.tmpdir(), 'mjbot-defaults-'));
+  // Run as root, the bot runs its PostgreSQL as an unprivileged user, who must reach ./data (mkdtemp: 0700).
+  await chmod(cwd, 0o755);
   bot = await startBot({ DISCORD_TOKEN: discord.token, DISCORD_API_URL: discord.apiUrl }, { cwd });
 });
 
@@ -27,8 +29,11 @@ afterAll(async () => {
 });
 
 describe('defaults', () => {
-  it('starts on embedded PGlite in ./data, warns that images are placeholders, registers /draw globally', async () => {
-    expect(existsSync(path.join(cwd, 'data', 'pglite'))).toBe(true);
+  it('starts its embedded PostgreSQL in ./data, warns that images are placeholders, registers /draw globally', async () => {
+    expect(existsSync(path.join(cwd, 'data', 'postgres', 'PG_VERSION'))).toBe(true);
+    expect(bot.logs.find((l) => l.msg === 'database ready')?.database).toBe('embedded');
+    // The generated password is for the bot's user alone.
+    expect(statSync(path.join(cwd, 'data', 'postgres.password')).mode & 0o777).toBe(0o600);
     expect(bot.logs.some((l) => l.level === 40 && /PLACEHOLDERS/.test(l.msg))).toBe(true);
     const cmd = await discord.waitForCommand('draw');
     expect(cmd.guild_id).toBeUndefined();

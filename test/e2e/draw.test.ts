@@ -15,7 +15,8 @@ let env: Record<string, string>;
 beforeAll(async () => {
   discord = await FakeDiscord.start();
   db = await createTestDatabase();
-  env = simulatorEnv(discord, db, 250);
+  // Steps of 400 ms: the job runs 1.6 s, so a progress edit fits after the 1 s throttle even on a busy machine.
+  env = simulatorEnv(discord, db, 400);
   bot = await startBot(env);
 });
 

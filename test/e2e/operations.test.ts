@@ -71,7 +71,7 @@ describe('the production build', () => {
     expect(text).toMatch(/^mj_queue_depth 0$/m);
     // Every line about the job carries its task id: one filter gives its whole story.
     const taskId = bot.logs.find((l) => l.msg === 'task accepted' && l.prompt === 'a metric cat')!.taskId;
-    expect(bot.logs.filter((l) => l.taskId === taskId).map((l) => l.msg)).toEqual(['task accepted', 'task submitted', 'result delivered']);
+    expect(bot.logs.filter((l) => l.taskId === taskId).map((l) => l.msg)).toEqual(['task accepted', 'task submitted', 'result ready at the relay', 'result delivered']);
     for (const name of ['mj_jobs', 'mj_discord_rest_errors_total', 'mj_translation_requests_total', 'mj_process_resident_memory_bytes']) {
       expect(text).toContain(`# TYPE ${name} `);
     }

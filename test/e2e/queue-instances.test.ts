@@ -13,9 +13,6 @@ import { FakeDiscord, guildIdOnShard, shardOf, type FakeInteraction } from '../s
 import { FakeTtApi } from '../support/fake-ttapi.ts';
 import { ALICE, BOB, CAROL, DAVE, printLogsOnFailure, queueEnv, resultUploads, timesSubmitted, waitForResults } from './queue-support.ts';
 
-// Two processes cannot share one PGlite directory: this needs TEST_DATABASE_URL (real PostgreSQL).
-const pglite = !process.env.TEST_DATABASE_URL;
-
 let discord: FakeDiscord;
 let relay: FakeTtApi;
 let db: TestDatabase;
@@ -25,12 +22,12 @@ const dirs: string[] = [];
 const startFailures: string[] = [];
 
 beforeAll(async () => {
-  if (pglite) return;
   discord = await FakeDiscord.start({ shards: 2 });
   // The fake's own guild is on shard 0 of 2; this one is on shard 1.
   other = discord.addGuild({ id: guildIdOnShard(1, 2), name: 'Shard One Server' });
   relay = await FakeTtApi.start({ stepMs: 200 });
-  db = await createTestDatabase();
+  // Not migrated: the two bots started together both find it empty and must not collide migrating it.
+  db = await createTestDatabase({ empty: true });
   const env = queueEnv(discord, db, [{ relay, concurrency: 2 }], { SHARD_COUNT: '2', CLEANUP_CRON: '* * * * * *' });
   const instance = async (shard: number) => {
     const dir = await mkdtemp(path.join(os.tmpdir(), `mjbot-shard${shard}-`));
@@ -60,7 +57,7 @@ afterAll(async () => {
 
 printLogsOnFailure(() => bots);
 
-describe.skipIf(pglite)('two instances, shards 0 and 1 of 2, on one database', () => {
+describe('two instances, shards 0 and 1 of 2, on one database', () => {
   it('both start when started at the same moment on a fresh database', () => {
     expect(startFailures.join('\n')).toBe('');
   });
@@ -126,7 +123,7 @@ describe.skipIf(pglite)('two instances, shards 0 and 1 of 2, on one database', (
   }, 45_000);
 });
 
-// Runs on PGlite too: the bot honours SHARD_IDS, so another shard's guild is not its business.
+// The bot honours SHARD_IDS, so another shard's guild is not its business.
 describe('one instance running only shard 0 of 2', () => {
   let solo: BotProcess | undefined;
   let fake: FakeDiscord | undefined;

@@ -25,11 +25,17 @@ const percentages = (contents: string[]) => contents.map((c) => /\((\d+)%\)$/.ex
 describe('a relay in trouble, polled', () => {
   const s = useRelaySession(() => ({ provider: 'midjourney-proxy', baseUrl: mj.url, apiKey: KEY, mode: 'polled', discord }));
 
-  it('rides out a streak of 5xx on submit (retried with backoff) and delivers', async () => {
-    mj.server.inject.serverErrors = 2;
+  it('rides out a streak of 5xx on submit (asks the relay, then retries with backoff) and delivers', async () => {
+    // A 503 does not say the relay did not take the job, so each one is followed by a look-up before the retry:
+    // submit 503, look-up 503, submit 503, look-up (nothing there), submit accepted.
+    const listsBefore = mj.server.requests.filter((r) => r.path === '/mj/task/list').length;
+    mj.server.inject.serverErrors = 3;
     const { final } = await s.draw('a cat through a storm of 503s');
     expect(final.attachments[0]!.filename).toMatch(/^grid_/);
     expect(s.bot.logs.filter((l) => l.msg === 'upstream busy; retrying' && l.detail === '/mj/submit/imagine: HTTP 503')).toHaveLength(2);
+    expect(s.bot.logs.filter((l) => l.msg === 'could not ask the relay whether it has the job')).toHaveLength(1);
+    expect(mj.server.requests.filter((r) => r.path === '/mj/task/list').length - listsBefore).toBe(2);
+    expect(mj.server.requests.filter((r) => r.path === '/mj/submit/imagine' && JSON.stringify(r.body).includes('storm of 503s'))).toHaveLength(3);
   });
 
   it('keeps polling through answers that are not JSON, and delivers once the relay makes sense again', async () => {

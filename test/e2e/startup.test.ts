@@ -20,6 +20,6 @@ describe('start-up errors', () => {
   it('a bad value names the variable and exits 1', async () => {
     const { code, stderr } = await run({ DISCORD_TOKEN: 'x', UPSTREAM_PROVIDER: 'dall-e' });
     expect(code).toBe(1);
-    expect(stderr).toBe('Configuration error: UPSTREAM_PROVIDER must be one of simulator, midjourney-proxy, midjourney-node-api, imagineapi, acedata, ttapi, piapi.');
+    expect(stderr).toBe('Configuration error: UPSTREAM_PROVIDER must be one of simulator, midjourney-proxy, midjourney-node-api, imagineapi, acedata, ttapi, piapi, legnext.');
   });
 });

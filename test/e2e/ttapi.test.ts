@@ -35,6 +35,8 @@ describe.each<Mode>(['polled', 'pushed'])('/draw on TTApi, %s', (mode) => {
       // Answered 200 at once, so TTApi never had to retry; a resent duplicate is answered 200 and ignored.
       expect(tt.hooks.every((h) => h.status === 200)).toBe(true);
       await s.bot.waitForLog((l) => l.msg === 'callback received' && l.outcome === 'applied');
+      // Once the delivery is recorded (a moment after Discord shows it), a resent final update changes nothing.
+      await s.bot.waitForLog((l) => l.msg === 'result delivered');
       const hook = tt.hooks.at(-1)!;
       expect(await pushJson(hook.url, hook.body)).toBe(200);
       await s.bot.waitForLog((l) => l.msg === 'callback received' && l.outcome === 'ignored');

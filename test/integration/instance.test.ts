@@ -4,11 +4,12 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Database } from '../../src/db/client.ts';
 import { createLogger } from '../../src/log.ts';
+import { tasks } from '../../src/db/schema.ts';
 import { Instance } from '../../src/tasks/instance.ts';
+import { Lifecycle } from '../../src/tasks/lifecycle.ts';
 import { TaskRepo } from '../../src/tasks/repo.ts';
 import { createTestDatabase, type TestDatabase } from '../support/database.ts';
 
-const onPostgres = Boolean(process.env.TEST_DATABASE_URL);
 const log = createLogger('silent');
 let testDb: TestDatabase;
 let database: Database;
@@ -24,8 +25,10 @@ afterAll(async () => {
   await testDb?.destroy();
 });
 
-const running = (owner: bigint | null, upstreamId: string | null) =>
-  repo.insert({
+const instance = (db: Database) => new Instance(db, new Lifecycle(db.db), new TaskRepo(db.db), log);
+
+const running = async (owner: bigint | null, upstreamId: string | null) =>
+  (await database.db.insert(tasks).values({
     id: randomUUID(),
     channelId: 'c',
     userId: 'u',
@@ -34,14 +37,14 @@ const running = (owner: bigint | null, upstreamId: string | null) =>
     promptUpstream: 'p',
     provider: 'simulator',
     account: 'simulator',
-    status: 'submitted',
+    status: upstreamId ? 'submitted' : 'claimed',
     claimedBy: owner,
     upstreamId,
-  });
+  }).returning())[0]!;
 
 describe('Instance', () => {
   it('holds its lock and adopts jobs whose instance is gone (or was never recorded)', async () => {
-    const me = new Instance(database, repo, log);
+    const me = instance(database);
     const ghost = await running(0x6d6a_0000_dead_0001n, 'up-ghost');
     const legacy = await running(null, 'up-legacy');
     const unsent = await running(0x6d6a_0000_dead_0001n, null);
@@ -54,11 +57,11 @@ describe('Instance', () => {
     expect(await database.lockHeld(me.key)).toBe(true);
   });
 
-  it.runIf(onPostgres)('leaves a live instance its jobs, and takes them once its connection is gone', async () => {
+  it('leaves a live instance its jobs, and takes them once its connection is gone', async () => {
     const otherDb = await testDb.open();
-    const other = new Instance(otherDb, new TaskRepo(otherDb.db), log);
+    const other = instance(otherDb);
     await other.check();
-    const me = new Instance(database, repo, log);
+    const me = instance(database);
     const theirs = await running(other.key, 'up-theirs');
     await me.check();
     expect((await repo.get(theirs.id))!.claimedBy).toBe(other.key);

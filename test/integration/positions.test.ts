@@ -1,4 +1,4 @@
-// The queue-position statement on PGlite, and on real PostgreSQL when TEST_DATABASE_URL is set: places in
+// The queue-position statement on real PostgreSQL: places in
 // arrival order, only changes are returned, edits throttled (harder far back), and the UPDATE alone decides who
 // edits, so concurrent passes never return the same change twice.
 import { randomUUID } from 'node:crypto';
@@ -6,7 +6,8 @@ import { eq, sql } from 'drizzle-orm';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { Database } from '../../src/db/client.ts';
 import { tasks, type NewTask } from '../../src/db/schema.ts';
-import { FAR_INTERVAL_MS, NEAR_POSITIONS, movePositions } from '../../src/tasks/positions.ts';
+import { Lifecycle } from '../../src/tasks/lifecycle.ts';
+import { FAR_INTERVAL_MS, NEAR_POSITIONS } from '../../src/tasks/positions.ts';
 import { createTestDatabase, type TestDatabase } from '../support/database.ts';
 
 let testDb: TestDatabase;
@@ -46,6 +47,7 @@ async function queue(n: number, opts: { from?: number; tokenAlive?: boolean } = 
   return rows.map((r) => r.id!);
 }
 
+const movePositions = (db: Database['db'], nearIntervalMs: number) => new Lifecycle(db).movePositions({ nearPositions: NEAR_POSITIONS, nearIntervalMs, farIntervalMs: FAR_INTERVAL_MS });
 const places = async () => (await movePositions(database.db, NEAR_MS)).map((m) => [m.task.prompt, m.position]);
 /** Pretends every place was last shown `ms` ago. */
 const age = (ms: number) => database.db.update(tasks).set({ positionShownAt: sql`now() - ${`${ms} milliseconds`}::interval` });

@@ -1,15 +1,14 @@
-// purgeTasks on PGlite, and on real PostgreSQL when TEST_DATABASE_URL is set (the 100,000-row run and the
-// lock test need a server: PGlite is a single session).
+// purgeTasks on real PostgreSQL: batches, the lock test (rows another transaction holds are skipped), and a
+// 100,000-row run while new jobs are queued.
 import { and, eq, inArray, lt, sql } from 'drizzle-orm';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { Database } from '../../src/db/client.ts';
 import { tasks } from '../../src/db/schema.ts';
 import { purgeTasks } from '../../src/maintenance/purge.ts';
-import { TaskRepo } from '../../src/tasks/repo.ts';
+import { Lifecycle } from '../../src/tasks/lifecycle.ts';
 import { createTestDatabase, type TestDatabase } from '../support/database.ts';
 import { countTasks, seedTasks } from '../support/seed.ts';
 
-const onPostgres = Boolean(process.env.TEST_DATABASE_URL);
 let testDb: TestDatabase;
 let database: Database;
 
@@ -79,7 +78,7 @@ describe('purgeTasks', () => {
     expect(await countTasks(database.db, sql`${tasks.guildId} is null`)).toBe(30);
   });
 
-  it.runIf(onPostgres)('skips rows another transaction holds instead of waiting for them', async () => {
+  it('skips rows another transaction holds instead of waiting for them', async () => {
     await seedTasks(database.db, { count: 10, status: 'succeeded', age: '40 days', guildId: 'g1' });
     const [locked] = await database.db.select({ id: tasks.id }).from(tasks).limit(1);
     const report = await database.db.transaction(async (tx) => {
@@ -91,9 +90,9 @@ describe('purgeTasks', () => {
     expect(await database.db.select({ id: tasks.id }).from(tasks)).toEqual([locked]);
   });
 
-  it.runIf(onPostgres)('purges 100,000 rows in batches of 1,000 while new jobs are queued and claimed', async () => {
+  it('purges 100,000 rows in batches of 1,000 while new jobs are queued and claimed', async () => {
     const db = database.db;
-    const repo = new TaskRepo(db);
+    const life = new Lifecycle(db);
     await seedTasks(db, { count: 100_000, status: 'succeeded', age: '60 days', guildId: 'g1' });
     await seedTasks(db, { count: 1_000, status: 'succeeded', age: '1 day', guildId: 'g1' });
     // A table this size has planner statistics (autovacuum): without them, each batch sorts every candidate.
@@ -105,10 +104,10 @@ describe('purgeTasks', () => {
       onBatch: async ({ batches }) => {
         // A /draw arriving mid-purge is stored and claimed by the dispatcher without waiting for the purge.
         if (batches % 25 !== 0) return;
-        const task = await repo.insert({ id: crypto.randomUUID(), channelId: '1', userId: 'u', action: 'imagine', prompt: 'p', promptUpstream: 'p', provider: 'simulator' });
-        const claimed = await repo.claim(1n, (queued) => queued.slice(0, 1).map((q) => ({ id: q.id, account: 'acct' })));
-        expect(claimed.map((t) => t.id)).toEqual([task.id]);
-        newJobs.push(task.id);
+        const [task] = await db.insert(tasks).values({ id: crypto.randomUUID(), channelId: '1', userId: 'u', action: 'imagine', prompt: 'p', promptUpstream: 'p', provider: 'simulator' }).returning();
+        const claimed = await life.claim(1n, (queued) => queued.slice(0, 1).map((q) => ({ id: q.id, account: 'acct' })));
+        expect(claimed.map((t) => t.id)).toEqual([task!.id]);
+        newJobs.push(task!.id);
       },
     });
     const ms = Math.round(performance.now() - started);

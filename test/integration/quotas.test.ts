@@ -1,13 +1,14 @@
 // The job limits are exact: TaskService.accept counts and inserts in one transaction under the user's and the
-// server's advisory locks, so many accepts at the same instant never get past a quota. Run on PGlite, and on
-// real PostgreSQL (concurrent connections) when TEST_DATABASE_URL is set.
+// server's advisory locks, so many accepts at the same instant never get past a quota — whether they share a
+// batch (one process) or race from several processes. On real PostgreSQL, with concurrent connections.
 import { and, eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { JobRefused, Quotas, type Limits } from '../../src/admin/quotas.ts';
+import { Quotas, type Limits } from '../../src/admin/quotas.ts';
 import { AdminRepo } from '../../src/admin/repo.ts';
 import type { Database } from '../../src/db/client.ts';
 import { tasks } from '../../src/db/schema.ts';
-import { TaskService, type AcceptInput } from '../../src/tasks/service.ts';
+import { Acceptor, JobRefused, UsageMemory } from '../../src/tasks/accept.ts';
+import { TaskService, type JobRequest } from '../../src/tasks/service.ts';
 import { createTestDatabase, type TestDatabase } from '../support/database.ts';
 import { countTasks } from '../support/seed.ts';
 
@@ -20,19 +21,30 @@ beforeAll(async () => {
   testDb = await createTestDatabase();
   database = await testDb.open();
   admin = new AdminRepo(database.db);
+  await admin.start();
 });
 afterAll(async () => {
   await database?.close();
   await testDb?.destroy();
 });
 
-function service(limits: Partial<Limits>) {
-  const quotas = new Quotas(database.db, admin, { USER_DAILY_QUOTA: 0, GUILD_DAILY_QUOTA: 0, USER_MAX_QUEUED: 1000, ...limits });
-  return new TaskService(quotas, { kick: () => void kicks++ }, 'simulator');
+/** New jobs are under the daily quotas (as the preconditions of /draw, /blend, /describe and a pick declare). */
+const NEW_JOBS: ReadonlySet<string> = new Set(['imagine', 'blend', 'describe']);
+
+interface Service {
+  accept(job: JobRequest): Promise<unknown>;
+}
+
+/** A process's job intake on `db` (another Database: another instance), with these limits. */
+function service(limits: Partial<Limits>, db: Database = database): Service {
+  const quotas = new Quotas(db.db, admin, { USER_DAILY_QUOTA: 0, GUILD_DAILY_QUOTA: 0, USER_MAX_QUEUED: 1000, ...limits });
+  const acceptor = new Acceptor(db.db, new UsageMemory(), { limits: (guildId, applied) => quotas.jobLimits(guildId, applied), onStored: () => void kicks++ });
+  const svc = new TaskService(acceptor, 'simulator');
+  return { accept: (j) => svc.accept(j, { daily: NEW_JOBS.has(j.action), queue: true }) };
 }
 
 let token = 0;
-function job(guildId: string, userId: string, extra: Partial<AcceptInput> = {}): AcceptInput {
+function job(guildId: string, userId: string, extra: Partial<JobRequest> = {}): JobRequest {
   return {
     interaction: { token: `tok-${++token}`, createdTimestamp: Date.now(), locale: 'en-US', guildId, channelId: 'c1', user: { id: userId } },
     action: 'imagine',
@@ -43,8 +55,9 @@ function job(guildId: string, userId: string, extra: Partial<AcceptInput> = {}):
 }
 
 /** Runs every accept at once; returns how many were stored and the refusals' keys. */
-async function burst(svc: TaskService, jobs: AcceptInput[]) {
-  const results = await Promise.allSettled(jobs.map((j) => svc.accept(j)));
+async function burst(svc: Service | Service[], jobs: JobRequest[]) {
+  const services = Array.isArray(svc) ? svc : [svc];
+  const results = await Promise.allSettled(jobs.map((j, i) => services[i % services.length]!.accept(j)));
   const refused = results.filter((r) => r.status === 'rejected').map((r) => (r.reason instanceof JobRefused ? r.reason.refusal.key : String(r.reason)));
   return { stored: results.filter((r) => r.status === 'fulfilled').length, refused };
 }
@@ -99,10 +112,40 @@ describe('exact quotas under concurrent accepts', () => {
     expect((await burst(svc, Array.from({ length: 5 }, () => job('g-free', 'erin')))).stored).toBe(5);
   });
 
-  it('stores the speed mode and wakes the engine for each stored job', async () => {
+  it('stores the speed mode and wakes the engine once stored', async () => {
     const before = kicks;
     const task = await service({}).accept(job('g-mode', 'frank', { mode: 'relax' }));
     expect(task).toMatchObject({ mode: 'relax', status: 'queued', userId: 'frank', guildId: 'g-mode' });
     expect(kicks).toBe(before + 1);
+  });
+
+  it('jobs handed in together share one transaction (the engine is woken once), in the order they came', async () => {
+    const svc = service({ USER_DAILY_QUOTA: 3 });
+    const before = kicks;
+    const jobs = Array.from({ length: 12 }, (_, i) => job('g-batch', `batch-${i % 2}`, { prompt: `batch ${i}` }));
+    const { stored, refused } = await burst(svc, jobs);
+    expect(kicks).toBe(before + 1);
+    expect(stored).toBe(6);
+    expect(new Set(refused)).toEqual(new Set(['queue:errors.userQuota']));
+    // The first three of each user got in, and were written in the order they were handed in.
+    const rows = await database.db.select({ prompt: tasks.prompt }).from(tasks).where(eq(tasks.guildId, 'g-batch')).orderBy(tasks.createdAt);
+    expect(rows.map((r) => r.prompt)).toEqual(['batch 0', 'batch 1', 'batch 2', 'batch 3', 'batch 4', 'batch 5']);
+  });
+
+  // Two PGlite handles on one directory would corrupt it: instances need a PostgreSQL server.
+  it.runIf(Boolean(process.env.TEST_DATABASE_URL))('several instances at once (each its own connections and batches) still store exactly the quota', async () => {
+    const other = await testDb.open();
+    try {
+      await admin.setDailyQuota('g-multi', 9, 'mod');
+      const instances = [service({ USER_DAILY_QUOTA: 4 }), service({ USER_DAILY_QUOTA: 4 }, other), service({ USER_DAILY_QUOTA: 4 }, other)];
+      const jobs = Array.from({ length: 40 }, (_, i) => job('g-multi', `multi-${i % 4}`));
+      const { stored, refused } = await burst(instances, jobs);
+      expect(stored).toBe(9);
+      expect(await rowsOf('g-multi')).toBe(9);
+      for (let u = 0; u < 4; u++) expect(await rowsOf('g-multi', `multi-${u}`)).toBeLessThanOrEqual(4);
+      expect(new Set(refused).size).toBeGreaterThan(0);
+    } finally {
+      await other.close();
+    }
   });
 });

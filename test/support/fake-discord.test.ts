@@ -332,6 +332,49 @@ describe('FakeDiscord with a real discord.js client', () => {
     fake.assertNoViolations();
   });
 
+  it('answers 503 to message writes during an outage (callbacks still pass) and handles them again after', async () => {
+    fake.clearRecords();
+    const handle = await fake.slashCommand({ name: 'draw', options: { prompt: 'x' } });
+    const interaction = await clientInteraction(handle.id);
+    if (!interaction.isChatInputCommand()) throw new Error('expected a chat input command');
+    fake.startOutage({ scope: 'messages' });
+    await interaction.deferReply();
+    const during = await fetch(`${fake.apiUrl}/v10/webhooks/${fake.applicationId}/${handle.token}/messages/@original`, {
+      method: 'PATCH',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ content: 'lost in the outage' }),
+    });
+    expect(during.status).toBe(503);
+    fake.endOutage();
+    await interaction.editReply('after the outage');
+    expect(handle.original()?.content).toBe('after the outage');
+    const patches = fake.calls.filter((c) => c.method === 'PATCH' && c.route === '/webhooks/:applicationId/:token/messages/@original');
+    expect(patches.map((c) => [c.status, c.fault ?? null])).toEqual([
+      [503, 'outage'],
+      [200, null],
+    ]);
+    expect(fake.outages).toHaveLength(1);
+    expect(fake.outages[0]!.to).toBeGreaterThanOrEqual(fake.outages[0]!.from);
+    fake.assertNoViolations();
+  });
+
+  it('answers a seeded fraction of message writes 429 with Retry-After, which discord.js waits out', async () => {
+    fake.clearRecords();
+    const channel = client.channels.cache.get(fake.channelId) as TextChannel;
+    fake.setRateLimit({ rate: 0.5, seed: 7, retryAfter: 0.1 });
+    try {
+      for (let i = 0; i < 6; i++) expect((await channel.send(`message ${i}`)).content).toBe(`message ${i}`);
+    } finally {
+      fake.setRateLimit(null);
+    }
+    const posts = fake.calls.filter((c) => c.method === 'POST' && c.route === '/channels/:channelId/messages');
+    const limited = posts.filter((c) => c.fault === 'rateLimit');
+    expect(limited.length).toBeGreaterThan(0);
+    expect(posts.filter((c) => c.status === 200)).toHaveLength(6);
+    expect(limited.every((c) => c.status === 429)).toBe(true);
+    fake.assertNoViolations();
+  });
+
   it('makes deferReply reject on an injected 10062 Unknown interaction', async () => {
     fake.inject({ path: /\/callback$/, status: 404, code: 10062 });
     const handle = await fake.slashCommand({ name: 'draw', options: { prompt: 'x' } });

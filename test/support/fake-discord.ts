@@ -26,6 +26,7 @@ import {
   type RawCommandOption,
   type RegisteredCommand,
 } from './discord-commands.ts';
+import { seededRandom } from './seeded-random.ts';
 import { FakeGateway, shardOf, type GatewayEvent, type SessionRef } from './discord-gateway.ts';
 import { parseBody, readBody, safeDecode, writeJson, type ParsedBody, type RecordedFile } from './discord-http.ts';
 import {
@@ -142,8 +143,10 @@ export interface RecordedCall {
   files: RecordedFile[];
   status: number;
   response: unknown;
-  /** True when the answer came from `inject()`. */
+  /** True when the answer came from `inject()` or a fault (`startOutage`, `setRateLimit`). */
   injected: boolean;
+  /** Which standing fault answered it, if one did. */
+  fault?: 'outage' | 'rateLimit';
 }
 
 export interface Violation {
@@ -168,6 +171,31 @@ export interface InjectRule {
   global?: boolean;
   /** How many matching requests get this answer (default 1). */
   times?: number;
+}
+
+/**
+ * Which requests a standing fault hits. `messages`: writes of message content (POST/PATCH of interaction
+ * webhooks and of channel messages), i.e. what a result, a failure or a progress edit costs; interaction
+ * callbacks are left alone, so users' commands are still acknowledged. `all`: every REST request.
+ */
+export type FaultScope = 'messages' | 'all';
+
+export interface OutageOptions {
+  /** Default 503. */
+  status?: number;
+  /** Default `all`. */
+  scope?: FaultScope;
+}
+
+export interface RateLimitOptions {
+  /** Fraction (0..1) of matching requests answered 429. */
+  rate: number;
+  /** Seed of the draw (default 1): the same seed hits the same requests in the same order. */
+  seed?: number;
+  /** Seconds, sent as Retry-After and retry_after (default 1). */
+  retryAfter?: number;
+  /** Default `messages`. */
+  scope?: FaultScope;
 }
 
 export interface UserContext {
@@ -328,6 +356,10 @@ export class FakeDiscord {
   recommendedShards: number;
   private readonly blobs = new Map<string, StoredFile>();
   private readonly injections: Array<InjectRule & { remaining: number }> = [];
+  private outage: (Required<OutageOptions> & { from: number }) | undefined;
+  private rateLimit: { rate: number; retryAfter: number; scope: FaultScope; random: () => number } | undefined;
+  /** Every outage so far: from, and to once ended. */
+  readonly outages: Array<{ from: number; to?: number; scope: FaultScope }> = [];
   private readonly waiters = new Set<Waiter>();
   private readonly routes: Route[];
   private server!: Server;
@@ -495,6 +527,35 @@ export class FakeDiscord {
   /** The next `times` requests matching `rule` get the given error instead of being handled. */
   inject(rule: InjectRule): void {
     this.injections.push({ ...rule, remaining: rule.times ?? 1 });
+  }
+
+  /**
+   * Until `endOutage()`, every request in `scope` is answered `status` (503) without being handled, as during a
+   * Discord incident. Recorded in `calls` with `injected` and `fault: 'outage'`.
+   */
+  startOutage(opts: OutageOptions = {}): void {
+    const scope = opts.scope ?? 'all';
+    this.outage = { status: opts.status ?? 503, scope, from: Date.now() };
+    this.outages.push({ from: this.outage.from, scope });
+  }
+
+  endOutage(): void {
+    if (!this.outage) return;
+    this.outage = undefined;
+    const last = this.outages.at(-1);
+    if (last) last.to = Date.now();
+    this.notify();
+  }
+
+  /** A seeded fraction of requests in `scope` answered 429 with Retry-After (a user-scoped limit); `null` stops it. */
+  setRateLimit(opts: RateLimitOptions | null): void {
+    this.rateLimit = opts ? { rate: opts.rate, retryAfter: opts.retryAfter ?? 1, scope: opts.scope ?? 'messages', random: seededRandom(opts.seed ?? 1) } : undefined;
+  }
+
+  /** A write of message content (what `scope: 'messages'` covers). */
+  static isMessageWrite(call: Pick<RecordedCall, 'method' | 'route'>): boolean {
+    if (call.method !== 'POST' && call.method !== 'PATCH') return false;
+    return /^\/webhooks\/:applicationId\/:token(\/messages\/[^/]+)?$/.test(call.route ?? '') || /^\/channels\/:channelId\/messages(\/:messageId)?$/.test(call.route ?? '');
   }
 
   /** Throws a readable error if any request broke Discord's rules or hit an unknown route. */
@@ -762,7 +823,7 @@ export class FakeDiscord {
     query: URLSearchParams,
     parsed: ParsedBody,
   ): Promise<HandlerResult> {
-    const injected = this.takeInjection(call);
+    const injected = this.takeInjection(call) ?? this.standingFault(call);
     if (injected) {
       call.injected = true;
       return injected;
@@ -800,22 +861,38 @@ export class FakeDiscord {
     const rule = this.injections[index];
     if (!rule) return undefined;
     if (--rule.remaining <= 0) this.injections.splice(index, 1);
-    if (rule.status === 429) {
-      const retryAfter = rule.retryAfter ?? 1;
-      const headers: Record<string, string> = {
-        'Retry-After': String(retryAfter),
-        'X-RateLimit-Limit': '5',
-        'X-RateLimit-Remaining': '0',
-        'X-RateLimit-Reset': String(Date.now() / 1000 + retryAfter),
-        'X-RateLimit-Reset-After': String(retryAfter),
-        'X-RateLimit-Bucket': createHash('sha1').update(`${call.method} ${call.route ?? call.path}`).digest('hex').slice(0, 32),
-        'X-RateLimit-Scope': rule.global ? 'global' : 'user',
-      };
-      if (rule.global) headers['X-RateLimit-Global'] = 'true';
-      return { status: 429, headers, body: { message: rule.message ?? 'You are being rate limited.', retry_after: retryAfter, global: Boolean(rule.global), ...(rule.code === undefined ? {} : { code: rule.code }) } };
-    }
+    if (rule.status === 429) return this.rateLimited(call, rule.retryAfter ?? 1, Boolean(rule.global), rule.message, rule.code);
     const code = rule.code ?? 0;
     return { status: rule.status, body: { message: rule.message ?? (code ? (ERROR_MESSAGES[code] ?? 'Error') : statusText(rule.status)), code } };
+  }
+
+  private rateLimited(call: RecordedCall, retryAfter: number, global: boolean, message?: string, code?: number): HandlerResult {
+    const headers: Record<string, string> = {
+      'Retry-After': String(retryAfter),
+      'X-RateLimit-Limit': '5',
+      'X-RateLimit-Remaining': '0',
+      'X-RateLimit-Reset': String(Date.now() / 1000 + retryAfter),
+      'X-RateLimit-Reset-After': String(retryAfter),
+      'X-RateLimit-Bucket': createHash('sha1').update(`${call.method} ${call.route ?? call.path}`).digest('hex').slice(0, 32),
+      'X-RateLimit-Scope': global ? 'global' : 'user',
+    };
+    if (global) headers['X-RateLimit-Global'] = 'true';
+    return { status: 429, headers, body: { message: message ?? 'You are being rate limited.', retry_after: retryAfter, global, ...(code === undefined ? {} : { code }) } };
+  }
+
+  /** The outage or the random rate limit, when one is on and covers this request. */
+  private standingFault(call: RecordedCall): HandlerResult | undefined {
+    const covers = (scope: FaultScope) => scope === 'all' || FakeDiscord.isMessageWrite(call);
+    if (this.outage && covers(this.outage.scope)) {
+      call.fault = 'outage';
+      return { status: this.outage.status, body: { message: statusText(this.outage.status), code: 0 } };
+    }
+    // Drawn only for covered requests, so the sequence of hits depends on the seed and the bot's writes alone.
+    if (this.rateLimit && covers(this.rateLimit.scope) && this.rateLimit.random() < this.rateLimit.rate) {
+      call.fault = 'rateLimit';
+      return this.rateLimited(call, this.rateLimit.retryAfter, false);
+    }
+    return undefined;
   }
 
   private matchRoute(method: string, segments: string[]): { route?: Route; pathMatched: boolean; params: Record<string, string> } {

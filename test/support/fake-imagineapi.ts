@@ -111,6 +111,11 @@ export class FakeImagineApi extends KitRelayFake {
     return super.close();
   }
 
+  /** Every record created so far, as it is now, oldest first. */
+  images(): FakeImage[] {
+    return [...this.jobs.values()].map((job) => this.advance(job));
+  }
+
   /** A job's current record, for assertions. */
   image(id: string): FakeImage | undefined {
     const job = this.jobs.get(id);

@@ -6,6 +6,15 @@
 //
 //   const mj = await FakeMidjourneyProxy.start({ apiKey: 'k' });
 //   mj.failPrompt('broken', 'Midjourney refused');   mj.inject.serverErrors = 2;   mj.queueFull = 1;
+//   mj.queuePrompt('relax', { notStartMs: 6000, submittedMs: 8000 });   mj.delaySubmits(3000);   mj.forget(id);
+//
+// Looking a task up by the `state` the client sent (our task id), as trueai-org's server allows (source:
+// github.com/trueai-org/midjourney-proxy, src/Midjourney.API/Controllers/TaskController.cs and AdminController.cs,
+// at 11.10.3): `POST /mj/task/list-by-condition` (alias `list-by-ids`) filters by `ids` ONLY (TaskConditionDTO has
+// nothing else); `GET /mj/task/list` returns the latest 100 tasks of the server, each with its `state`;
+// `POST /mj/admin/tasks {pagination:{current,pageSize}, search:{id}}` matches `Id == id || State == id`, answers
+// `{list, pagination:{current,pageSize,total,pageCount}, extendData}` and needs an admin token (else 401 "Forbidden:
+// User is not admin."). The open-source novicezk server has `GET /mj/task/list` (every task in memory) only.
 import type { ServerResponse } from 'node:http';
 import { FakeRelayServer, MjRelayFake, fakeHash, sendImage, sendJson, type SeenRequest } from './fake-mj-common.ts';
 
@@ -55,6 +64,8 @@ export interface FakeMidjourneyProxyOptions {
   openSource?: boolean;
   /** Answer imagine with code 22 ("queued") once this many tasks are running. */
   queueAfter?: number;
+  /** The key is the server's admin token (default true): /mj/admin/tasks answers; false: 401 as for a plain user. */
+  admin?: boolean;
 }
 
 const PROGRESS = ['0%', '25%', '63%', '91%'];
@@ -121,8 +132,14 @@ export class FakeMidjourneyProxy extends MjRelayFake {
   silent = false;
   /** Time between two states of a task (may be changed between jobs). */
   stepMs: number;
+  /** Every task ever created, forgotten ones included, in order: the evidence for "submitted once". */
+  readonly created: MjTaskJson[] = [];
+  /** Submissions whose answer was held back by `delaySubmits`. */
+  lateAnswers = 0;
   private readonly failures: Array<[string, string]> = [];
   private readonly holds: string[] = [];
+  private readonly queues: Array<{ substring: string; notStartMs: number; submittedMs: number }> = [];
+  private submitDelay: { ms: number; left: number } | undefined;
   private nextId = 1_700_000_000_000_000;
 
   private constructor(
@@ -134,7 +151,7 @@ export class FakeMidjourneyProxy extends MjRelayFake {
   }
 
   static async start(options: FakeMidjourneyProxyOptions = {}): Promise<FakeMidjourneyProxy> {
-    const opts = { apiKey: 'mj-test-secret', stepMs: 150, openSource: false, queueAfter: 3, ...options };
+    const opts = { apiKey: 'mj-test-secret', stepMs: 150, openSource: false, queueAfter: 3, admin: true, ...options };
     return MjRelayFake.serve((server) => new FakeMidjourneyProxy(server, opts));
   }
 
@@ -157,19 +174,89 @@ export class FakeMidjourneyProxy extends MjRelayFake {
     return this.tasks.get(id)?.json;
   }
 
+  /**
+   * Jobs whose prompt contains `substring` wait in the relay's own queue before they draw, as in relax mode or
+   * behind the account's other jobs: NOT_START for `notStartMs`, then SUBMITTED (0%) for `submittedMs`, then the
+   * usual IN_PROGRESS steps. Polls and pushes show them all along.
+   */
+  queuePrompt(substring: string, wait: { notStartMs: number; submittedMs: number }): void {
+    this.queues.push({ substring, ...wait });
+  }
+
+  /**
+   * The next `times` submissions (/mj/submit/*) are carried out at once, but answered only after `ms`: a client
+   * that gives up first has a job at the relay it does not know the id of.
+   */
+  delaySubmits(ms: number, times = Number.POSITIVE_INFINITY): void {
+    this.submitDelay = { ms, left: times };
+  }
+
+  /** The relay forgets a task (restarted with a memory store, or purged): fetch answers empty, lists leave it out. */
+  forget(id: string): void {
+    this.tasks.delete(id);
+  }
+
+  /** Every task ever created whose prompt contains `substring` (forgotten ones too). */
+  tasksFor(substring: string): MjTaskJson[] {
+    return this.created.filter((t) => t.prompt.includes(substring));
+  }
+
+  /** Every task ever created with this `state` (the client's own id for its job). */
+  tasksWithState(state: string): MjTaskJson[] {
+    return this.created.filter((t) => t.state === state);
+  }
+
+  private takeSubmitDelay(): number {
+    if (!this.submitDelay || this.submitDelay.left <= 0) return 0;
+    this.submitDelay.left--;
+    return this.submitDelay.ms;
+  }
+
+  private answerSubmit(res: ServerResponse, body: unknown): Promise<void> | void {
+    const delay = this.takeSubmitDelay();
+    if (delay <= 0) return sendJson(res, 200, body);
+    this.lateAnswers++;
+    return new Promise<void>((resolve) =>
+      this.server.later(delay, () => {
+        if (!res.destroyed) sendJson(res, 200, body);
+        resolve();
+      }),
+    );
+  }
+
+  /** trueai's admin task search: `search.id` matches a task's id or its state; newest first, paged. */
+  private adminTasks(body: Record<string, unknown>) {
+    const search = (body.search ?? {}) as Record<string, unknown>;
+    const page = (body.pagination ?? {}) as Record<string, unknown>;
+    const current = Math.max(1, Number(page.current ?? 1));
+    const pageSize = Math.min(100, Math.max(1, Number(page.pageSize ?? 10)));
+    const id = typeof search.id === 'string' ? search.id.trim() : '';
+    const all = [...this.tasks.values()].map((t) => t.json).filter((t) => !id || t.id === id || t.state === id).sort((a, b) => b.submitTime - a.submitTime);
+    const list = all.slice((current - 1) * pageSize, current * pageSize);
+    return { list, pagination: { current, pageSize, total: all.length, pageCount: Math.ceil(all.length / pageSize) }, extendData: { total: all.length } };
+  }
+
   protected async route(req: SeenRequest, res: ServerResponse): Promise<void> {
     if (req.method === 'GET' && req.path.startsWith('/images/')) return sendImage(res, req.path, 256, req.path.includes('-single') ? 384 : 256);
     if (req.headers['mj-api-secret'] !== this.opts.apiKey || this.authFailure) return sendJson(res, 401, { code: 401, description: 'Unauthorized' });
     const body = (req.body ?? {}) as Record<string, unknown>;
-    const plusOnly = ['/mj/submit/action', '/mj/submit/modal', '/mj/task/list-by-condition'];
+    const plusOnly = ['/mj/submit/action', '/mj/submit/modal', '/mj/task/list-by-condition', '/mj/task/list-by-ids', '/mj/admin/tasks'];
     if (this.opts.openSource && plusOnly.includes(req.path)) return sendJson(res, 404, { timestamp: Date.now(), status: 404, error: 'Not Found', path: req.path });
-    if (req.method === 'POST' && req.path === '/mj/submit/imagine') return sendJson(res, 200, this.imagine(body));
-    if (req.method === 'POST' && req.path === '/mj/submit/blend') return sendJson(res, 200, this.blend(body));
-    if (req.method === 'POST' && req.path === '/mj/submit/describe') return sendJson(res, 200, this.describe(body));
-    if (req.method === 'POST' && req.path === '/mj/submit/action') return sendJson(res, 200, this.action(body));
-    if (req.method === 'POST' && req.path === '/mj/submit/change') return sendJson(res, 200, this.change(body));
-    if (req.method === 'POST' && req.path === '/mj/submit/modal') return sendJson(res, 200, this.modal(body));
-    if (req.method === 'POST' && req.path === '/mj/task/list-by-condition') {
+    if (req.method === 'POST' && req.path === '/mj/submit/imagine') return this.answerSubmit(res, this.imagine(body));
+    if (req.method === 'POST' && req.path === '/mj/submit/blend') return this.answerSubmit(res, this.blend(body));
+    if (req.method === 'POST' && req.path === '/mj/submit/describe') return this.answerSubmit(res, this.describe(body));
+    if (req.method === 'POST' && req.path === '/mj/submit/action') return this.answerSubmit(res, this.action(body));
+    if (req.method === 'POST' && req.path === '/mj/submit/change') return this.answerSubmit(res, this.change(body));
+    if (req.method === 'POST' && req.path === '/mj/submit/modal') return this.answerSubmit(res, this.modal(body));
+    if (req.method === 'GET' && req.path === '/mj/task/list') {
+      const newest = [...this.tasks.values()].map((t) => t.json).sort((a, b) => b.submitTime - a.submitTime);
+      return sendJson(res, 200, this.opts.openSource ? newest : newest.slice(0, 100));
+    }
+    if (req.method === 'POST' && req.path === '/mj/admin/tasks') {
+      if (!this.opts.admin) return sendJson(res, 401, 'Forbidden: User is not admin.');
+      return sendJson(res, 200, this.adminTasks(body));
+    }
+    if (req.method === 'POST' && (req.path === '/mj/task/list-by-condition' || req.path === '/mj/task/list-by-ids')) {
       const ids = Array.isArray(body.ids) ? body.ids.map(String) : [];
       return sendJson(res, 200, ids.map((id) => this.tasks.get(id)?.json).filter(Boolean));
     }
@@ -310,16 +397,32 @@ export class FakeMidjourneyProxy extends MjRelayFake {
     task.failWith = this.failures.find(([s]) => prompt.includes(s))?.[1];
     task.big = action === 'UPSCALE_BIG';
     this.tasks.set(id, task);
+    this.created.push(json);
     return task;
   }
 
-  /** SUBMITTED → IN_PROGRESS 0% … 91% (with a preview) → SUCCESS or FAILURE, one state per step. */
+  /** Queued first if a `queuePrompt` rule says so (NOT_START, then SUBMITTED at 0%), then `run`. */
   private start(task: FakeTask): void {
+    const queue = this.queues.find((q) => task.json.prompt.includes(q.substring));
+    if (!queue) return this.run(task);
+    this.notify(task);
+    this.server.later(queue.notStartMs, () => {
+      if (task.cancelled || this.tasks.get(task.json.id) !== task) return;
+      task.json.status = 'SUBMITTED';
+      this.notify(task);
+      this.server.later(queue.submittedMs, () => this.run(task));
+    });
+  }
+
+  /** SUBMITTED → IN_PROGRESS 0% … 91% (with a preview) → SUCCESS or FAILURE, one state per step. */
+  private run(task: FakeTask): void {
+    if (task.cancelled || this.tasks.get(task.json.id) !== task) return;
     task.json.status = 'SUBMITTED';
     this.notify(task);
     let step = 0;
     const advance = () => {
-      if (task.cancelled) return;
+      // Cancelled, or forgotten by the relay: nothing moves it any more.
+      if (task.cancelled || this.tasks.get(task.json.id) !== task) return;
       // A held task keeps drawing (at its last progress) until released.
       if (step === PROGRESS.length && this.holds.some((h) => task.json.prompt.includes(h))) return this.server.later(this.stepMs, advance);
       const json = task.json;

@@ -22,10 +22,11 @@ export async function seedTasks(db: Db, spec: SeedSpec): Promise<void> {
   const duration = `${spec.durationSeconds ?? 30} seconds`;
   await db.execute(sql`
     insert into tasks (id, guild_id, channel_id, user_id, action, prompt, prompt_upstream, provider, account, status,
-                       created_at, started_at, last_progress_at, finished_at)
+                       created_at, started_at, last_progress_at, last_seen_at, finished_at)
     select gen_random_uuid(), ${spec.guildId ?? null}, ${spec.channelId ?? '1'}, ${spec.userId ?? '100000000000000009'}, 'imagine',
            ${spec.prompt ?? 'seeded'} || ' #' || i, 'seeded', 'simulator', ${spec.account ?? null}, ${spec.status},
            now() - ${spec.age}::interval + i * interval '1 millisecond',
+           case when ${spec.status} = 'queued' then null else now() - ${spec.age}::interval end,
            case when ${spec.status} = 'queued' then null else now() - ${spec.age}::interval end,
            case when ${spec.status} = 'queued' then null else now() - ${spec.age}::interval end,
            case when ${finished} then now() - ${spec.age}::interval + ${duration}::interval end

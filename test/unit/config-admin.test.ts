@@ -17,8 +17,10 @@ describe('cleanup and admin settings', () => {
   it('turns the scheduled cleanup off with "off", and explains a bad schedule or timeout', () => {
     expect(load({ CLEANUP_CRON: 'off' }).CLEANUP_CRON).toBe('off');
     expect(() => load({ CLEANUP_CRON: 'nightly' })).toThrow(/CLEANUP_CRON is not a valid cron expression/);
-    expect(() => load({ JOB_TIMEOUT_MINUTES: '0' })).toThrow('Configuration error: JOB_TIMEOUT_MINUTES must be at least 1.');
-    expect(() => load({ QUEUE_TIMEOUT_MINUTES: 'an hour' })).toThrow(/QUEUE_TIMEOUT_MINUTES must be a whole number/);
+    expect(() => load({ JOB_TIMEOUT_MINUTES: '0' })).toThrow('Configuration error: JOB_TIMEOUT_MINUTES must be at least 0.05 (minutes; fractions such as 0.5 are allowed).');
+    expect(() => load({ QUEUE_TIMEOUT_MINUTES: 'an hour' })).toThrow(/QUEUE_TIMEOUT_MINUTES must be a number of minutes/);
+    expect(load({ JOB_TIMEOUT_MINUTES: '0.1' }).JOB_TIMEOUT_MINUTES).toBe(0.1);
+    expect(() => load({ DELIVERY_GIVE_UP_MINUTES: '0.5' })).toThrow('Configuration error: DELIVERY_GIVE_UP_MINUTES must be at least 1 (minutes; fractions such as 0.5 are allowed).');
   });
 });
 

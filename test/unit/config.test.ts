@@ -4,7 +4,7 @@ import { ConfigError, loadConfig } from '../../src/config.ts';
 const load = (env: Record<string, string>) => loadConfig(env as NodeJS.ProcessEnv);
 
 describe('config', () => {
-  it('needs only DISCORD_TOKEN and defaults to the simulator on embedded PGlite', () => {
+  it('needs only DISCORD_TOKEN and defaults to the simulator on the embedded PostgreSQL', () => {
     const c = load({ DISCORD_TOKEN: 't' });
     expect(c).toMatchObject({
       UPSTREAM_PROVIDER: 'simulator',

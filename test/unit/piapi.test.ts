@@ -70,7 +70,7 @@ describe('PiAPI adapter against the fake', () => {
     const grid = await finished('a dog');
     const cases: Array<[InternalAction, string, Record<string, string>]> = [
       ['upscale:2', 'upscale', { index: '2' }],
-      ['variation:3', 'variation', { index: '3' }],
+      ['variation:3', 'variation', { index: '3', prompt: 'a dog' }],
       ['reroll', 'reroll', {}],
     ];
     for (const [action, task_type, input] of cases) {
@@ -82,8 +82,8 @@ describe('PiAPI adapter against the fake', () => {
     expect(single.actions).toEqual(['vary:strong', 'vary:subtle', 'zoom:1.5', 'zoom:2', 'pan:down', 'pan:left', 'pan:right', 'pan:up', 'upscale:2x', 'upscale:4x']);
     const parent = { upstreamId: u.upstreamId, upstreamData: null, imageUrls: single.imageUrls ?? [], prompt: 'a dog' };
     const more: Array<[InternalAction, string, Record<string, string>]> = [
-      ['vary:strong', 'variation', { index: 'high_variation' }],
-      ['vary:subtle', 'variation', { index: 'low_variation' }],
+      ['vary:strong', 'variation', { index: 'high_variation', prompt: 'a dog' }],
+      ['vary:subtle', 'variation', { index: 'low_variation', prompt: 'a dog' }],
       ['zoom:1.5', 'outpaint', { zoom_ratio: '1.5' }],
       ['pan:up', 'pan', { direction: 'up' }],
       ['upscale:4x', 'upscale', { index: '4x' }],
