@@ -1,4 +1,5 @@
 import { defineConfig } from 'vitest/config';
+import LongFirstSequencer from './test/support/sequencer.ts';
 
 export default defineConfig({
   test: {
@@ -8,6 +9,7 @@ export default defineConfig({
     pool: 'forks',
     // Three: the long outage and chaos tests mostly wait (on backoff, on timers), so a third file keeps the cores busy.
     poolOptions: { forks: { maxForks: 3, minForks: 1 } },
+    sequence: { sequencer: LongFirstSequencer },
     testTimeout: 30_000,
     hookTimeout: 60_000,
     teardownTimeout: 30_000,
