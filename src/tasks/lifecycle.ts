@@ -309,12 +309,13 @@ export class Lifecycle {
 
   /**
    * Fails a job with this reason, unless it ended already or its result is stored (a finished image wins).
-   * `claim` / `upstreamId` narrow it to the caller's own view of the job. Returns the row when this call ended it.
+   * `claim` / `upstreamId` narrow it to the caller's own view of the job; `code` is the relay's reason code
+   * (then `reason` is the relay's own words). Returns the row when this call ended it.
    */
-  async fail(id: string, reason: string, guard: { claim?: number; upstreamId?: string } = {}): Promise<Task | undefined> {
+  async fail(id: string, reason: string, guard: { claim?: number; upstreamId?: string } = {}, code?: string): Promise<Task | undefined> {
     const [row] = await this.db
       .update(tasks)
-      .set({ status: 'failed', failReason: reason, finishedAt: sql`now()`, queuePosition: null, ...DUE_NOW })
+      .set({ status: 'failed', failReason: reason, failCode: code ?? null, finishedAt: sql`now()`, queuePosition: null, ...DUE_NOW })
       .where(
         and(
           eq(tasks.id, id),

@@ -74,7 +74,7 @@ export class MidjourneyNodeApiProvider implements Provider {
     if (res.status === 404) throw new UpstreamAccountError('unavailable', 'api/v1/trigger/submit: HTTP 404 (check UPSTREAM_BASE_URL: it should be the relay\'s origin)');
     const result = res.body;
     if (!result || typeof result !== 'object') throw new UpstreamAccountError('unavailable', `midjourney-node-api: HTTP ${res.status} without a result`);
-    if (result.code !== 1) throw new UpstreamRejected(result.description?.trim() || 'the relay refused the job');
+    if (result.code !== 1) throw new UpstreamRejected(result.description?.trim() || 'errors.upstreamNoReason');
     if (typeof result.result !== 'string' || !result.result) throw new UpstreamAccountError('unavailable', 'midjourney-node-api accepted the job without a task id');
     return { upstreamId: result.result };
   }
@@ -110,7 +110,7 @@ export class MidjourneyNodeApiProvider implements Provider {
       return { upstreamId, status, failReason: record.failReason?.trim() || 'errors.upstreamNoReason' };
     }
     if (status !== 'succeeded') return { upstreamId, status };
-    if (!record.imageUrl) return { upstreamId, status: 'failed', failReason: 'the job finished without an image' };
+    if (!record.imageUrl) return { upstreamId, status: 'failed', failCode: 'no_image' };
     const grid = String(record.action ?? '').toUpperCase() !== 'UPSCALE';
     return { upstreamId, status, progress: 100, imageUrls: [this.http.resolve(record.imageUrl)], actions: grid ? [...GRID] : [] };
   }

@@ -215,17 +215,17 @@ export class MidjourneyProxyProvider implements Provider {
     const status = STATUS[String(task.status ?? '').toUpperCase()] ?? 'submitted';
     const image = typeof task.imageUrl === 'string' && task.imageUrl ? this.http.resolve(task.imageUrl) : undefined;
     if (status === 'failed') {
-      const reason = task.failReason?.trim() || (task.status === 'CANCEL' ? 'the job was cancelled' : undefined);
-      return { upstreamId, status, failReason: reason };
+      const reason = task.failReason?.trim() || undefined;
+      return { upstreamId, status, failReason: reason, ...(!reason && task.status === 'CANCEL' && { failCode: 'cancelled_upstream' as const }) };
     }
     if (status === 'succeeded' && String(task.action ?? '').toUpperCase() === 'DESCRIBE') {
       const text = [task.properties?.finalPrompt, task.promptEn, task.prompt].find((v): v is string => typeof v === 'string' && v.trim() !== '');
       const descriptions = text ? parseDescriptions(text) : [];
-      if (descriptions.length === 0) return { upstreamId, status: 'failed', failReason: 'the job finished without a description' };
+      if (descriptions.length === 0) return { upstreamId, status: 'failed', failCode: 'no_description' };
       return { upstreamId, status, progress: 100, imageUrls: [], actions: [], descriptions };
     }
     if (status === 'succeeded') {
-      if (!image) return { upstreamId, status: 'failed', failReason: 'the job finished without an image' };
+      if (!image) return { upstreamId, status: 'failed', failCode: 'no_image' };
       const customIds = customIdsFromButtons(task.buttons);
       const fromButtons = Object.keys(customIds).length > 0;
       // Without buttons (open-source server) the grid offers what /change can do; a single image, nothing.

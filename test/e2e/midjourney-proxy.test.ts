@@ -94,7 +94,15 @@ describe('midjourney-proxy, polled', () => {
     mj.bannedWords = ['peach'];
     const result = await finished(await draw('a ripe peach'));
     mj.bannedWords = [];
-    expect(result.content).toBe('❌ **a ripe peach** - <@100000000000000001>\nThe job failed: the image service reported: 可能包含敏感词 (peach)');
+    expect(result.content).toBe('❌ **a ripe peach** - <@100000000000000001>\nThe job failed: Midjourney refused the prompt: it contains a word Midjourney bans. Rephrase the prompt without it, then use ↻ Retry or /draw again. The image service said: “可能包含敏感词 (peach)”');
+  });
+
+  it('a relay failure is told in the user’s language, then in the relay’s own words (a reason code, not English text)', async () => {
+    // trueai-org forwards Midjourney's error embed as "[title] description" in failReason.
+    mj.failPrompt('crooked frame', '[Invalid parameter] Unrecognized parameter: --frame');
+    const zh = await discord.slashCommand({ name: 'draw', options: { prompt: 'a crooked frame' }, userId: ALICE, locale: 'zh-CN' });
+    const result = await finished(zh);
+    expect(result.content).toBe('❌ **a crooked frame** - <@100000000000000001>\n任务失败：Midjourney 不接受提示词中的某个参数（例如 --ar、--v 或图片链接）。请修正该参数，然后点击 ↻ 重试或重新 /draw。 图片服务的原话：“[Invalid parameter] Unrecognized parameter: --frame”');
   });
 
   it('a full queue is retried with backoff and the job still finishes', async () => {
