@@ -4,6 +4,7 @@
 import { DownloadError, httpDownload } from '../tasks/download.ts';
 import { GRID_ACTIONS, INTERNAL_ACTIONS, actionIndex, type InternalAction } from './actions.ts';
 import { UpstreamHttp, type RelayConnection } from './http.ts';
+import { blockingCodeOf, type FailCode } from './fail-codes.ts';
 import { customIdsFromButtons } from './midjourney-proxy-buttons.ts';
 import { clampPercent, fetchEach, isRecord, withModeParam } from './parse.ts';
 import {
@@ -40,6 +41,16 @@ export interface MjTask {
   properties?: Record<string, unknown> | null;
   prompt?: string | null;
   promptEn?: string | null;
+}
+
+/** Midjourney's embed titles that stop a job, as relays copy them into `description` ("{title}, {desc}" or "[title] desc"). */
+const HOLD_TITLES = /^\[?(action needed to continue|pending mod message|banned prompt detected|invalid parameter|invalid prompt)\b/i;
+
+/** A task still shown waiting or running whose relay text says Midjourney stopped it (see the fake's sources). */
+function heldBy(task: MjTask): { code: FailCode; words: string } | undefined {
+  const words = [task.failReason, task.description].find((v): v is string => typeof v === 'string' && HOLD_TITLES.test(v.trim()))?.trim();
+  const code = words ? blockingCodeOf(words) : undefined;
+  return words && code ? { code, words } : undefined;
 }
 
 /** Blend shapes as the proxy names them. */
@@ -234,6 +245,9 @@ export class MidjourneyProxyProvider implements Provider {
         : GRID_TASKS.has(String(task.action ?? '').toUpperCase()) ? [...GRID_ACTIONS] : [];
       return { upstreamId, status, progress: 100, imageUrls: [image], actions, upstreamData: fromButtons ? { customIds } : {} };
     }
+    // Held by Midjourney's moderation or refused, while the relay still shows the task going: it will never finish.
+    const hold = heldBy(task);
+    if (hold) return { upstreamId, status: 'failed', failReason: hold.words, failCode: hold.code };
     return { upstreamId, status, progress: parseProgress(task.progress) ?? 0, previewUrl: status === 'running' ? image : undefined };
   }
 

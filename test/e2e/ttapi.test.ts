@@ -61,7 +61,7 @@ describe.each<Mode>(['polled', 'pushed'])('/draw on TTApi, %s', (mode) => {
     tt.failNextJob('Banned prompt detected: storm');
     const { final } = await s.draw('a stormy sea');
     expect(final.content).toBe('❌ **a stormy sea** - <@100000000000000001>\nThe job failed: Midjourney refused the prompt: it contains a word Midjourney bans. Rephrase the prompt without it, then use ↻ Retry or /draw again. The image service said: “Banned prompt detected: storm”');
-    expect(final.components).toEqual([]);
+    expect(buttonFaces(final)).toEqual([['↻ Retry']]);
   });
 
   it('tells the user politely when the account has no balance, and logs the detail for the operator', async () => {
