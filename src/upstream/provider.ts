@@ -23,6 +23,8 @@ export interface Capabilities {
   describe: boolean;
   /** /draw takes image attachments (as image prompts); typed image URLs always go upstream as text. */
   imagePrompts?: boolean;
+  /** The relay translates Chinese prompts itself: the user is not told that the bot could not translate theirs. */
+  translatesPrompts?: boolean;
 }
 
 /** An image a user attached (a Discord CDN URL): relays that take URLs get it, the others its bytes. */
