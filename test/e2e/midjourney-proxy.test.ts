@@ -150,6 +150,28 @@ describe('midjourney-proxy, polled', () => {
   });
 });
 
+describe('midjourney-proxy: ↻ Retry under the clicker’s own limits', () => {
+  const s = useRelaySession(() => ({ provider: 'midjourney-proxy', baseUrl: mj.url, apiKey: KEY, mode: 'polled', discord, env: { USER_DAILY_QUOTA: '1' } }));
+
+  it('a user who used up the day’s quota is refused privately; the owner (whose failed job gave its place back) may retry', async () => {
+    mj.failPrompt('fragile kite', 'Job action restricted');
+    const failed = await finished(await draw('a fragile kite', ALICE));
+    mj.unfail();
+    expect(buttonFaces(failed)).toEqual([['↻ Retry']]);
+    expect(buttonFaces(await finished(await draw('a paper boat', BOB)))).toEqual(GRID);
+
+    // BOB's one job of the day is used: a retry is a new /draw for him, under the same quota.
+    const refused = await discord.clickButton({ message: failed, customId: customIdOf(failed, '↻ Retry'), userId: BOB });
+    expect((await refused.waitForCallback()).data).toMatchObject({ flags: 64, content: expect.stringMatching(/^You have reached your daily limit in this server: 1 of 1 jobs today\./) });
+
+    const retried = await click(failed, '↻ Retry', ALICE);
+    expect(retried.content).toBe('**a fragile kite** - <@100000000000000001>');
+    expect(buttonFaces(retried)).toEqual(GRID);
+    expect(mj.tasksFor('fragile kite')).toHaveLength(2);
+    expect(s.bot.logs.filter((l) => l.msg === 'task accepted' && l.prompt === 'a fragile kite')).toHaveLength(2);
+  });
+});
+
 describe('midjourney-proxy, pushed', () => {
   // Polling every minute: within this test only the relay's notifyHook can finish a job.
   const s = useRelaySession(() => ({ provider: 'midjourney-proxy', baseUrl: mj.url, apiKey: KEY, mode: 'pushed', discord }));

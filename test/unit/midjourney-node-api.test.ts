@@ -20,6 +20,18 @@ function seedExamples(): string[] {
 
 const until = async (provider: MidjourneyNodeApiProvider, id: string) => (await fetchUntil(provider, id, isOver, { everyMs: 25 })).job;
 
+describe('midjourney-node-api: another action’s image is never a result', () => {
+  it('a pushed U/V result showing an image another action showed first is still running; its own image is delivered', () => {
+    const provider = MidjourneyNodeApiProvider.create({ baseUrl: 'http://127.0.0.1:5400' });
+    const first = { _id: 'a', action: 'UPSCALE', status: 'SUCCESS', imageUrl: 'one.png', submitTime: 1 };
+    expect(provider.parseWebhook(first)).toMatchObject({ status: 'succeeded', imageUrls: ['http://127.0.0.1:5400/one.png'] });
+    expect(provider.parseWebhook({ _id: 'b', action: 'VARIATION', status: 'SUCCESS', imageUrl: 'one.png', submitTime: 2 })).toEqual({ upstreamId: 'b', status: 'running' });
+    expect(provider.parseWebhook({ _id: 'b', action: 'VARIATION', status: 'SUCCESS', imageUrl: 'two.png', submitTime: 2 })).toMatchObject({ status: 'succeeded', imageUrls: ['http://127.0.0.1:5400/two.png'] });
+    // The first one's result is still its own.
+    expect(provider.parseWebhook(first)).toMatchObject({ status: 'succeeded' });
+  });
+});
+
 describe('midjourney-node-api seed examples', () => {
   const provider = MidjourneyNodeApiProvider.create({ baseUrl: 'http://127.0.0.1:5400' });
   const examples = seedExamples();
