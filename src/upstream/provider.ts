@@ -80,7 +80,11 @@ export interface UpstreamJob {
   actions?: InternalAction[];
   /** The relay's own words on failure (shown after the localized sentence of `failCode`), or a locale key of ours. */
   failReason?: string;
-  /** Why it failed, as a code (`relay:fail.<code>` in the locales); a blocking code fails the job at once. */
+  /**
+   * Why it failed, as a code (`relay:fail.<code>` in the locales); unset, the core reads it from `failReason`
+   * (failCodeOf). A blocking code (moderation, banned prompt, invalid parameter) fails the job at once, even
+   * while the relay still reports it waiting or running.
+   */
   failCode?: FailCode;
   /** On success of a describe job: the suggested prompts (four). */
   descriptions?: string[];

@@ -50,7 +50,7 @@ describe.each<Mode>(['polled', 'pushed'])('/draw on AceData, %s', (mode) => {
   it("ends a failed job with AceData's reason", async () => {
     ace.failNextJob('Unrecognized argument(s): `-c`, `x`');
     const { final } = await s.draw('a cat -c x');
-    expect(final.content).toBe('❌ **a cat -c x** - <@100000000000000001>\nThe job failed: Midjourney did not accept a parameter of the prompt (for example --ar, --v or an image link). Fix the parameter, then use ↻ Retry or /draw again. The image service said: “Unrecognized argument(s): `-c`, `x`”');
+    expect(final.content).toBe('❌ **a cat -c x** - <@100000000000000001>\nThe job failed: Midjourney did not accept a parameter of the prompt (for example --ar, --v or an image link). Fix the parameter and /draw again. The image service said: “Unrecognized argument(s): `-c`, `x`”');
     expect(buttonFaces(final)).toEqual([['↻ Retry']]);
   });
 

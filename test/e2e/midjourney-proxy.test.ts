@@ -94,7 +94,7 @@ describe('midjourney-proxy, polled', () => {
     mj.bannedWords = ['peach'];
     const result = await finished(await draw('a ripe peach'));
     mj.bannedWords = [];
-    expect(result.content).toBe('❌ **a ripe peach** - <@100000000000000001>\nThe job failed: Midjourney refused the prompt: it contains a word Midjourney bans. Rephrase the prompt without it, then use ↻ Retry or /draw again. The image service said: “可能包含敏感词 (peach)”');
+    expect(result.content).toBe('❌ **a ripe peach** - <@100000000000000001>\nThe job failed: Midjourney refused the prompt: it contains a word Midjourney bans. Rephrase the prompt without it and /draw again. The image service said: “可能包含敏感词 (peach)”');
   });
 
   it('a relay failure is told in the user’s language, then in the relay’s own words (a reason code, not English text)', async () => {
@@ -102,7 +102,7 @@ describe('midjourney-proxy, polled', () => {
     mj.failPrompt('crooked frame', '[Invalid parameter] Unrecognized parameter: --frame');
     const zh = await discord.slashCommand({ name: 'draw', options: { prompt: 'a crooked frame' }, userId: ALICE, locale: 'zh-CN' });
     const result = await finished(zh);
-    expect(result.content).toBe('❌ **a crooked frame** - <@100000000000000001>\n任务失败：Midjourney 不接受提示词中的某个参数（例如 --ar、--v 或图片链接）。请修正该参数，然后点击 ↻ 重试或重新 /draw。 图片服务的原话：“[Invalid parameter] Unrecognized parameter: --frame”');
+    expect(result.content).toBe('❌ **a crooked frame** - <@100000000000000001>\n任务失败：Midjourney 不接受提示词中的某个参数（例如 --ar、--v 或图片链接）。请修正该参数后重新 /draw。 图片服务的原话：“[Invalid parameter] Unrecognized parameter: --frame”');
   });
 
   it('a job Midjourney’s moderation holds fails at once with the relay’s words and what to do; ↻ Retry draws it again', async () => {
@@ -110,7 +110,7 @@ describe('midjourney-proxy, polled', () => {
     mj.moderatePrompt('a shady alley', 'Action needed to continue, Sorry! Our AI moderators feel your prompt might be against our community standards.');
     const failed = await finished(await draw('a shady alley'));
     mj.unmoderate();
-    expect(failed.content).toBe(`❌ **a shady alley** - <@100000000000000001>\nThe job failed: Midjourney's moderation stopped this job ("Action needed" or a pending moderation review). It will not finish by waiting: change the prompt, then use ↻ Retry or /draw again. The image service said: “Action needed to continue, Sorry! Our AI moderators feel your prompt might be against our community standards.”`);
+    expect(failed.content).toBe(`❌ **a shady alley** - <@100000000000000001>\nThe job failed: Midjourney's moderation stopped this job ("Action needed" or a pending moderation review); it will not finish by waiting. Change the prompt and /draw again (↻ Retry sends the same prompt once more). The image service said: “Action needed to continue, Sorry! Our AI moderators feel your prompt might be against our community standards.”`);
     expect(mj.tasksFor('a shady alley')[0]!.status).toBe('IN_PROGRESS');
     expect(buttonFaces(failed)).toEqual([['↻ Retry']]);
 
