@@ -13,7 +13,7 @@
 //  progress          submitted|running, this upstream id, no result        running (running_since), progress ↑
 //  seen / missed     submitted|running, no result                          last_seen_at / missed_polls + 1
 //  resultStored      submitted|running, this upstream id, no result        running + result, final message due
-//  fail              not final, no result (opt. this claim / upstream id)  failed, final message due
+//  fail              not final, no result (opt. this claim / upstream id)  failed (reason, relay code), message due
 //  cancel            the given statuses, no result                         cancelled, final message due
 //  adopt             a dead instance's rows                                claimed → queued; the rest → mine, lease void
 //  leaseDeliveries   final message due, mine or nobody's, lease free       lease taken; unsure if the last lease ran out
