@@ -83,7 +83,9 @@ export const draw = {
     // The user's default ratio goes upstream only; the headline keeps the prompt as typed.
     const defaults = ctx.settings.get(interaction.user.id);
     const job = { action: 'imagine', prompt: check.prompt, promptUpstream: withAspectRatio(translation.upstream, defaults.aspectRatio) } as const;
-    if (translation.status === 'notConfigured' || translation.status === 'failed') {
+    // Not where every relay account translates Chinese itself: the prompt is translated there after all.
+    const relayTranslates = ctx.accounts.list.every((a) => a.provider.capabilities.translatesPrompts);
+    if ((translation.status === 'notConfigured' || translation.status === 'failed') && !relayTranslates) {
       // The job goes on with the text as typed; only the user needs to know why.
       const draft = { ...job, userId: interaction.user.id, locale: interaction.locale };
       await followUpPrivately(interaction, t(`translate:${translation.status}`), waitingMessage(draft).content).catch((err: unknown) =>

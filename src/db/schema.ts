@@ -74,6 +74,8 @@ export const tasks = pgTable(
     imageUrls: jsonb('image_urls').$type<string[]>(),
     actions: jsonb('actions').$type<string[]>(),
     failReason: text('fail_reason'),
+    /** Why the relay failed it, as a code (src/upstream/fail-codes.ts); fail_reason then holds the relay's own words. */
+    failCode: text('fail_code'),
     /** Unguessable per-task secret carried in the relay callback URL (webhooks are accepted only with it). */
     callbackToken: text('callback_token'),
     interactionToken: text('interaction_token'),

@@ -8,8 +8,8 @@ import { translator } from '../i18n.ts';
 import { parsePrompt } from '../prompt/parse.ts';
 import { checkPrompt } from '../prompt/validate.ts';
 import type { CancelOutcome } from '../tasks/cancel.ts';
-import { isDescribePick, pickIndex, type DescribePick } from '../upstream/actions.ts';
-import { CANCEL, decodeCustomId } from './custom-id.ts';
+import { isDescribePick, pickIndex, type DescribePick, type TaskAction } from '../upstream/actions.ts';
+import { CANCEL, RETRY, decodeCustomId } from './custom-id.ts';
 import { startJob } from './jobs.ts';
 import { FOLLOW_UP_JOB, NEW_JOB, preconditions, refuse as refuseWith, runPreconditions } from './preconditions.ts';
 import { zoomModal } from './zoom-modal.ts';
@@ -23,6 +23,7 @@ export async function handleButton(ctx: AppContext, interaction: ButtonInteracti
   const parent = await ctx.repo.get(parsed.taskId);
   if (!parent) return refuse('errors.expired');
   if (parsed.action === CANCEL) return cancelJob(ctx, interaction, parent);
+  if (parsed.action === RETRY) return retryJob(ctx, interaction, parent);
   if (parent.status === 'failed' || parent.status === 'cancelled') return refuse('errors.expired');
   if (isDescribePick(parsed.action)) return drawDescribed(ctx, interaction, parent, parsed.action);
   // The result is stored before it is uploaded, so a click that races the final status update still works.
@@ -52,6 +53,26 @@ async function drawDescribed(ctx: AppContext, interaction: ButtonInteraction, pa
   if (!granted) return;
   await interaction.deferReply();
   await startJob(ctx, interaction, granted, { action: 'imagine', parentId: parent.id, prompt: check.prompt, promptUpstream: check.prompt });
+}
+
+/**
+ * ↻ Retry on a failed job: the same action on the same prompt, inputs and parent, as a new job of whoever
+ * clicked, under that user's limits (a command's job under the daily quotas, a follow-up under the queue limit).
+ */
+async function retryJob(ctx: AppContext, interaction: ButtonInteraction, failed: Task): Promise<void> {
+  if (failed.status !== 'failed') return refuseWith(interaction, { key: 'relay:retry.notFailed' });
+  const command = failed.action === 'imagine' || failed.action === 'blend' || failed.action === 'describe';
+  const granted = await runPreconditions(ctx, interaction, command ? NEW_JOB : FOLLOW_UP_JOB);
+  if (!granted) return;
+  await interaction.deferReply();
+  await startJob(ctx, interaction, granted, {
+    action: failed.action as TaskAction,
+    ...(failed.parentId && { parentId: failed.parentId }),
+    prompt: failed.prompt,
+    promptUpstream: failed.promptUpstream,
+    ...(failed.input && { input: failed.input }),
+    ...(failed.mode && { mode: failed.mode }),
+  });
 }
 
 /** ❌: the job's owner, a member who may manage the server, or a bot operator may stop it. */

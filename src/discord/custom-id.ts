@@ -7,8 +7,10 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 /** ❌ on a waiting or running job: stops it rather than starting a new one. */
 export const CANCEL = 'cancel';
+/** ↻ on a failed job: starts it again (same prompt and inputs) for whoever clicks, under their own limits. */
+export const RETRY = 'retry';
 /** Everything a button of ours can carry. */
-export type ButtonId = ButtonAction | typeof CANCEL;
+export type ButtonId = ButtonAction | typeof CANCEL | typeof RETRY;
 
 export function encodeCustomId(taskId: string, action: ButtonId): string {
   return `${PREFIX}:${taskId}:${action}`;
@@ -17,7 +19,7 @@ export function encodeCustomId(taskId: string, action: ButtonId): string {
 export function decodeCustomId(customId: string): { taskId: string; action: ButtonId } | undefined {
   const [prefix, taskId, ...rest] = customId.split(':');
   const action = rest.join(':');
-  const known = isInternalAction(action) || isDescribePick(action) || action === CANCEL;
+  const known = isInternalAction(action) || isDescribePick(action) || action === CANCEL || action === RETRY;
   if (prefix !== PREFIX || !taskId || !UUID.test(taskId) || !known) return undefined;
   return { taskId, action };
 }

@@ -3,7 +3,7 @@ import { ButtonStyle, ComponentType, type APIActionRowComponent, type APIButtonC
 import type { Task } from '../db/schema.ts';
 import { translator, type Translate } from '../i18n.ts';
 import { DESCRIBE_PICKS, actionIndex, isInternalAction, pickIndex, type InternalAction } from '../upstream/actions.ts';
-import { CANCEL, encodeCustomId } from './custom-id.ts';
+import { CANCEL, RETRY, encodeCustomId } from './custom-id.ts';
 
 export interface OutgoingFile {
   name: string;
@@ -96,7 +96,15 @@ export function cancelledMessage(task: Task, by: string = task.userId): Outgoing
 
 export function failedMessage(task: Task, reason: string): OutgoingMessage {
   const t = translator(task.locale);
-  return { content: clip(t('job.failed', { line: `${headline(task, t)}${sentLine(task, t)}`, reason })), components: [] };
+  return { content: clip(t('job.failed', { line: `${headline(task, t)}${sentLine(task, t)}`, reason })), components: retryRow(task.id, t) };
+}
+
+/** ↻ Retry under every failed job: the same job again, for whoever clicks. */
+function retryRow(taskId: string, t: Translate): OutgoingMessage['components'] {
+  return [{
+    type: ComponentType.ActionRow,
+    components: [{ type: ComponentType.Button, style: ButtonStyle.Secondary, custom_id: encodeCustomId(taskId, RETRY), label: t('relay:retry.button') }],
+  }];
 }
 
 export function resultMessage(task: Task, image: OutgoingFile): OutgoingMessage {

@@ -6,6 +6,7 @@
 // and never sent after the job's final message.
 import type { Task } from '../db/schema.ts';
 import { discordError, isDeadTokenError, type Delivered, type DeliveryTarget, type Messenger } from '../discord/messenger.ts';
+import { isFailCode, isLocaleKey } from '../upstream/fail-codes.ts';
 import { cancelledMessage, describedMessage, failedMessage, progressMessage, queuedMessage, resultMessage, waitingMessage, type OutgoingFile, type OutgoingMessage } from '../discord/render.ts';
 import { translator } from '../i18n.ts';
 import { retryDatabase } from '../db/retry.ts';
@@ -169,7 +170,11 @@ export class Delivery {
     const t = translator(task.locale);
     const reason = task.failReason ?? 'errors.upstreamUnavailable';
     // Our own reasons are locale keys (`errors.x`, or `ns:errors.x` from another namespace); the rest is upstream text.
-    return /^(\w+:)?errors\./.test(reason) ? t(reason) : t('errors.upstreamFailed', { reason });
+    if (isLocaleKey(reason)) return t(reason);
+    // A relay's reason code: our sentence (what happened, what to do) in the user's language, then the relay's words.
+    const code = isFailCode(task.failCode) && task.failCode !== 'relay_error' ? task.failCode : undefined;
+    if (!code) return reason ? t('errors.upstreamFailed', { reason }) : t('errors.upstreamNoReason');
+    return reason ? `${t(`relay:fail.${code}`)} ${t('relay:said', { reason })}` : t(`relay:fail.${code}`);
   }
 
   /**

@@ -10,6 +10,7 @@ import type { Logger } from '../log.ts';
 import { timeRelay } from '../metrics.ts';
 import { isInternalAction } from '../upstream/actions.ts';
 import type { Account, Accounts } from '../upstream/accounts.ts';
+import { failCodeOf, isLocaleKey, type FailCode } from '../upstream/fail-codes.ts';
 import { UpstreamAccountError, UpstreamRejected, type Provider, type SubmitRequest, type Submitted } from '../upstream/provider.ts';
 import type { ClaimedTask, Lifecycle } from './lifecycle.ts';
 import { canRun, place, type Unplaceable } from './placement.ts';
@@ -31,7 +32,7 @@ export interface DispatcherOptions {
   onFinal?: () => void;
 }
 
-type Outcome = { kind: 'submitted'; submitted: Submitted } | { kind: 'failed'; reason: string } | { kind: 'requeue' };
+type Outcome = { kind: 'submitted'; submitted: Submitted } | { kind: 'failed'; reason: string; code?: FailCode } | { kind: 'requeue' };
 
 export class Dispatcher {
   private readonly retryDelaysMs: number[];
@@ -135,7 +136,7 @@ export class Dispatcher {
     // What happened at the relay must reach the database, even across a database restart: the job exists now.
     await this.persist(task.id, async () => {
       if (outcome.kind === 'failed') {
-        if (await this.lifecycle.fail(task.id, outcome.reason, { claim: task.claim })) this.opts.onFinal?.();
+        if (await this.lifecycle.fail(task.id, outcome.reason, { claim: task.claim }, outcome.code)) this.opts.onFinal?.();
         return;
       }
       if (outcome.kind === 'requeue') {
@@ -184,7 +185,7 @@ export class Dispatcher {
         this.accounts.recordSuccess(account.id);
         return { kind: 'submitted', submitted };
       } catch (err) {
-        if (err instanceof UpstreamRejected) return { kind: 'failed', reason: err.message };
+        if (err instanceof UpstreamRejected) return { kind: 'failed', reason: err.message, code: err.code ?? (isLocaleKey(err.message) ? undefined : failCodeOf(err.message)) };
         if (!(err instanceof UpstreamAccountError)) {
           this.log.error({ err, taskId: task.id, account: account.id }, 'upstream submit failed');
           return { kind: 'failed', reason: 'errors.upstreamUnavailable' };

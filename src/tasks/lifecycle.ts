@@ -13,7 +13,7 @@
 //  progress          submitted|running, this upstream id, no result        running (running_since), progress ↑
 //  seen / missed     submitted|running, no result                          last_seen_at / missed_polls + 1
 //  resultStored      submitted|running, this upstream id, no result        running + result, final message due
-//  fail              not final, no result (opt. this claim / upstream id)  failed, final message due
+//  fail              not final, no result (opt. this claim / upstream id)  failed (reason, relay code), message due
 //  cancel            the given statuses, no result                         cancelled, final message due
 //  adopt             a dead instance's rows                                claimed → queued; the rest → mine, lease void
 //  leaseDeliveries   final message due, mine or nobody's, lease free       lease taken; unsure if the last lease ran out
@@ -309,12 +309,13 @@ export class Lifecycle {
 
   /**
    * Fails a job with this reason, unless it ended already or its result is stored (a finished image wins).
-   * `claim` / `upstreamId` narrow it to the caller's own view of the job. Returns the row when this call ended it.
+   * `claim` / `upstreamId` narrow it to the caller's own view of the job; `code` is the relay's reason code
+   * (then `reason` is the relay's own words). Returns the row when this call ended it.
    */
-  async fail(id: string, reason: string, guard: { claim?: number; upstreamId?: string } = {}): Promise<Task | undefined> {
+  async fail(id: string, reason: string, guard: { claim?: number; upstreamId?: string } = {}, code?: string): Promise<Task | undefined> {
     const [row] = await this.db
       .update(tasks)
-      .set({ status: 'failed', failReason: reason, finishedAt: sql`now()`, queuePosition: null, ...DUE_NOW })
+      .set({ status: 'failed', failReason: reason, failCode: code ?? null, finishedAt: sql`now()`, queuePosition: null, ...DUE_NOW })
       .where(
         and(
           eq(tasks.id, id),

@@ -7,6 +7,7 @@ import type { Task } from '../db/schema.ts';
 import type { Logger } from '../log.ts';
 import { timeRelay } from '../metrics.ts';
 import type { Account, Accounts } from '../upstream/accounts.ts';
+import { BLOCKING_CODES, failCodeOf, isLocaleKey } from '../upstream/fail-codes.ts';
 import type { UpstreamJob } from '../upstream/provider.ts';
 import type { Delivery } from './delivery.ts';
 import { LOST_REASON, type Lifecycle, type ProgressUpdate } from './lifecycle.ts';
@@ -75,7 +76,7 @@ export class Tracker {
         const task = byUpstreamId.get(job.upstreamId);
         if (!task || reported.has(job.upstreamId)) return;
         reported.add(job.upstreamId);
-        if (job.status === 'succeeded' || job.status === 'failed') await this.apply(task, job);
+        if (job.status === 'succeeded' || job.status === 'failed' || isBlocked(job)) await this.apply(task, job);
         else moving.push({ task, job, update: progressUpdate(task, job.status, job) });
       }),
     );
@@ -110,7 +111,7 @@ export class Tracker {
     // Ended, or its result is stored and waits for delivery: a duplicate or late push changes nothing.
     if ((task.status !== 'submitted' && task.status !== 'running') || task.resultAt) return 'ignored';
     // Another instance follows this job and shows its progress; a final outcome is safe to record from here.
-    if (task.claimedBy !== this.opts.owner && job.status !== 'succeeded' && job.status !== 'failed') return 'ignored';
+    if (task.claimedBy !== this.opts.owner && job.status !== 'succeeded' && job.status !== 'failed' && !isBlocked(job)) return 'ignored';
     await this.apply(task, job);
     return 'applied';
   }
@@ -127,8 +128,12 @@ export class Tracker {
   /** Records what the relay says of a job; returns false when nothing changed (a bare sign of life). */
   private async apply(task: Task, job: UpstreamJob): Promise<boolean> {
     const upstreamId = task.upstreamId ?? job.upstreamId;
-    if (job.status === 'failed') {
-      if (await this.lifecycle.fail(task.id, job.failReason?.trim() || 'errors.upstreamUnavailable', { upstreamId })) this.opts.onFinal();
+    if (job.status === 'failed' || isBlocked(job)) {
+      const raw = job.failReason?.trim();
+      // Our own locale keys stand alone; the relay's words get a code (the adapter's, or read from the words).
+      const code = job.failCode ?? (raw && !isLocaleKey(raw) ? failCodeOf(raw) : undefined);
+      // A code alone (no words from the relay) is stored with an empty reason: the code's sentence says it all.
+      if (await this.lifecycle.fail(task.id, raw || (code ? '' : 'errors.upstreamUnavailable'), { upstreamId }, code)) this.opts.onFinal();
       return true;
     }
     if (job.status === 'succeeded') {
@@ -150,6 +155,11 @@ export class Tracker {
     this.delivery.progress(moved ?? task, Math.max(progress, task.progress), job.previewUrl);
     return Boolean(moved);
   }
+}
+
+/** A job the relay still shows as waiting or running, but held for a reason waiting cannot cure (moderation, a banned prompt). */
+function isBlocked(job: UpstreamJob): boolean {
+  return job.status !== 'succeeded' && job.failCode !== undefined && BLOCKING_CODES.has(job.failCode);
 }
 
 /** What a relay's answer for a job still under way changes: progress stays below 100 until the result is stored. */

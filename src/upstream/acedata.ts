@@ -57,7 +57,7 @@ export function parseAceResult(body: unknown, id: string | undefined, resolve: (
   if (!upstreamId) return undefined;
   if (body.success === false || isRecord(body.error)) {
     const error = isRecord(body.error) ? body.error : {};
-    return { upstreamId, status: 'failed', failReason: str(error.message) ?? str(error.code) ?? 'unknown error' };
+    return { upstreamId, status: 'failed', failReason: str(error.message) ?? str(error.code) ?? 'errors.upstreamNoReason' };
   }
   const imageUrl = str(body.image_url);
   const progress = typeof body.progress === 'number' ? clampPercent(body.progress) : undefined;
@@ -208,7 +208,7 @@ export class AceDataProvider implements Provider {
     throwIfRefused('/midjourney/describe', res.status, res.body);
     const raw = isRecord(res.body) && Array.isArray(res.body.descriptions) ? res.body.descriptions : [];
     const descriptions = raw.filter((d): d is string => typeof d === 'string' && d.trim() !== '').map((d) => d.trim());
-    if (descriptions.length === 0) throw new UpstreamRejected('the image service returned no description');
+    if (descriptions.length === 0) throw new UpstreamRejected('', 'no_description');
     return { upstreamId: DESCRIBE_ID_PREFIX + Buffer.from(JSON.stringify(descriptions)).toString('base64url') };
   }
 

@@ -146,7 +146,7 @@ export class ImagineApiProvider implements Provider {
     const known = percentOf(image.progress);
     switch (image.status) {
       case 'completed': {
-        if (!image.url) return { upstreamId, status: 'failed', failReason: 'completed without an image' };
+        if (!image.url) return { upstreamId, status: 'failed', failCode: 'no_image' };
         const singles = (image.upscaled_urls ?? []).filter((u): u is string => typeof u === 'string' && u.length > 0).map((u) => this.http.resolve(u));
         // U buttons only for the single images that actually came back.
         const actions: InternalAction[] = [...OFFERED.filter((a) => { const i = actionIndex(a); return i !== undefined && i <= singles.length; }), 'reroll'];

@@ -4,6 +4,7 @@
 import { DownloadError, httpDownload } from '../tasks/download.ts';
 import { GRID_ACTIONS, INTERNAL_ACTIONS, actionIndex, type InternalAction } from './actions.ts';
 import { UpstreamHttp, type RelayConnection } from './http.ts';
+import { blockingCodeOf, type FailCode } from './fail-codes.ts';
 import { customIdsFromButtons } from './midjourney-proxy-buttons.ts';
 import { clampPercent, fetchEach, isRecord, withModeParam } from './parse.ts';
 import {
@@ -40,6 +41,16 @@ export interface MjTask {
   properties?: Record<string, unknown> | null;
   prompt?: string | null;
   promptEn?: string | null;
+}
+
+/** Midjourney's embed titles that stop a job, as relays copy them into `description` ("{title}, {desc}" or "[title] desc"). */
+const HOLD_TITLES = /^\[?(action needed to continue|pending mod message|banned prompt detected|invalid parameter|invalid prompt)\b/i;
+
+/** A task still shown waiting or running whose relay text says Midjourney stopped it (see the fake's sources). */
+function heldBy(task: MjTask): { code: FailCode; words: string } | undefined {
+  const words = [task.failReason, task.description].find((v): v is string => typeof v === 'string' && HOLD_TITLES.test(v.trim()))?.trim();
+  const code = words ? blockingCodeOf(words) : undefined;
+  return words && code ? { code, words } : undefined;
 }
 
 /** Blend shapes as the proxy names them. */
@@ -215,17 +226,17 @@ export class MidjourneyProxyProvider implements Provider {
     const status = STATUS[String(task.status ?? '').toUpperCase()] ?? 'submitted';
     const image = typeof task.imageUrl === 'string' && task.imageUrl ? this.http.resolve(task.imageUrl) : undefined;
     if (status === 'failed') {
-      const reason = task.failReason?.trim() || (task.status === 'CANCEL' ? 'the job was cancelled' : undefined);
-      return { upstreamId, status, failReason: reason };
+      const reason = task.failReason?.trim() || undefined;
+      return { upstreamId, status, failReason: reason, ...(!reason && task.status === 'CANCEL' && { failCode: 'cancelled_upstream' as const }) };
     }
     if (status === 'succeeded' && String(task.action ?? '').toUpperCase() === 'DESCRIBE') {
       const text = [task.properties?.finalPrompt, task.promptEn, task.prompt].find((v): v is string => typeof v === 'string' && v.trim() !== '');
       const descriptions = text ? parseDescriptions(text) : [];
-      if (descriptions.length === 0) return { upstreamId, status: 'failed', failReason: 'the job finished without a description' };
+      if (descriptions.length === 0) return { upstreamId, status: 'failed', failCode: 'no_description' };
       return { upstreamId, status, progress: 100, imageUrls: [], actions: [], descriptions };
     }
     if (status === 'succeeded') {
-      if (!image) return { upstreamId, status: 'failed', failReason: 'the job finished without an image' };
+      if (!image) return { upstreamId, status: 'failed', failCode: 'no_image' };
       const customIds = customIdsFromButtons(task.buttons);
       const fromButtons = Object.keys(customIds).length > 0;
       // Without buttons (open-source server) the grid offers what /change can do; a single image, nothing.
@@ -234,6 +245,9 @@ export class MidjourneyProxyProvider implements Provider {
         : GRID_TASKS.has(String(task.action ?? '').toUpperCase()) ? [...GRID_ACTIONS] : [];
       return { upstreamId, status, progress: 100, imageUrls: [image], actions, upstreamData: fromButtons ? { customIds } : {} };
     }
+    // Held by Midjourney's moderation or refused, while the relay still shows the task going: it will never finish.
+    const hold = heldBy(task);
+    if (hold) return { upstreamId, status: 'failed', failReason: hold.words, failCode: hold.code };
     return { upstreamId, status, progress: parseProgress(task.progress) ?? 0, previewUrl: status === 'running' ? image : undefined };
   }
 

@@ -142,7 +142,7 @@ export class PiapiProvider implements Provider {
     const task = taskOf(body);
     const code = isRecord(body) && typeof body.code === 'number' ? body.code : status;
     if (status < 400 && code < 400 && task) {
-      if (task.status?.toLowerCase() === 'failed') throw new UpstreamRejected(refusal(body) || 'the task was refused');
+      if (task.status?.toLowerCase() === 'failed') throw new UpstreamRejected(refusal(body) || 'errors.upstreamNoReason');
       return { upstreamId: task.task_id };
     }
     if (status === 404) throw new UpstreamAccountError('unavailable', 'POST /api/v1/task: HTTP 404 (check UPSTREAM_BASE_URL)');
@@ -188,7 +188,7 @@ export class PiapiProvider implements Provider {
       case 'completed': {
         // image_url is PiAPI's own copy; discord_image_url expires, so it is only the last resort.
         const image = output.image_url || output.discord_image_url;
-        if (!image) return { upstreamId, status: 'failed', failReason: refusal({ data: task }) || 'completed without an image' };
+        if (!image) return { upstreamId, status: 'failed', failReason: refusal({ data: task }) || undefined, failCode: refusal({ data: task }) ? undefined : 'no_image' };
         return { upstreamId, status: 'succeeded', progress: 100, imageUrls: [this.http.resolve(image)], actions: mapActions(output.actions) };
       }
       case 'failed':

@@ -3,6 +3,9 @@
 import type { ProviderId } from '../config.ts';
 import type { SpeedMode } from '../db/schema.ts';
 import type { InternalAction } from './actions.ts';
+import type { FailCode } from './fail-codes.ts';
+
+export type { FailCode } from './fail-codes.ts';
 
 export interface Capabilities {
   /** Every action this provider can perform at all; a job's own `actions` says which apply to it. */
@@ -20,6 +23,8 @@ export interface Capabilities {
   describe: boolean;
   /** /draw takes image attachments (as image prompts); typed image URLs always go upstream as text. */
   imagePrompts?: boolean;
+  /** The relay translates Chinese prompts itself: the user is not told that the bot could not translate theirs. */
+  translatesPrompts?: boolean;
 }
 
 /** An image a user attached (a Discord CDN URL): relays that take URLs get it, the others its bytes. */
@@ -73,7 +78,14 @@ export interface UpstreamJob {
   imageUrls?: string[];
   /** On success: what the user may do next with this result. */
   actions?: InternalAction[];
+  /** The relay's own words on failure (shown after the localized sentence of `failCode`), or a locale key of ours. */
   failReason?: string;
+  /**
+   * Why it failed, as a code (`relay:fail.<code>` in the locales); unset, the core reads it from `failReason`
+   * (failCodeOf). A blocking code (moderation, banned prompt, invalid parameter) fails the job at once, even
+   * while the relay still reports it waiting or running.
+   */
+  failCode?: FailCode;
   /** On success of a describe job: the suggested prompts (four). */
   descriptions?: string[];
   /** Adapter-private data to keep on the task row (merged into what submit returned). */
@@ -117,7 +129,15 @@ export interface Provider {
 }
 
 /** An upstream refusal of this one job the user should hear about (banned prompt, bad parameter...). */
-export class UpstreamRejected extends Error {}
+export class UpstreamRejected extends Error {
+  /** `code` says why, when the adapter knows (otherwise it is read from the message). */
+  constructor(
+    message: string,
+    readonly code?: FailCode,
+  ) {
+    super(message);
+  }
+}
 
 /**
  * A problem with the relay account or service rather than the job: the admin needs the detail (logged),

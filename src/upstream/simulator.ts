@@ -4,7 +4,7 @@
 import { randomInt } from 'node:crypto';
 import { aspectRatio } from '../prompt/validate.ts';
 import { GRID_ACTIONS, SINGLE_ACTIONS, actionIndex, resultIsGrid, type InternalAction, type TaskAction } from './actions.ts';
-import { BLEND_RATIO, type Capabilities, type DownloadedImage, type Provider, type Submitted, type UpstreamJob, type SubmitRequest } from './provider.ts';
+import { BLEND_RATIO, UpstreamRejected, type Capabilities, type DownloadedImage, type Provider, type Submitted, type UpstreamJob, type SubmitRequest } from './provider.ts';
 import { withModeParam } from './parse.ts';
 import { renderGrid, renderPreview, renderSingle, type ImageSpec } from './simulator-images.ts';
 
@@ -115,6 +115,15 @@ export class SimulatorProvider implements Provider {
       }
     }
     return out;
+  }
+
+  /**
+   * ❌ on a running job. Jobs are stateless (the id is the job), so there is nothing to stop here: once the task
+   * row is cancelled nobody polls the id again and its image is never drawn. A result already stored still wins
+   * (the cancel transition is guarded on it).
+   */
+  async cancel(upstreamId: string): Promise<void> {
+    if (!decode(upstreamId)) throw new UpstreamRejected('errors.expired');
   }
 
   async download(url: string): Promise<DownloadedImage> {

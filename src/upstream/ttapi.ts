@@ -53,7 +53,7 @@ export function parseTtJob(body: unknown, resolve: (url: string) => string): Ups
   const upstreamId = strOrNumber(body.jobId) ?? strOrNumber(data.jobId) ?? strOrNumber(body.job_id) ?? strOrNumber(data.job_id);
   const status = STATUS[strOrNumber(body.status)?.toUpperCase() ?? ''];
   if (!upstreamId || !status) return undefined;
-  if (status === 'failed') return { upstreamId, status, failReason: strOrNumber(body.message) ?? strOrNumber(data.message) ?? 'unknown error' };
+  if (status === 'failed') return { upstreamId, status, failReason: strOrNumber(body.message) ?? strOrNumber(data.message) ?? 'errors.upstreamNoReason' };
   const progress = Number.parseFloat(strOrNumber(data.progress) ?? '');
   const image = strOrNumber(data.cdnImage) ?? strOrNumber(data.discordImage);
   if (status !== 'succeeded') {
@@ -63,10 +63,10 @@ export function parseTtJob(body: unknown, resolve: (url: string) => string): Ups
     // The four prompts: a list, or one text numbered 1️⃣–4️⃣ (in `prompt`).
     const list = Array.isArray(data.prompts) ? data.prompts.filter((p): p is string => typeof p === 'string' && p.trim() !== '') : [];
     const descriptions = list.length > 0 ? list.map((p) => p.trim()) : parseDescriptions(strOrNumber(data.prompt) ?? '');
-    if (descriptions.length === 0) return { upstreamId, status: 'failed', failReason: 'the job finished without a description' };
+    if (descriptions.length === 0) return { upstreamId, status: 'failed', failCode: 'no_description' };
     return { upstreamId, status, progress: 100, imageUrls: [], actions: [], descriptions };
   }
-  if (!image) return { upstreamId, status: 'failed', failReason: strOrNumber(body.message) ?? 'no image in the result' };
+  if (!image) return { upstreamId, status: 'failed', failReason: strOrNumber(body.message), failCode: strOrNumber(body.message) ? undefined : 'no_image' };
   const names = namesByAction(data.components, ttComponentToInternal);
   const singles = Array.isArray(data.images) ? data.images.filter((u): u is string => typeof u === 'string' && u !== '') : [];
   return {

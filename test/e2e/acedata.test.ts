@@ -50,8 +50,8 @@ describe.each<Mode>(['polled', 'pushed'])('/draw on AceData, %s', (mode) => {
   it("ends a failed job with AceData's reason", async () => {
     ace.failNextJob('Unrecognized argument(s): `-c`, `x`');
     const { final } = await s.draw('a cat -c x');
-    expect(final.content).toBe('❌ **a cat -c x** - <@100000000000000001>\nThe job failed: the image service reported: Unrecognized argument(s): `-c`, `x`');
-    expect(final.components).toEqual([]);
+    expect(final.content).toBe('❌ **a cat -c x** - <@100000000000000001>\nThe job failed: Midjourney did not accept a parameter of the prompt (for example --ar, --v or an image link). Fix the parameter and /draw again. The image service said: “Unrecognized argument(s): `-c`, `x`”');
+    expect(buttonFaces(final)).toEqual([['↻ Retry']]);
   });
 
   it('tells the user politely when the key is refused, and logs the detail for the operator', async () => {

@@ -75,7 +75,7 @@ describe('/draw on ImagineAPI (polled)', () => {
   it('a job ImagineAPI fails ends with its reason', async () => {
     upstream.failPrompts(/cursed/, 'Banned prompt detected: cursed');
     const failed = await (await draw('a cursed painting')).waitForMessage(isDone, 20_000);
-    expect(failed.content).toBe(`❌ **a cursed painting** - <@${ALICE}>\nThe job failed: the image service reported: Banned prompt detected: cursed`);
+    expect(failed.content).toBe(`❌ **a cursed painting** - <@${ALICE}>\nThe job failed: Midjourney refused the prompt: it contains a word Midjourney bans. Rephrase the prompt without it and /draw again. The image service said: “Banned prompt detected: cursed”`);
   });
 
   it('rides out a short 5xx streak, retrying with backoff', async () => {

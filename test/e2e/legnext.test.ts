@@ -78,7 +78,7 @@ describe('/draw on LegNext, polled', () => {
     upstream.failPrompts(/forbidden fruit/, 'Job failed: prompt rejected by moderation');
     const interaction = await discord.slashCommand({ name: 'draw', options: { prompt: 'a forbidden fruit' }, userId: ALICE, locale: 'zh-CN' });
     const failed = await interaction.waitForMessage(isDone, 10_000);
-    expect(failed.content).toBe(`❌ **a forbidden fruit** - <@${ALICE}>\n任务失败：绘图服务返回：Job failed: prompt rejected by moderation`);
+    expect(failed.content).toBe(`❌ **a forbidden fruit** - <@${ALICE}>\n任务失败：Midjourney 的审核拦下了这个任务（“Action needed”或等待人工审核），等待也不会完成。请修改提示词后重新 /draw（↻ 重试会再次发送同样的提示词）。 图片服务的原话：“Job failed: prompt rejected by moderation”`);
   });
 
   it('a refused key: a polite word for the user, the detail for the operator', async () => {

@@ -7,9 +7,9 @@ import { FakeMidjourneyNodeApi } from '../support/fake-midjourney-node-api.ts';
 import { useRelaySession } from './relay-session.ts';
 import { ALICE, BOB, buttonFaces, customIdOf, imageInfo, isFinalOrUploaded as isDone, slashDraw } from './support.ts';
 
-// U and V only: this relay has no reroll and nothing after an upscale.
+// U, 🔄 (the prompt submitted again) and V: nothing after an upscale here.
 const GRID = [
-  ['U1', 'U2', 'U3', 'U4'],
+  ['U1', 'U2', 'U3', 'U4', '🔄'],
   ['V1', 'V2', 'V3', 'V4'],
 ];
 
@@ -26,6 +26,14 @@ afterAll(async () => {
 });
 
 const draw = (prompt: string, userId = ALICE) => slashDraw(discord, prompt, userId);
+const upscales = (prompt: string) => [...relay.records.values()].filter((r) => r.action === 'UPSCALE' && r.prompt === prompt);
+async function waitFor(condition: () => boolean, timeoutMs = 10_000): Promise<void> {
+  const until = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > until) throw new Error(`timed out waiting for ${condition.toString()}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
 const finished = (i: Awaited<ReturnType<typeof draw>>) => i.waitForMessage(isDone, 20_000);
 const click = async (message: SeenMessage, face: string, userId = BOB) => finished(await discord.clickButton({ message, customId: customIdOf(message, face), userId }));
 
@@ -58,6 +66,46 @@ describe('midjourney-node-api, polled', () => {
       expect.objectContaining({ action: 'UPSCALE', index: '2', taskId: expect.any(String) }),
       expect.objectContaining({ action: 'VARIATION', index: '3', taskId: expect.any(String) }),
     ]);
+  });
+
+  it('🔄 submits IMAGINE again with the job’s prompt (the relay has no reroll of its own)', async () => {
+    const rerolled = await click(grid, '🔄');
+    expect(rerolled.content).toBe('**a dog** - Reroll by <@100000000000000002>');
+    expect(buttonFaces(rerolled)).toEqual(GRID);
+    expect(relay.lastRequest('/api/v1/trigger/submit')!.body).toMatchObject({ action: 'IMAGINE', prompt: 'a dog' });
+  });
+
+  it('never delivers an action the image of another action on the same prompt; waits for its own image', async () => {
+    // Two upscales of one grid in flight at once: the relay gives the later one the earlier one's image first.
+    const owls = await finished(await draw('two owls'));
+    relay.mixesUpActions = true;
+    relay.holdActions('two owls');
+    const first = await discord.clickButton({ message: owls, customId: customIdOf(owls, 'U1'), userId: BOB });
+    await waitFor(() => upscales('two owls').length === 1);
+    const second = await discord.clickButton({ message: owls, customId: customIdOf(owls, 'U2'), userId: ALICE });
+    await waitFor(() => upscales('two owls').length === 2 && upscales('two owls').every((r) => r.status === 'IN_PROGRESS'));
+    relay.releaseActions();
+    const one = await finished(first);
+    const two = await finished(second);
+    relay.mixesUpActions = false;
+    const [r1, r2] = upscales('two owls');
+    expect(one.content).toBe('**two owls** - Image #1 <@100000000000000002>');
+    expect(two.content).toBe('**two owls** - Image #2 <@100000000000000001>');
+    // The relay did mix them up; the bot fetched only each job's own image.
+    expect(r2!.imageUrl).not.toBe(r1!.imageUrl);
+    const fetched = relay.imageFetches;
+    expect(fetched.filter((p) => p === `/${r1!.imageUrl}`)).toHaveLength(1);
+    expect(fetched).toContain(`/${r2!.imageUrl}`);
+    expect(relay.sawMixUp).toBe(true);
+  });
+
+  it('sends a Chinese prompt as typed, without the “not translated” notice: this relay translates it', async () => {
+    const interaction = await draw('一只小狗');
+    const result = await finished(interaction);
+    expect(buttonFaces(result)).toEqual(GRID);
+    expect(relay.lastRequest('/api/v1/trigger/submit')!.body).toMatchObject({ action: 'IMAGINE', prompt: '一只小狗' });
+    // The notice would have been sent before the job was stored, so before its result.
+    expect(interaction.messages().filter((m) => (m.flags & 64) !== 0)).toEqual([]);
   });
 
   it('a failed job ends with a clear message', async () => {

@@ -87,14 +87,51 @@ describe('midjourney-proxy, polled', () => {
     mj.failPrompt('forbidden fruit', 'Job action restricted');
     const result = await finished(await draw('forbidden fruit'));
     expect(result.content).toBe('❌ **forbidden fruit** - <@100000000000000001>\nThe job failed: the image service reported: Job action restricted');
-    expect(result.components).toEqual([]);
+    expect(buttonFaces(result)).toEqual([['↻ Retry']]);
   });
 
   it('a banned word is refused at once, with the word', async () => {
     mj.bannedWords = ['peach'];
     const result = await finished(await draw('a ripe peach'));
     mj.bannedWords = [];
-    expect(result.content).toBe('❌ **a ripe peach** - <@100000000000000001>\nThe job failed: the image service reported: 可能包含敏感词 (peach)');
+    expect(result.content).toBe('❌ **a ripe peach** - <@100000000000000001>\nThe job failed: Midjourney refused the prompt: it contains a word Midjourney bans. Rephrase the prompt without it and /draw again. The image service said: “可能包含敏感词 (peach)”');
+  });
+
+  it('a relay failure is told in the user’s language, then in the relay’s own words (a reason code, not English text)', async () => {
+    // trueai-org forwards Midjourney's error embed as "[title] description" in failReason.
+    mj.failPrompt('crooked frame', '[Invalid parameter] Unrecognized parameter: --frame');
+    const zh = await discord.slashCommand({ name: 'draw', options: { prompt: 'a crooked frame' }, userId: ALICE, locale: 'zh-CN' });
+    const result = await finished(zh);
+    expect(result.content).toBe('❌ **a crooked frame** - <@100000000000000001>\n任务失败：Midjourney 不接受提示词中的某个参数（例如 --ar、--v 或图片链接）。请修正该参数后重新 /draw。 图片服务的原话：“[Invalid parameter] Unrecognized parameter: --frame”');
+  });
+
+  it('a job Midjourney’s moderation holds fails at once with the relay’s words and what to do; ↻ Retry draws it again', async () => {
+    // The relay keeps showing the task IN_PROGRESS; only its description says Midjourney stopped it.
+    mj.moderatePrompt('a shady alley', 'Action needed to continue, Sorry! Our AI moderators feel your prompt might be against our community standards.');
+    const failed = await finished(await draw('a shady alley'));
+    mj.unmoderate();
+    expect(failed.content).toBe(`❌ **a shady alley** - <@100000000000000001>\nThe job failed: Midjourney's moderation stopped this job ("Action needed" or a pending moderation review); it will not finish by waiting. Change the prompt and /draw again (↻ Retry sends the same prompt once more). The image service said: “Action needed to continue, Sorry! Our AI moderators feel your prompt might be against our community standards.”`);
+    expect(mj.tasksFor('a shady alley')[0]!.status).toBe('IN_PROGRESS');
+    expect(buttonFaces(failed)).toEqual([['↻ Retry']]);
+
+    // Anyone may retry: the same prompt goes to the relay again, as a new job of whoever clicked.
+    const retried = await click(failed, '↻ Retry');
+    expect(retried.content).toBe('**a shady alley** - <@100000000000000002>');
+    expect(buttonFaces(retried)).toEqual(GRID);
+    expect(mj.tasksFor('a shady alley').map((t) => t.prompt)).toEqual(['a shady alley', 'a shady alley']);
+  });
+
+  it('↻ Retry of a failed upscale acts on the same parent again', async () => {
+    const grid = await finished(await draw('a brittle vase'));
+    mj.failPrompt('brittle vase', '[Invalid parameter] Unrecognized parameter: --crackle');
+    const failed = await click(grid, 'U3');
+    mj.unfail();
+    expect(failed.content).toMatch(/^❌ \*\*a brittle vase\*\* - Image #3 <@100000000000000002>\nThe job failed: Midjourney did not accept a parameter/);
+    const retried = await click(failed, '↻ Retry', ALICE);
+    expect(retried.content).toBe('**a brittle vase** - Image #3 <@100000000000000001>');
+    const actions = mj.requests.filter((r) => r.path === '/mj/submit/action').map((r) => r.body as { customId: string; taskId: string });
+    const [first, again] = actions.slice(-2).map((a) => ({ taskId: a.taskId, customId: a.customId }));
+    expect(again).toEqual(first);
   });
 
   it('a full queue is retried with backoff and the job still finishes', async () => {
@@ -110,6 +147,28 @@ describe('midjourney-proxy, polled', () => {
     mj.authFailure = false;
     expect(result.content).toMatch(/^❌ \*\*a locked door\*\* - <@\d+>\nThe job failed: the image service account needs attention from the bot's operator/);
     await s.bot.waitForLog((l) => l.msg === 'upstream account problem: the operator must act' && l.kind === 'auth', 5_000);
+  });
+});
+
+describe('midjourney-proxy: ↻ Retry under the clicker’s own limits', () => {
+  const s = useRelaySession(() => ({ provider: 'midjourney-proxy', baseUrl: mj.url, apiKey: KEY, mode: 'polled', discord, env: { USER_DAILY_QUOTA: '1' } }));
+
+  it('a user who used up the day’s quota is refused privately; the owner (whose failed job gave its place back) may retry', async () => {
+    mj.failPrompt('fragile kite', 'Job action restricted');
+    const failed = await finished(await draw('a fragile kite', ALICE));
+    mj.unfail();
+    expect(buttonFaces(failed)).toEqual([['↻ Retry']]);
+    expect(buttonFaces(await finished(await draw('a paper boat', BOB)))).toEqual(GRID);
+
+    // BOB's one job of the day is used: a retry is a new /draw for him, under the same quota.
+    const refused = await discord.clickButton({ message: failed, customId: customIdOf(failed, '↻ Retry'), userId: BOB });
+    expect((await refused.waitForCallback()).data).toMatchObject({ flags: 64, content: expect.stringMatching(/^You have reached your daily limit in this server: 1 of 1 jobs today\./) });
+
+    const retried = await click(failed, '↻ Retry', ALICE);
+    expect(retried.content).toBe('**a fragile kite** - <@100000000000000001>');
+    expect(buttonFaces(retried)).toEqual(GRID);
+    expect(mj.tasksFor('fragile kite')).toHaveLength(2);
+    expect(s.bot.logs.filter((l) => l.msg === 'task accepted' && l.prompt === 'a fragile kite')).toHaveLength(2);
   });
 });
 

@@ -61,7 +61,7 @@ describe('/draw on PiAPI, polled', () => {
   it('a job PiAPI fails ends with its reason', async () => {
     upstream.failPrompts(/forbidden fruit/, 'Banned prompt detected: fruit');
     const failed = await (await draw('a forbidden fruit')).waitForMessage(isDone, 20_000);
-    expect(failed.content).toBe(`❌ **a forbidden fruit** - <@${ALICE}>\nThe job failed: the image service reported: Banned prompt detected: fruit`);
+    expect(failed.content).toBe(`❌ **a forbidden fruit** - <@${ALICE}>\nThe job failed: Midjourney refused the prompt: it contains a word Midjourney bans. Rephrase the prompt without it and /draw again. The image service said: “Banned prompt detected: fruit”`);
   });
 
   it('no credits left: a polite word for the user, the detail for the operator', async () => {

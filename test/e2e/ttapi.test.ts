@@ -60,8 +60,8 @@ describe.each<Mode>(['polled', 'pushed'])('/draw on TTApi, %s', (mode) => {
   it("ends a failed job with TTApi's reason", async () => {
     tt.failNextJob('Banned prompt detected: storm');
     const { final } = await s.draw('a stormy sea');
-    expect(final.content).toBe('❌ **a stormy sea** - <@100000000000000001>\nThe job failed: the image service reported: Banned prompt detected: storm');
-    expect(final.components).toEqual([]);
+    expect(final.content).toBe('❌ **a stormy sea** - <@100000000000000001>\nThe job failed: Midjourney refused the prompt: it contains a word Midjourney bans. Rephrase the prompt without it and /draw again. The image service said: “Banned prompt detected: storm”');
+    expect(buttonFaces(final)).toEqual([['↻ Retry']]);
   });
 
   it('tells the user politely when the account has no balance, and logs the detail for the operator', async () => {

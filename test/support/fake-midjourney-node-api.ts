@@ -5,6 +5,13 @@
 //
 //   const relay = await FakeMidjourneyNodeApi.start();
 //   relay.failPrompt('broken');   relay.inject.serverErrors = 2;   relay.refuseNext = 1;
+//   relay.holdActions('owl'); …; relay.releaseActions();   (with relay.mixesUpActions = true)
+//
+// `mixesUpActions` reproduces what running the real server against a fake Discord showed (recorded in the
+// project's shared/reference/providers.md, "Midjourney-node-api, run for real"): it matches Midjourney's replies to
+// its tasks by prompt, ignoring which button was clicked, so when two actions on one prompt are in flight the later
+// one finishes with the earlier one's image. The real server may never correct that record; the fake, so that a
+// test can see polling go on until a different image arrives, gives the record its own image `stepMs * 3` later.
 import type { ServerResponse } from 'node:http';
 import { randomUUID } from 'node:crypto';
 import { FakeRelayServer, MjRelayFake, fakeHash, sendImage, sendJson, type SeenRequest } from './fake-mj-common.ts';
@@ -42,6 +49,14 @@ export class FakeMidjourneyNodeApi extends MjRelayFake {
   /** Drop every notifyHook call. */
   silent = false;
   private readonly failing: string[] = [];
+  /** See the header. */
+  mixesUpActions = false;
+  /** A record was given another action's image (the mix-up happened). */
+  sawMixUp = false;
+  /** Paths of the images fetched from the relay (the shared request log leaves images out). */
+  readonly imageFetches: string[] = [];
+  private readonly heldActions: string[] = [];
+  private readonly waiting: Array<() => void> = [];
 
   private constructor(
     readonly server: FakeRelayServer,
@@ -59,9 +74,21 @@ export class FakeMidjourneyNodeApi extends MjRelayFake {
     this.failing.push(substring);
   }
 
+  /** UPSCALE / VARIATION records on a prompt containing `substring` stay IN_PROGRESS until releaseActions(). */
+  holdActions(substring: string): void {
+    this.heldActions.push(substring);
+  }
+
+  /** Finishes the held actions one step apart, in the order they were submitted. */
+  releaseActions(): void {
+    this.heldActions.length = 0;
+    this.waiting.splice(0).forEach((finish, i) => this.server.later(this.stepMs * (i + 1), finish));
+  }
+
   protected route(req: SeenRequest, res: ServerResponse): Promise<void> | void {
     // express.static serves the downloaded images from the relay's root.
     if (req.method === 'GET' && /^\/[\w-]+\.png$/.test(req.path)) {
+      this.imageFetches.push(req.path);
       const known = [...this.records.values()].some((r) => `/${r.imageUrl}` === req.path);
       return known ? sendImage(res, req.path, 256, req.path.includes('single') ? 384 : 256) : sendJson(res, 404, { error: 'not found' });
     }
@@ -115,23 +142,32 @@ export class FakeMidjourneyNodeApi extends MjRelayFake {
     const valid =
       record.action === 'IMAGINE' ? Boolean(record.prompt) : ['UPSCALE', 'VARIATION'].includes(record.action) && parent?.status === 'SUCCESS' && /^[1-4]$/.test(record.index);
     const fails = !valid || this.failing.some((s) => (parent?.prompt ?? record.prompt).includes(s));
-    this.server.later(this.stepMs * 2, () => {
+    const prompt = parent?.prompt ?? record.prompt;
+    const finish = () => {
       if (fails) Object.assign(record, { status: 'FAILURE', finishTime: Date.now() });
       else {
         const hash = fakeHash(record._id);
         const file = `${hash}${record.action === 'UPSCALE' ? '-single' : ''}.png`;
+        // The earlier action on the same prompt that finished while this one was in flight: its image comes back.
+        const mixedUp = this.mixesUpActions && record.action !== 'IMAGINE'
+          ? [...this.records.values()].find((r) => r !== record && r.action !== 'IMAGINE' && r.status === 'SUCCESS' && r.promptEn === prompt && Number(r.finishTime) >= Number(record.submitTime))
+          : undefined;
         Object.assign(record, {
           status: 'SUCCESS',
           finishTime: Date.now(),
           taskId: String(1108302168013938689n + BigInt(this.records.size)),
           uri: file,
-          imageUrl: file,
+          imageUrl: mixedUp?.imageUrl ?? file,
           hash,
           content: `${record.promptEn} --seed 5587`,
           progress: 'done',
         });
+        if (mixedUp) this.sawMixUp = true;
+        if (mixedUp) this.server.later(this.stepMs * 3, () => Object.assign(record, { uri: file, imageUrl: file }));
       }
       if (record.notifyHook && !this.silent) this.server.push(record.notifyHook, record);
-    });
+    };
+    if (record.action !== 'IMAGINE' && this.heldActions.some((s) => prompt.includes(s))) this.waiting.push(finish);
+    else this.server.later(this.stepMs * 2, finish);
   }
 }

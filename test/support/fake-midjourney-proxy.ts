@@ -15,6 +15,14 @@
 // `POST /mj/admin/tasks {pagination:{current,pageSize}, search:{id}}` matches `Id == id || State == id`, answers
 // `{list, pagination:{current,pageSize,total,pageCount}, extendData}` and needs an admin token (else 401 "Forbidden:
 // User is not admin."). The open-source novicezk server has `GET /mj/task/list` (every task in memory) only.
+//
+// Moderation holds (`moderatePrompt`): Midjourney answers some prompts with an error embed titled "Action needed to
+// continue" or "Pending mod message" and never draws them. trueai-org's DiscordMessageHandler (src/Midjourney.
+// Infrastructure/Handle/…, `continueTitles = { "Action needed to continue" }`) skips that embed, so the task stays
+// IN_PROGRESS; it writes other embeds it keeps to the task's `description` as "{title}, {desc}" (its "Job queued"
+// branch). novicezk's ErrorMessageHandler fails the task with the embed's description instead (that is FAILURE
+// with failReason, see failPrompt). The fake holds the task IN_PROGRESS with the embed in `description`: the
+// shape a relay that surfaces the hold shows (unconfirmed beyond those two sources; the adapter reads both).
 import type { ServerResponse } from 'node:http';
 import { FakeRelayServer, MjRelayFake, fakeHash, sendImage, sendJson, type SeenRequest } from './fake-mj-common.ts';
 
@@ -50,6 +58,8 @@ interface FakeTask {
   /** Quadrant picked, for upscales. */
   index?: number;
   failWith?: string;
+  /** Held by moderation: stays IN_PROGRESS with this in `description`, never finishes. */
+  holdWith?: string;
   /** Made by a 2x/4x upscaler: its result offers no further upscale. */
   big?: boolean;
   /** Stopped by /cancel: its timers no longer move it. */
@@ -137,6 +147,7 @@ export class FakeMidjourneyProxy extends MjRelayFake {
   /** Submissions whose answer was held back by `delaySubmits`. */
   lateAnswers = 0;
   private readonly failures: Array<[string, string]> = [];
+  private readonly moderations: Array<[string, string]> = [];
   private readonly holds: string[] = [];
   private readonly queues: Array<{ substring: string; notStartMs: number; submittedMs: number }> = [];
   private submitDelay: { ms: number; left: number } | undefined;
@@ -168,6 +179,21 @@ export class FakeMidjourneyProxy extends MjRelayFake {
   /** Jobs whose prompt contains `substring` end in FAILURE with `reason`. */
   failPrompt(substring: string, reason: string): void {
     this.failures.push([substring, reason]);
+  }
+
+  /** Jobs whose prompt contains `substring` are held by Midjourney's moderation: IN_PROGRESS for good, `description` the embed. */
+  moderatePrompt(substring: string, description: string): void {
+    this.moderations.push([substring, description]);
+  }
+
+  /** New jobs no longer fail by prompt (failPrompt). */
+  unfail(): void {
+    this.failures.length = 0;
+  }
+
+  /** New jobs are no longer held by moderation (held ones stay held). */
+  unmoderate(): void {
+    this.moderations.length = 0;
   }
 
   task(id: string): MjTaskJson | undefined {
@@ -395,6 +421,7 @@ export class FakeMidjourneyProxy extends MjRelayFake {
     };
     const task: FakeTask = { json, notifyHook: typeof body.notifyHook === 'string' ? body.notifyHook : undefined, index };
     task.failWith = this.failures.find(([s]) => prompt.includes(s))?.[1];
+    task.holdWith = this.moderations.find(([s]) => prompt.includes(s))?.[1];
     task.big = action === 'UPSCALE_BIG';
     this.tasks.set(id, task);
     this.created.push(json);
@@ -426,6 +453,11 @@ export class FakeMidjourneyProxy extends MjRelayFake {
       // A held task keeps drawing (at its last progress) until released.
       if (step === PROGRESS.length && this.holds.some((h) => task.json.prompt.includes(h))) return this.server.later(this.stepMs, advance);
       const json = task.json;
+      if (task.holdWith && step === 2) {
+        // Midjourney will not draw it; the relay keeps showing it running, with the embed, and nothing moves it.
+        Object.assign(json, { status: 'IN_PROGRESS', description: task.holdWith });
+        return this.notify(task);
+      }
       if (task.failWith && step === 2) {
         Object.assign(json, { status: 'FAILURE', failReason: task.failWith, finishTime: Date.now(), progress: '' });
       } else if (step < PROGRESS.length) {

@@ -10,7 +10,7 @@ import { FakeMidjourneyNodeApi } from '../support/fake-midjourney-node-api.ts';
 import { fetchUntil, isOver, parentOf } from '../support/upstream-poll.ts';
 
 const SEED = '/work/shared/seeds/midjourney-node-api.zh.txt';
-const UV = ['upscale:1', 'upscale:2', 'upscale:3', 'upscale:4', 'variation:1', 'variation:2', 'variation:3', 'variation:4'];
+const UV = ['upscale:1', 'upscale:2', 'upscale:3', 'upscale:4', 'reroll', 'variation:1', 'variation:2', 'variation:3', 'variation:4'];
 
 /** Every "成功响应示例" (success example) block of the seed, as written. */
 function seedExamples(): string[] {
@@ -19,6 +19,18 @@ function seedExamples(): string[] {
 }
 
 const until = async (provider: MidjourneyNodeApiProvider, id: string) => (await fetchUntil(provider, id, isOver, { everyMs: 25 })).job;
+
+describe('midjourney-node-api: another action’s image is never a result', () => {
+  it('a pushed U/V result showing an image another action showed first is still running; its own image is delivered', () => {
+    const provider = MidjourneyNodeApiProvider.create({ baseUrl: 'http://127.0.0.1:5400' });
+    const first = { _id: 'a', action: 'UPSCALE', status: 'SUCCESS', imageUrl: 'one.png', submitTime: 1 };
+    expect(provider.parseWebhook(first)).toMatchObject({ status: 'succeeded', imageUrls: ['http://127.0.0.1:5400/one.png'] });
+    expect(provider.parseWebhook({ _id: 'b', action: 'VARIATION', status: 'SUCCESS', imageUrl: 'one.png', submitTime: 2 })).toEqual({ upstreamId: 'b', status: 'running' });
+    expect(provider.parseWebhook({ _id: 'b', action: 'VARIATION', status: 'SUCCESS', imageUrl: 'two.png', submitTime: 2 })).toMatchObject({ status: 'succeeded', imageUrls: ['http://127.0.0.1:5400/two.png'] });
+    // The first one's result is still its own.
+    expect(provider.parseWebhook(first)).toMatchObject({ status: 'succeeded' });
+  });
+});
 
 describe('midjourney-node-api seed examples', () => {
   const provider = MidjourneyNodeApiProvider.create({ baseUrl: 'http://127.0.0.1:5400' });
@@ -88,7 +100,7 @@ describe('midjourney-node-api adapter against the fake relay', () => {
     expect(await until(provider, u.upstreamId)).toMatchObject({ status: 'succeeded', actions: [] });
     const v = await provider.submit({ kind: 'action', taskId: 't-3', action: 'variation:1', parent: parentOf(grid.id, grid.job, 'a dog') });
     expect(await until(provider, v.upstreamId)).toMatchObject({ status: 'succeeded', actions: UV });
-    for (const action of ['reroll', 'zoom:2', 'vary:subtle'] as const) {
+    for (const action of ['zoom:2', 'vary:subtle'] as const) {
       await expect(provider.submit({ kind: 'action', taskId: 't', action, parent: parentOf(grid.id, grid.job, 'a dog') })).rejects.toThrow(new UpstreamRejected('errors.actionUnavailable'));
     }
   });

@@ -87,7 +87,7 @@ describe('midjourney-proxy task JSON (documented shape)', () => {
     expect(provider.parseTask({ id: '18', status: 'NOT_START', progress: '0%' })).toMatchObject({ status: 'submitted', progress: 0 });
     expect(provider.parseTask({ id: '19', status: 'MODAL' })).toMatchObject({ status: 'submitted' });
     expect(provider.parseTask({ id: '20', status: 'FAILURE', failReason: 'Banned prompt detected' })).toEqual({ upstreamId: '20', status: 'failed', failReason: 'Banned prompt detected' });
-    expect(provider.parseTask({ id: '21', status: 'CANCEL' })).toMatchObject({ status: 'failed', failReason: expect.stringMatching(/cancel/) });
+    expect(provider.parseTask({ id: '21', status: 'CANCEL' })).toMatchObject({ status: 'failed', failCode: 'cancelled_upstream' });
     expect(provider.parseTask({ status: 'SUCCESS' })).toBeUndefined();
     expect(provider.parseWebhook('nope')).toBeUndefined();
   });

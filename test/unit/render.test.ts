@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Task } from '../../src/db/schema.ts';
 import { decodeCustomId } from '../../src/discord/custom-id.ts';
-import { describedMessage, headline, resultMessage } from '../../src/discord/render.ts';
+import { describedMessage, failedMessage, headline, resultMessage } from '../../src/discord/render.ts';
 import { GRID_ACTIONS, SINGLE_ACTIONS, type InternalAction } from '../../src/upstream/actions.ts';
 
 const base = {
@@ -26,6 +26,15 @@ describe('render', () => {
     expect(buttons.map((b) => b.emoji?.name)).toEqual(['1️⃣', '2️⃣', '3️⃣', '4️⃣']);
     expect(buttons.map((b) => decodeCustomId(b.custom_id))).toEqual([1, 2, 3, 4].map((n) => ({ taskId: task.id, action: `describe:${n}` })));
     expect(msg.file).toBeUndefined();
+  });
+
+  it('puts ↻ Retry under a failed job, in the owner’s language, naming the task', () => {
+    for (const [locale, label] of [['en-US', '↻ Retry'], ['zh-CN', '↻ 重试']] as const) {
+      const msg = failedMessage({ ...base, locale, status: 'failed' } as Task, 'x');
+      const buttons = msg.components.flatMap((r) => r.components);
+      expect(buttons.map((b) => ('label' in b ? b.label : undefined))).toEqual([label]);
+      expect(decodeCustomId(buttons[0]!.custom_id)).toEqual({ taskId: base.id, action: 'retry' });
+    }
   });
 
   it('lays a grid out as U1–U4 + 🔄 over V1–V4, each button naming the task and action', () => {
