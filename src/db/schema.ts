@@ -21,6 +21,8 @@ export interface TaskInput {
   images: Array<{ url: string; contentType: string }>;
   /** /blend: portrait, square or landscape. */
   dimensions?: 'portrait' | 'square' | 'landscape';
+  /** /draw's reference images (style, omni, character): added to the prompt as `--sref <url>`… at submit. */
+  refs?: Array<{ kind: 'sref' | 'oref' | 'cref'; url: string; contentType: string }>;
 }
 
 const ts = (name: string) => timestamp(name, { withTimezone: true, mode: 'date' });

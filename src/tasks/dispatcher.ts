@@ -8,6 +8,7 @@ import type { Task } from '../db/schema.ts';
 import { retryDatabase } from '../db/retry.ts';
 import type { Logger } from '../log.ts';
 import { timeRelay } from '../metrics.ts';
+import { withReferences } from '../prompt/references.ts';
 import { isInternalAction } from '../upstream/actions.ts';
 import type { Account, Accounts } from '../upstream/accounts.ts';
 import { UpstreamAccountError, UpstreamRejected, type Provider, type SubmitRequest, type Submitted } from '../upstream/provider.ts';
@@ -99,7 +100,8 @@ export class Dispatcher {
     const { capabilities } = provider;
     if (task.action === 'imagine') {
       if (images.length > 0 && !capabilities.imagePrompts) throw new UpstreamRejected('images:errors.unsupported');
-      return { kind: 'imagine', taskId: task.id, prompt: task.promptUpstream, callbackUrl, ...(images.length > 0 && { images }), ...(mode && { mode }) };
+      const prompt = withReferences(task.promptUpstream, task.input?.refs);
+      return { kind: 'imagine', taskId: task.id, prompt, callbackUrl, ...(images.length > 0 && { images }), ...(mode && { mode }) };
     }
     if (task.action === 'blend') {
       if (!capabilities.blend) throw new UpstreamRejected('images:errors.unsupported');
@@ -111,13 +113,15 @@ export class Dispatcher {
     }
     const parent = task.parentId ? await this.repo.get(task.parentId) : undefined;
     if (!parent?.upstreamId || !isInternalAction(task.action)) throw new UpstreamRejected('errors.expired');
+    // The parent's reference images belong to both prompts (relays that redraw, remix or zoom send them again).
+    const refs = parent.input?.refs;
     return {
       kind: 'action',
       taskId: task.id,
       action: task.action,
       callbackUrl,
-      prompt: task.promptUpstream,
-      parent: { upstreamId: parent.upstreamId, upstreamData: parent.upstreamData ?? null, imageUrls: parent.imageUrls ?? [], prompt: parent.promptUpstream },
+      prompt: withReferences(task.promptUpstream, refs),
+      parent: { upstreamId: parent.upstreamId, upstreamData: parent.upstreamData ?? null, imageUrls: parent.imageUrls ?? [], prompt: withReferences(parent.promptUpstream, refs) },
     };
   }
 
