@@ -9,6 +9,7 @@ import { retryDatabase } from '../db/retry.ts';
 import type { Logger } from '../log.ts';
 import { timeRelay } from '../metrics.ts';
 import { withReferences } from '../prompt/references.ts';
+import { linksIn, renewLinks, type RefreshLinks, type Renewed } from './links.ts';
 import { isInternalAction } from '../upstream/actions.ts';
 import type { Account, Accounts } from '../upstream/accounts.ts';
 import { UpstreamAccountError, UpstreamRejected, type Provider, type SubmitRequest, type Submitted } from '../upstream/provider.ts';
@@ -30,7 +31,12 @@ export interface DispatcherOptions {
   onRequeued?: () => void;
   /** A final message became due (a job failed). */
   onFinal?: () => void;
+  /** Renews Discord attachment links before a job that keeps some goes upstream; unset: sent as stored. */
+  refreshLinks?: RefreshLinks;
 }
+
+/** Jobs that start from their own input (the others act on their parent's upstream job). */
+const OWN_INPUT = { imagine: true, blend: true, describe: true } as const;
 
 type Outcome = { kind: 'submitted'; submitted: Submitted } | { kind: 'failed'; reason: string } | { kind: 'requeue' };
 
@@ -93,14 +99,26 @@ export class Dispatcher {
     return `${this.opts.callbackBase}/${task.id}/${task.callbackToken}`;
   }
 
+  /** The stored links among `urls` renewed (logged when some were). */
+  private async renew(task: Task, urls: string[]): Promise<Renewed> {
+    const renewed = await renewLinks(this.opts.refreshLinks, urls);
+    if (renewed.count > 0) this.log.info({ taskId: task.id, links: renewed.count }, 'renewed Discord attachment links');
+    return renewed;
+  }
+
   private async request(task: Task, provider: Provider): Promise<SubmitRequest> {
     const callbackUrl = this.callbackUrl(task, provider);
-    const images = task.input?.images ?? [];
+    const stored = task.input ?? { images: [] };
     const mode = task.mode ?? undefined;
     const { capabilities } = provider;
+    // What users attached (and links they typed) as Discord links that work now, not as stored a day ago.
+    const ownLinks = [...stored.images.map((i) => i.url), ...(stored.refs ?? []).map((r) => r.url), ...linksIn(task.promptUpstream)];
+    const renewed = ownLinks.length > 0 && task.action in OWN_INPUT ? await this.renew(task, ownLinks) : undefined;
+    const images = stored.images.map((i) => ({ ...i, url: renewed?.link(i.url) ?? i.url }));
     if (task.action === 'imagine') {
       if (images.length > 0 && !capabilities.imagePrompts) throw new UpstreamRejected('images:errors.unsupported');
-      const prompt = withReferences(task.promptUpstream, task.input?.refs);
+      const refs = stored.refs?.map((r) => ({ ...r, url: renewed?.link(r.url) ?? r.url }));
+      const prompt = withReferences(renewed?.text(task.promptUpstream) ?? task.promptUpstream, refs);
       return { kind: 'imagine', taskId: task.id, prompt, callbackUrl, ...(images.length > 0 && { images }), ...(mode && { mode }) };
     }
     if (task.action === 'blend') {
@@ -113,15 +131,23 @@ export class Dispatcher {
     }
     const parent = task.parentId ? await this.repo.get(task.parentId) : undefined;
     if (!parent?.upstreamId || !isInternalAction(task.action)) throw new UpstreamRejected('errors.expired');
-    // The parent's reference images belong to both prompts (relays that redraw, remix or zoom send them again).
-    const refs = parent.input?.refs;
+    // The parent's reference images belong to both prompts (relays that redraw, remix or zoom send them again),
+    // and every Discord link in them is renewed: a 🔄 a day later must not send the links as stored.
+    const parentRefs = parent.input?.refs ?? [];
+    const links = await this.renew(task, [...parentRefs.map((r) => r.url), ...linksIn(parent.promptUpstream), ...linksIn(task.promptUpstream)]);
+    const refs = parentRefs.map((r) => ({ ...r, url: links.link(r.url) }));
     return {
       kind: 'action',
       taskId: task.id,
       action: task.action,
       callbackUrl,
-      prompt: withReferences(task.promptUpstream, refs),
-      parent: { upstreamId: parent.upstreamId, upstreamData: parent.upstreamData ?? null, imageUrls: parent.imageUrls ?? [], prompt: withReferences(parent.promptUpstream, refs) },
+      prompt: withReferences(links.text(task.promptUpstream), refs),
+      parent: {
+        upstreamId: parent.upstreamId,
+        upstreamData: parent.upstreamData ?? null,
+        imageUrls: parent.imageUrls ?? [],
+        prompt: withReferences(links.text(parent.promptUpstream), refs),
+      },
     };
   }
 

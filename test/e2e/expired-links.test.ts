@@ -1,0 +1,65 @@
+// Discord attachment links expire about a day after they were issued (`?ex=…&is=…&hm=…`; the fake Discord's CDN
+// refuses them after that). A job keeps the links of its image prompt and reference images; 🔄 on it a day later
+// must send links that work: the bot renews them with `POST /attachments/refresh-urls` before submitting.
+// ImagineAPI is the relay here because its 🔄 draws the parent's prompt again, links included.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { FakeImagineApi } from '../support/fake-imagineapi.ts';
+import { png, slash } from './image-inputs.ts';
+import { ALICE, useRelaySession } from './relay-session.ts';
+import { customIdOf, isDelivered } from './support.ts';
+
+let upstream: FakeImagineApi;
+beforeAll(async () => {
+  upstream = await FakeImagineApi.start({ stepMs: 100 });
+});
+afterAll(() => upstream?.close());
+
+const prompts = () => upstream.requests.filter((r) => r.method === 'POST').map((r) => String((r.body as { prompt: string }).prompt));
+const urlAfter = (prompt: string, flag: string) => new RegExp(`--${flag} (\\S+)`).exec(prompt)?.[1];
+const firstWord = (prompt: string) => prompt.split(' ')[0]!;
+
+async function download(url: string): Promise<{ status: number; bytes: Buffer }> {
+  const res = await fetch(url);
+  return { status: res.status, bytes: Buffer.from(await res.arrayBuffer()) };
+}
+
+describe('expired Discord attachment links', () => {
+  const s = useRelaySession(() => ({ provider: 'imagineapi', baseUrl: upstream.url, apiKey: upstream.apiKey, mode: 'polled' }));
+
+  it('🔄 a day later sends renewed links for the image prompt and the style reference', async () => {
+    // An image prompt typed as a Discord link (copied from a message), and a style reference attached.
+    const start = await png('start.png', 30, 60, 90);
+    const style = await png('style.png', 200, 10, 10);
+    const link = s.discord.uploadAttachment(start).url;
+    const interaction = await slash(s.discord, 'draw', { prompt: `${link} a quiet harbour`, sref: style });
+    const grid = await interaction.waitForMessage(isDelivered, 20_000);
+    const first = prompts().at(-1)!;
+    const storedRef = urlAfter(first, 'sref')!;
+    expect(firstWord(first)).toBe(link);
+    expect((await download(storedRef)).bytes).toEqual(style.bytes);
+
+    // A day later: the links the job keeps are dead.
+    s.discord.expireAttachmentLinks();
+    expect((await download(link)).status).toBe(404);
+    expect((await download(storedRef)).status).toBe(404);
+    const refreshesBefore = s.discord.calls.filter((c) => c.path === '/attachments/refresh-urls').length;
+
+    const click = await s.discord.clickButton({ message: grid, customId: customIdOf(grid, '🔄'), userId: ALICE });
+    const again = await click.waitForMessage(isDelivered, 20_000);
+    expect(again.content).toMatch(/Reroll by/);
+
+    const rerolled = prompts().at(-1)!;
+    expect(rerolled).toMatch(/^\S+ a quiet harbour --sref \S+$/);
+    const [renewedLink, renewedRef] = [firstWord(rerolled), urlAfter(rerolled, 'sref')!];
+    expect(renewedLink).not.toBe(link);
+    expect(renewedRef).not.toBe(storedRef);
+    // The relay got links that work, to the same pictures.
+    expect(await download(renewedLink)).toEqual({ status: 200, bytes: start.bytes });
+    expect(await download(renewedRef)).toEqual({ status: 200, bytes: style.bytes });
+    // Renewed through Discord's endpoint (validated by the fake), in one request for both links.
+    const refreshes = s.discord.calls.filter((c) => c.path === '/attachments/refresh-urls');
+    expect(refreshes.length).toBe(refreshesBefore + 1);
+    expect((refreshes.at(-1)!.body as { attachment_urls: string[] }).attachment_urls.sort()).toEqual([link, storedRef].sort());
+    s.discord.assertNoViolations();
+  });
+});
