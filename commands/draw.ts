@@ -11,7 +11,7 @@ import type { BannedWords } from '../src/prompt/banned.ts';
 import { parsePrompt, type Piece } from '../src/prompt/parse.ts';
 import { REFERENCE_KINDS, typedReferences, type ReferenceKind } from '../src/prompt/references.ts';
 import { PROMPT_MAX_LENGTH, checkPrompt } from '../src/prompt/validate.ts';
-import { usableMode, withAspectRatio } from '../src/settings/apply.ts';
+import { usableMode, withAspectRatio, withVersion } from '../src/settings/apply.ts';
 import type { PromptTranslation } from '../src/translate/translator.ts';
 import { MAX_IMAGES, attachmentOption, checkAttachments, checkReferences, refuse } from './images.ts';
 import type { Command } from './types.ts';
@@ -90,9 +90,9 @@ export const draw = {
       return;
     }
 
-    // The user's default ratio goes upstream only; the headline keeps the prompt as typed.
+    // The user's default ratio and version go upstream only; the headline keeps the prompt as typed.
     const defaults = ctx.settings.get(interaction.user.id);
-    const job = { action: 'imagine', prompt: check.prompt, promptUpstream: withAspectRatio(translation.upstream, defaults.aspectRatio) } as const;
+    const job = { action: 'imagine', prompt: check.prompt, promptUpstream: withVersion(withAspectRatio(translation.upstream, defaults.aspectRatio), defaults.version) } as const;
     if (translation.status === 'notConfigured' || translation.status === 'failed') {
       // The job goes on with the text as typed; only the user needs to know why.
       const draft = { ...job, userId: interaction.user.id, locale: interaction.locale };

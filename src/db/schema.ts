@@ -147,6 +147,8 @@ export const userSettings = pgTable('user_settings', {
   mode: text('mode').$type<SpeedMode>(),
   /** Aspect ratio added to prompts that give none (`16:9`); null = Midjourney's 1:1. */
   aspectRatio: text('aspect_ratio'),
+  /** Model version added to prompts that name none: `8.1`, `7` (as `--v`) or `niji 7` (as `--niji 7`); null = the relay's. */
+  version: text('version'),
   updatedAt: ts('updated_at').notNull().default(sql`now()`),
 });
 export type UserSettings = typeof userSettings.$inferSelect;
