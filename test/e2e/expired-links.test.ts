@@ -1,18 +1,21 @@
 // Discord attachment links expire about a day after they were issued (`?ex=…&is=…&hm=…`; the fake Discord's CDN
 // refuses them after that). A job keeps the links of its image prompt and reference images; 🔄 on it a day later
 // must send links that work: the bot renews them with `POST /attachments/refresh-urls` before submitting.
-// ImagineAPI is the relay here because its 🔄 draws the parent's prompt again, links included.
+// ImagineAPI is the relay of the first case because its 🔄 draws the parent's prompt again, links included;
+// midjourney-proxy that of the second, as a relay that wants the pictures themselves (downloaded at submit).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FakeImagineApi } from '../support/fake-imagineapi.ts';
+import { FakeMidjourneyProxy } from '../support/fake-midjourney-proxy.ts';
 import { png, slash } from './image-inputs.ts';
 import { ALICE, useRelaySession } from './relay-session.ts';
 import { customIdOf, isDelivered } from './support.ts';
 
 let upstream: FakeImagineApi;
+let mj: FakeMidjourneyProxy;
 beforeAll(async () => {
-  upstream = await FakeImagineApi.start({ stepMs: 100 });
+  [upstream, mj] = await Promise.all([FakeImagineApi.start({ stepMs: 100 }), FakeMidjourneyProxy.start({ stepMs: 100 })]);
 });
-afterAll(() => upstream?.close());
+afterAll(() => Promise.all([upstream?.close(), mj?.close()]));
 
 const prompts = () => upstream.requests.filter((r) => r.method === 'POST').map((r) => String((r.body as { prompt: string }).prompt));
 const urlAfter = (prompt: string, flag: string) => new RegExp(`--${flag} (\\S+)`).exec(prompt)?.[1];
@@ -60,6 +63,37 @@ describe('expired Discord attachment links', () => {
     const refreshes = s.discord.calls.filter((c) => c.path === '/attachments/refresh-urls');
     expect(refreshes.length).toBe(refreshesBefore + 1);
     expect((refreshes.at(-1)!.body as { attachment_urls: string[] }).attachment_urls.sort()).toEqual([link, storedRef].sort());
+    s.discord.assertNoViolations();
+  });
+});
+
+describe('expired Discord attachment links, downloaded for a relay that wants bytes', () => {
+  const s = useRelaySession(() => ({ provider: 'midjourney-proxy', baseUrl: mj.url, apiKey: mj.opts.apiKey, mode: 'polled', env: { USER_MAX_CONCURRENT: '1' } }));
+
+  it('a job that waited in the queue past its link\'s expiry still gets its image prompt', async () => {
+    // Alice's first job holds her only slot, so the next one waits in the queue.
+    mj.holdPrompt('a long wait');
+    const first = await slash(s.discord, 'draw', { prompt: 'a long wait' });
+    await expect.poll(() => mj.tasksFor('a long wait').length, { timeout: 20_000 }).toBe(1);
+    const picture = await png('knight.png', 120, 40, 200);
+    const queued = await slash(s.discord, 'draw', { prompt: 'a queued knight', image: picture });
+    expect((await queued.waitForCallback()).type).toBe(5);
+
+    // The link the job keeps dies while it waits.
+    s.discord.expireAttachmentLinks();
+    const stored = String(Object.values((queued.payload.data as { resolved: { attachments: Record<string, { url: string }> } }).resolved.attachments)[0]!.url);
+    expect((await download(stored)).status).toBe(404);
+    const refusedBefore = s.discord.refusedAttachmentReads.length;
+
+    mj.release();
+    await first.waitForMessage(isDelivered, 20_000);
+    const grid = await queued.waitForMessage(isDelivered, 20_000);
+    expect(grid.content).toMatch(/^\*\*a queued knight\*\*/);
+    const body = mj.requests.filter((r) => r.path === '/mj/submit/imagine').at(-1)!.body as { prompt: string; base64Array: string[] };
+    expect(body.prompt).toBe('a queued knight');
+    expect(body.base64Array).toEqual([`data:image/png;base64,${picture.bytes.toString('base64')}`]);
+    // The bot downloaded the renewed link, never the dead one.
+    expect(s.discord.refusedAttachmentReads.length).toBe(refusedBefore);
     s.discord.assertNoViolations();
   });
 });
