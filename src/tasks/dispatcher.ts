@@ -9,11 +9,11 @@ import { retryDatabase } from '../db/retry.ts';
 import type { Logger } from '../log.ts';
 import { timeRelay } from '../metrics.ts';
 import { withReferences } from '../prompt/references.ts';
-import { linksIn, renewLinks, type RefreshLinks, type Renewed } from './links.ts';
 import { isInternalAction } from '../upstream/actions.ts';
 import type { Account, Accounts } from '../upstream/accounts.ts';
 import { UpstreamAccountError, UpstreamRejected, type Provider, type SubmitRequest, type Submitted } from '../upstream/provider.ts';
 import type { ClaimedTask, Lifecycle } from './lifecycle.ts';
+import { linksIn, renewLinks, type RefreshLinks, type Renewed } from './links.ts';
 import { canRun, place, type Unplaceable } from './placement.ts';
 import type { TaskRepo } from './repo.ts';
 
@@ -36,7 +36,7 @@ export interface DispatcherOptions {
 }
 
 /** Jobs that start from their own input (the others act on their parent's upstream job). */
-const OWN_INPUT = { imagine: true, blend: true, describe: true } as const;
+const OWN_INPUT: ReadonlySet<string> = new Set(['imagine', 'blend', 'describe']);
 
 type Outcome = { kind: 'submitted'; submitted: Submitted } | { kind: 'failed'; reason: string } | { kind: 'requeue' };
 
@@ -113,7 +113,7 @@ export class Dispatcher {
     const { capabilities } = provider;
     // What users attached (and links they typed) as Discord links that work now, not as stored a day ago.
     const ownLinks = [...stored.images.map((i) => i.url), ...(stored.refs ?? []).map((r) => r.url), ...linksIn(task.promptUpstream)];
-    const renewed = ownLinks.length > 0 && task.action in OWN_INPUT ? await this.renew(task, ownLinks) : undefined;
+    const renewed = ownLinks.length > 0 && OWN_INPUT.has(task.action) ? await this.renew(task, ownLinks) : undefined;
     const images = stored.images.map((i) => ({ ...i, url: renewed?.link(i.url) ?? i.url }));
     if (task.action === 'imagine') {
       if (images.length > 0 && !capabilities.imagePrompts) throw new UpstreamRejected('images:errors.unsupported');

@@ -70,7 +70,7 @@ describe('expired Discord attachment links', () => {
 describe('expired Discord attachment links, downloaded for a relay that wants bytes', () => {
   const s = useRelaySession(() => ({ provider: 'midjourney-proxy', baseUrl: mj.url, apiKey: mj.opts.apiKey, mode: 'polled', env: { USER_MAX_CONCURRENT: '1' } }));
 
-  it('a job that waited in the queue past its link\'s expiry still gets its image prompt', async () => {
+  it('jobs that waited in the queue past their links\' expiry still get their images (/draw, /blend)', async () => {
     // Alice's first job holds her only slot, so the next one waits in the queue.
     mj.holdPrompt('a long wait');
     const first = await slash(s.discord, 'draw', { prompt: 'a long wait' });
@@ -78,6 +78,9 @@ describe('expired Discord attachment links, downloaded for a relay that wants by
     const picture = await png('knight.png', 120, 40, 200);
     const queued = await slash(s.discord, 'draw', { prompt: 'a queued knight', image: picture });
     expect((await queued.waitForCallback()).type).toBe(5);
+    const pair = [await png('left.png', 250, 0, 0), await png('right.png', 0, 250, 0)];
+    const blend = await slash(s.discord, 'blend', { image1: pair[0]!, image2: pair[1]! });
+    expect((await blend.waitForCallback()).type).toBe(5);
 
     // The link the job keeps dies while it waits.
     s.discord.expireAttachmentLinks();
@@ -92,6 +95,9 @@ describe('expired Discord attachment links, downloaded for a relay that wants by
     const body = mj.requests.filter((r) => r.path === '/mj/submit/imagine').at(-1)!.body as { prompt: string; base64Array: string[] };
     expect(body.prompt).toBe('a queued knight');
     expect(body.base64Array).toEqual([`data:image/png;base64,${picture.bytes.toString('base64')}`]);
+    await blend.waitForMessage(isDelivered, 20_000);
+    const blended = mj.requests.filter((r) => r.path === '/mj/submit/blend').at(-1)!.body as { base64Array: string[] };
+    expect(blended.base64Array).toEqual(pair.map((u) => `data:image/png;base64,${u.bytes.toString('base64')}`));
     // The bot downloaded the renewed link, never the dead one.
     expect(s.discord.refusedAttachmentReads.length).toBe(refusedBefore);
     s.discord.assertNoViolations();
