@@ -3,11 +3,15 @@
 // upstream, so a retry, 🔄 or a variation a day later does not send dead links (or fail to download them).
 import { parsePrompt } from '../prompt/parse.ts';
 
-/** A signed Discord attachment link (`…/attachments/…?ex=…&is=…&hm=…`): the kind Discord renews. */
+/**
+ * A signed Discord attachment link (`…/attachments/…?ex=…&is=…&hm=…`): the kind Discord renews. Files given to a
+ * slash command's attachment option live under `/ephemeral-attachments/`; Discord removes those after a while
+ * (its docs give no duration), so they are asked about too, and go as stored when Discord renews nothing.
+ */
 export function isAttachmentLink(url: string): boolean {
   try {
     const u = new URL(url);
-    return u.pathname.includes('/attachments/') && ['ex', 'is', 'hm'].every((k) => u.searchParams.has(k));
+    return /\/(ephemeral-)?attachments\//.test(u.pathname) && ['ex', 'is', 'hm'].every((k) => u.searchParams.has(k));
   } catch {
     return false;
   }

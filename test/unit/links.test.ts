@@ -8,6 +8,7 @@ describe('attachment links', () => {
   it('recognises signed Discord attachment links only', () => {
     expect(isAttachmentLink(SIGNED)).toBe(true);
     expect(isAttachmentLink('https://media.discordapp.net/attachments/1/2/a.png?ex=1&is=2&hm=3&width=100')).toBe(true);
+    expect(isAttachmentLink('https://cdn.discordapp.com/ephemeral-attachments/1/2/a.png?ex=1&is=2&hm=3')).toBe(true);
     expect(isAttachmentLink('https://cdn.discordapp.com/attachments/1/2/a.png')).toBe(false);
     expect(isAttachmentLink('https://example.com/a.png?ex=1&is=2&hm=3')).toBe(false);
     expect(isAttachmentLink('not a url')).toBe(false);
