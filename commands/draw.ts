@@ -1,4 +1,4 @@
-// /draw <prompt> [image…image5]: after the preconditions (ban, quotas, queue; image prompts where a relay takes
+// /draw <prompt> [image…image5] [sref] [oref] [cref]: after the preconditions (ban, quotas, queue; image prompts where a relay takes
 // them), validate (attached image prompts included), defer, translate Chinese, refuse banned words, apply the
 // user's /settings and hand the job to src/tasks; the engine does the rest.
 import { ApplicationCommandOptionType, ApplicationCommandType, InteractionContextType, ApplicationIntegrationType, MessageFlags, type ChatInputCommandInteraction } from 'discord.js';
@@ -9,16 +9,19 @@ import { waitingMessage } from '../src/discord/render.ts';
 import { described, translator } from '../src/i18n.ts';
 import type { BannedWords } from '../src/prompt/banned.ts';
 import { parsePrompt, type Piece } from '../src/prompt/parse.ts';
+import { REFERENCE_KINDS, typedReferences, type ReferenceKind } from '../src/prompt/references.ts';
 import { PROMPT_MAX_LENGTH, checkPrompt } from '../src/prompt/validate.ts';
-import { usableMode, withAspectRatio } from '../src/settings/apply.ts';
+import { usableMode, withAspectRatio, withVersion } from '../src/settings/apply.ts';
 import type { PromptTranslation } from '../src/translate/translator.ts';
-import { MAX_IMAGES, attachmentOption, checkAttachments, refuse } from './images.ts';
+import { MAX_IMAGES, attachmentOption, checkAttachments, checkReferences, refuse } from './images.ts';
 import type { Command } from './types.ts';
 
 const t = translator('en-US');
 /** image, image2 … image5: image prompts, as attachments. */
 const IMAGE_OPTIONS = Array.from({ length: MAX_IMAGES }, (_, i) =>
   i === 0 ? t('images:commands.draw.image.name') : t('images:commands.draw.more.name', { n: i + 1 }));
+/** Reference images (style, omni, character), as attachments: `--sref <url>`… at submit. */
+const REFERENCE_OPTIONS = Object.fromEntries(REFERENCE_KINDS.map((k) => [k, t(`images:commands.draw.${k}.name`)])) as Record<ReferenceKind, string>;
 
 export const draw = {
   data: {
@@ -35,6 +38,7 @@ export const draw = {
       },
       attachmentOption('images:commands.draw.image'),
       ...[2, 3, 4, 5].map((n) => attachmentOption('images:commands.draw.more', { n })),
+      ...REFERENCE_KINDS.map((k) => attachmentOption(`images:commands.draw.${k}`)),
     ],
   },
 
@@ -56,7 +60,13 @@ export const draw = {
     const typedUrls = parsePrompt(check.prompt).filter((p) => p.kind === 'url').length;
     const attached = checkAttachments(interaction, IMAGE_OPTIONS, typedUrls);
     if (!attached.ok) return refuse(interaction, attached.key, attached.vars);
-    const input = attached.images.length > 0 ? { images: attached.images } : undefined;
+    // Reference images are links in the prompt for the relay (Midjourney fetches them): any relay takes them.
+    const referenced = checkReferences(interaction, REFERENCE_OPTIONS, typedReferences(check.prompt));
+    if (!referenced.ok) return refuse(interaction, referenced.key, referenced.vars);
+    const input =
+      attached.images.length > 0 || referenced.refs.length > 0
+        ? { images: attached.images, ...(referenced.refs.length > 0 && { refs: referenced.refs }) }
+        : undefined;
     const t = translator(interaction.locale);
 
     // Whatever can be decided without asking Baidu (no Chinese, not configured, or cached) is decided before
@@ -80,9 +90,9 @@ export const draw = {
       return;
     }
 
-    // The user's default ratio goes upstream only; the headline keeps the prompt as typed.
+    // The user's default ratio and version go upstream only; the headline keeps the prompt as typed.
     const defaults = ctx.settings.get(interaction.user.id);
-    const job = { action: 'imagine', prompt: check.prompt, promptUpstream: withAspectRatio(translation.upstream, defaults.aspectRatio) } as const;
+    const job = { action: 'imagine', prompt: check.prompt, promptUpstream: withVersion(withAspectRatio(translation.upstream, defaults.aspectRatio), defaults.version) } as const;
     // Not where every relay account translates Chinese itself: the prompt is translated there after all.
     const relayTranslates = ctx.accounts.list.every((a) => a.provider.capabilities.translatesPrompts);
     if ((translation.status === 'notConfigured' || translation.status === 'failed') && !relayTranslates) {

@@ -4,6 +4,7 @@
 import { ApplicationCommandOptionType, MessageFlags, type APIApplicationCommandAttachmentOption, type ChatInputCommandInteraction } from 'discord.js';
 import type { TaskInput } from '../src/db/schema.ts';
 import { described, translator } from '../src/i18n.ts';
+import { REFERENCE_KINDS, type ReferenceKind } from '../src/prompt/references.ts';
 import { INPUT_IMAGE_MAX_BYTES } from '../src/upstream/provider.ts';
 
 export const MAX_IMAGES = 5;
@@ -27,13 +28,41 @@ export function checkAttachments(interaction: ChatInputCommandInteraction, names
   const count = attachments.length + others;
   if (count > MAX_IMAGES) return { ok: false, key: 'images:errors.tooMany', vars: { count, max: MAX_IMAGES } };
   for (const a of attachments) {
-    const type = (a.contentType ?? '').split(';')[0]!.trim().toLowerCase();
-    if (!IMAGE_TYPES.has(type)) return { ok: false, key: 'images:errors.notImage', vars: { file: a.name } };
-    if (a.size > MAX_IMAGE_BYTES) {
-      return { ok: false, key: 'images:errors.tooLarge', vars: { file: a.name, size: (a.size / 1024 / 1024).toFixed(1), max: MAX_IMAGE_BYTES / 1024 / 1024 } };
-    }
+    const wrong = misfit(a);
+    if (wrong) return wrong;
   }
-  return { ok: true, images: attachments.map((a) => ({ url: a.url, contentType: (a.contentType ?? '').split(';')[0]!.trim().toLowerCase() })) };
+  return { ok: true, images: attachments.map((a) => ({ url: a.url, contentType: contentTypeOf(a) })) };
+}
+
+type Attached = NonNullable<ReturnType<ChatInputCommandInteraction['options']['getAttachment']>>;
+const contentTypeOf = (a: Attached) => (a.contentType ?? '').split(';')[0]!.trim().toLowerCase();
+
+/** Why an attachment cannot be used as an image (its type, its size), or undefined when it can. */
+function misfit(a: Attached): { ok: false; key: string; vars: Record<string, unknown> } | undefined {
+  if (!IMAGE_TYPES.has(contentTypeOf(a))) return { ok: false, key: 'images:errors.notImage', vars: { file: a.name } };
+  if (a.size > MAX_IMAGE_BYTES) {
+    return { ok: false, key: 'images:errors.tooLarge', vars: { file: a.name, size: (a.size / 1024 / 1024).toFixed(1), max: MAX_IMAGE_BYTES / 1024 / 1024 } };
+  }
+  return undefined;
+}
+
+export type ReferencesCheck = { ok: true; refs: NonNullable<TaskInput['refs']> } | { ok: false; key: string; vars?: Record<string, unknown> };
+
+/**
+ * The reference images given in the options named per kind, checked like image prompts; `typed` lists the
+ * kinds the prompt already sets (a second `--oref` would be refused upstream, so it is refused here).
+ */
+export function checkReferences(interaction: ChatInputCommandInteraction, names: Readonly<Record<ReferenceKind, string>>, typed: readonly ReferenceKind[]): ReferencesCheck {
+  const refs: NonNullable<TaskInput['refs']> = [];
+  for (const kind of REFERENCE_KINDS) {
+    const a = interaction.options.getAttachment(names[kind]);
+    if (!a) continue;
+    if (typed.includes(kind)) return { ok: false, key: 'images:errors.referenceTwice', vars: { param: `--${kind}`, option: names[kind] } };
+    const wrong = misfit(a);
+    if (wrong) return wrong;
+    refs.push({ kind, url: a.url, contentType: contentTypeOf(a) });
+  }
+  return { ok: true, refs };
 }
 
 /** The names of the files, for the job's headline. */

@@ -1,16 +1,22 @@
-// /settings [mode] [aspect]: each user's defaults for new jobs. Without an option it shows them. A speed mode
+// /settings [mode] [aspect] [version]: each user's defaults for new jobs. Without an option it shows them. A speed mode
 // no relay account serves is refused (the job would wait for an account that never takes it).
 import { ApplicationCommandOptionType, ApplicationCommandType, ApplicationIntegrationType, InteractionContextType, MessageFlags } from 'discord.js';
 import { SPEED_MODES, type SpeedMode } from '../src/db/schema.ts';
 import { described, localizations, translator, type Translate } from '../src/i18n.ts';
-import { ASPECT_RATIOS } from '../src/settings/apply.ts';
+import { ASPECT_RATIOS, MODEL_VERSIONS, versionParam } from '../src/settings/apply.ts';
 import type { Defaults } from '../src/settings/repo.ts';
 import type { Accounts } from '../src/upstream/accounts.ts';
 import type { Command } from './types.ts';
 
 const en = translator('en-US');
 const DEFAULT = 'default';
-const OPTION = { mode: en('queue:settings.command.options.mode.name'), aspect: en('queue:settings.command.options.aspect.name') };
+const OPTION = {
+  mode: en('queue:settings.command.options.mode.name'),
+  aspect: en('queue:settings.command.options.aspect.name'),
+  version: en('queue:settings.command.options.version.name'),
+};
+/** The name a version choice shows: `V8.1`, `V7`, `Niji 7`. */
+const versionName = (v: string) => (v.startsWith('niji') ? `Niji ${v.slice(5)}` : `V${v}`);
 
 const choice = (key: string, value: string) => ({ name: en(key), name_localizations: localizations(key), value });
 
@@ -31,6 +37,11 @@ export const settings = {
         ...described('queue:settings.command.options.aspect'),
         choices: [choice('queue:settings.command.choices.aspectDefault', DEFAULT), ...ASPECT_RATIOS.map((r) => ({ name: r, value: r }))],
       },
+      {
+        type: ApplicationCommandOptionType.String,
+        ...described('queue:settings.command.options.version'),
+        choices: [choice('queue:settings.command.choices.versionDefault', DEFAULT), ...MODEL_VERSIONS.map((v) => ({ name: versionName(v), value: v }))],
+      },
     ],
   },
 
@@ -39,7 +50,8 @@ export const settings = {
     const reply = (content: string) => interaction.reply({ content, flags: MessageFlags.Ephemeral }).then(() => undefined);
     const mode = interaction.options.getString(OPTION.mode);
     const aspect = interaction.options.getString(OPTION.aspect);
-    if (mode === null && aspect === null) return reply(summary(t, ctx.settings.get(interaction.user.id), ctx.accounts));
+    const version = interaction.options.getString(OPTION.version);
+    if (mode === null && aspect === null && version === null) return reply(summary(t, ctx.settings.get(interaction.user.id), ctx.accounts));
 
     const change: Partial<Defaults> = {};
     if (mode !== null) {
@@ -54,8 +66,12 @@ export const settings = {
       if (aspect !== DEFAULT && !(ASPECT_RATIOS as readonly string[]).includes(aspect)) return reply(t('errors.internal'));
       change.aspectRatio = aspect === DEFAULT ? null : aspect;
     }
+    if (version !== null) {
+      if (version !== DEFAULT && !(MODEL_VERSIONS as readonly string[]).includes(version)) return reply(t('errors.internal'));
+      change.version = version === DEFAULT ? null : version;
+    }
     const saved = await ctx.settings.update(interaction.user.id, change);
-    ctx.log.info({ userId: interaction.user.id, mode: saved.mode, aspectRatio: saved.aspectRatio }, 'user settings changed');
+    ctx.log.info({ userId: interaction.user.id, mode: saved.mode, aspectRatio: saved.aspectRatio, version: saved.version }, 'user settings changed');
     return reply(`${t('queue:settings.saved')}\n${summary(t, saved, ctx.accounts)}`);
   },
 } satisfies Command;
@@ -66,7 +82,9 @@ function summary(t: Translate, defaults: Defaults, accounts: Pick<Accounts, 'ser
     ? t('queue:settings.modeDefault')
     : accounts.serves(defaults.mode) ? modeName! : t('queue:settings.modeUnavailable', { mode: modeName });
   const aspect = defaults.aspectRatio ?? t('queue:settings.aspectDefault');
-  const lines = [t('queue:settings.summary', { mode, aspect })];
+  const version = defaults.version ? versionName(defaults.version) : t('queue:settings.versionDefault');
+  const lines = [t('queue:settings.summary', { mode, aspect }), t('queue:settings.versionLine', { version })];
   if (defaults.aspectRatio) lines.push(t('queue:settings.aspectNote', { ratio: defaults.aspectRatio }));
+  if (defaults.version) lines.push(t('queue:settings.versionNote', { param: versionParam(defaults.version) }));
   return lines.join('\n');
 }

@@ -8,6 +8,7 @@ import { ConfigError, type Config } from './config.ts';
 import type { AppContext } from './context.ts';
 import type { Database } from './db/client.ts';
 import { postgresNotifications } from './db/notify.ts';
+import { attachmentLinkRefresher } from './discord/attachment-links.ts';
 import { Messenger } from './discord/messenger.ts';
 import { registerCommands } from './discord/register.ts';
 import { routeInteraction } from './discord/router.ts';
@@ -97,6 +98,8 @@ export async function startApp(config: Config, log: Logger, database: Database):
     // A job put back in the queue (its account failed) is placed on another account at once.
     onRequeued: () => dispatch.kick(),
     onFinal,
+    // Stored Discord attachment links expire after about a day: renewed with the bot token before each submission.
+    refreshLinks: attachmentLinkRefresher(client.rest, log),
   });
   const positions = new QueuePositions(lifecycle, delivery, log, config.PROGRESS_EDIT_INTERVAL_MS);
   const dispatch = new Loop(

@@ -21,6 +21,8 @@ export interface TaskInput {
   images: Array<{ url: string; contentType: string }>;
   /** /blend: portrait, square or landscape. */
   dimensions?: 'portrait' | 'square' | 'landscape';
+  /** /draw's reference images (style, omni, character): added to the prompt as `--sref <url>`… at submit. */
+  refs?: Array<{ kind: 'sref' | 'oref' | 'cref'; url: string; contentType: string }>;
 }
 
 const ts = (name: string) => timestamp(name, { withTimezone: true, mode: 'date' });
@@ -147,6 +149,8 @@ export const userSettings = pgTable('user_settings', {
   mode: text('mode').$type<SpeedMode>(),
   /** Aspect ratio added to prompts that give none (`16:9`); null = Midjourney's 1:1. */
   aspectRatio: text('aspect_ratio'),
+  /** Model version added to prompts that name none: `8.1`, `7` (as `--v`) or `niji 7` (as `--niji 7`); null = the relay's. */
+  version: text('version'),
   updatedAt: ts('updated_at').notNull().default(sql`now()`),
 });
 export type UserSettings = typeof userSettings.$inferSelect;

@@ -16,14 +16,14 @@ type Rule =
 
 const sw = { kind: 'switch' } as const;
 const range = (min: number, max: number, integer = false): Rule => ({ kind: 'number', min, max, integer });
-const VERSIONS = ['1', '2', '3', '4', '5', '5.0', '5.1', '5.2', '6', '6.0', '6.1', '7'];
+const VERSIONS = ['1', '2', '3', '4', '5', '5.0', '5.1', '5.2', '6', '6.0', '6.1', '7', '8', '8.0', '8.1'];
 
 const RULES: Record<string, Rule> = {
   ar: { kind: 'ratio' },
   aspect: { kind: 'ratio' },
   v: { kind: 'choice', values: VERSIONS },
   version: { kind: 'choice', values: VERSIONS },
-  niji: { kind: 'choice', values: ['4', '5', '6'], optional: true },
+  niji: { kind: 'choice', values: ['4', '5', '6', '7'], optional: true },
   q: { kind: 'choice', values: ['.25', '0.25', '.5', '0.5', '1', '2', '4'] },
   quality: { kind: 'choice', values: ['.25', '0.25', '.5', '0.5', '1', '2', '4'] },
   s: range(0, 1000),

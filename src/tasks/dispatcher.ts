@@ -8,11 +8,13 @@ import type { Task } from '../db/schema.ts';
 import { retryDatabase } from '../db/retry.ts';
 import type { Logger } from '../log.ts';
 import { timeRelay } from '../metrics.ts';
+import { withReferences } from '../prompt/references.ts';
 import { isInternalAction } from '../upstream/actions.ts';
 import type { Account, Accounts } from '../upstream/accounts.ts';
 import { failCodeOf, isLocaleKey, type FailCode } from '../upstream/fail-codes.ts';
 import { UpstreamAccountError, UpstreamRejected, type Provider, type SubmitRequest, type Submitted } from '../upstream/provider.ts';
 import type { ClaimedTask, Lifecycle } from './lifecycle.ts';
+import { linksIn, renewLinks, type RefreshLinks, type Renewed } from './links.ts';
 import { canRun, place, type Unplaceable } from './placement.ts';
 import type { TaskRepo } from './repo.ts';
 
@@ -30,7 +32,12 @@ export interface DispatcherOptions {
   onRequeued?: () => void;
   /** A final message became due (a job failed). */
   onFinal?: () => void;
+  /** Renews Discord attachment links before a job that keeps some goes upstream; unset: sent as stored. */
+  refreshLinks?: RefreshLinks;
 }
+
+/** Jobs that start from their own input (the others act on their parent's upstream job). */
+const OWN_INPUT: ReadonlySet<string> = new Set(['imagine', 'blend', 'describe']);
 
 type Outcome = { kind: 'submitted'; submitted: Submitted } | { kind: 'failed'; reason: string; code?: FailCode } | { kind: 'requeue' };
 
@@ -93,14 +100,27 @@ export class Dispatcher {
     return `${this.opts.callbackBase}/${task.id}/${task.callbackToken}`;
   }
 
+  /** The stored links among `urls` renewed (logged when some were). */
+  private async renew(task: Task, urls: string[]): Promise<Renewed> {
+    const renewed = await renewLinks(this.opts.refreshLinks, urls);
+    if (renewed.count > 0) this.log.info({ taskId: task.id, links: renewed.count }, 'renewed Discord attachment links');
+    return renewed;
+  }
+
   private async request(task: Task, provider: Provider): Promise<SubmitRequest> {
     const callbackUrl = this.callbackUrl(task, provider);
-    const images = task.input?.images ?? [];
+    const stored = task.input ?? { images: [] };
     const mode = task.mode ?? undefined;
     const { capabilities } = provider;
+    // What users attached (and links they typed) as Discord links that work now, not as stored a day ago.
+    const ownLinks = [...stored.images.map((i) => i.url), ...(stored.refs ?? []).map((r) => r.url), ...linksIn(task.promptUpstream)];
+    const renewed = ownLinks.length > 0 && OWN_INPUT.has(task.action) ? await this.renew(task, ownLinks) : undefined;
+    const images = stored.images.map((i) => ({ ...i, url: renewed?.link(i.url) ?? i.url }));
     if (task.action === 'imagine') {
       if (images.length > 0 && !capabilities.imagePrompts) throw new UpstreamRejected('images:errors.unsupported');
-      return { kind: 'imagine', taskId: task.id, prompt: task.promptUpstream, callbackUrl, ...(images.length > 0 && { images }), ...(mode && { mode }) };
+      const refs = stored.refs?.map((r) => ({ ...r, url: renewed?.link(r.url) ?? r.url }));
+      const prompt = withReferences(renewed?.text(task.promptUpstream) ?? task.promptUpstream, refs);
+      return { kind: 'imagine', taskId: task.id, prompt, callbackUrl, ...(images.length > 0 && { images }), ...(mode && { mode }) };
     }
     if (task.action === 'blend') {
       if (!capabilities.blend) throw new UpstreamRejected('images:errors.unsupported');
@@ -112,13 +132,23 @@ export class Dispatcher {
     }
     const parent = task.parentId ? await this.repo.get(task.parentId) : undefined;
     if (!parent?.upstreamId || !isInternalAction(task.action)) throw new UpstreamRejected('errors.expired');
+    // The parent's reference images belong to both prompts (relays that redraw, remix or zoom send them again),
+    // and every Discord link in them is renewed: a 🔄 a day later must not send the links as stored.
+    const parentRefs = parent.input?.refs ?? [];
+    const links = await this.renew(task, [...parentRefs.map((r) => r.url), ...linksIn(parent.promptUpstream), ...linksIn(task.promptUpstream)]);
+    const refs = parentRefs.map((r) => ({ ...r, url: links.link(r.url) }));
     return {
       kind: 'action',
       taskId: task.id,
       action: task.action,
       callbackUrl,
-      prompt: task.promptUpstream,
-      parent: { upstreamId: parent.upstreamId, upstreamData: parent.upstreamData ?? null, imageUrls: parent.imageUrls ?? [], prompt: parent.promptUpstream },
+      prompt: withReferences(links.text(task.promptUpstream), refs),
+      parent: {
+        upstreamId: parent.upstreamId,
+        upstreamData: parent.upstreamData ?? null,
+        imageUrls: parent.imageUrls ?? [],
+        prompt: withReferences(links.text(parent.promptUpstream), refs),
+      },
     };
   }
 

@@ -43,6 +43,8 @@ describe('/draw on the simulator', () => {
       // Optional image prompts (see images.test.ts).
       expect.objectContaining({ name: 'image', type: 11, name_localizations: { 'zh-CN': '图片' } }),
       ...[2, 3, 4, 5].map((n) => expect.objectContaining({ name: `image${n}`, type: 11, name_localizations: { 'zh-CN': `图片${n}` } })),
+      // Optional reference images (see references.test.ts).
+      ...[['sref', '风格参考'], ['oref', '全能参考'], ['cref', '角色参考']].map(([name, zh]) => expect.objectContaining({ name, type: 11, name_localizations: { 'zh-CN': zh } })),
     ]);
     discord.assertNoViolations();
   });
@@ -115,7 +117,7 @@ describe('/draw on the simulator', () => {
     ['en-US', 'x'.repeat(1501), /^Your prompt is 1501 characters long; the limit is 1500\./],
     ['zh-CN', 'x'.repeat(1501), /^你的提示词有 1501 个字符，上限是 1500。/],
     ['en-US', 'a cat --ar 0:0', /^`--ar 0:0` is not an aspect ratio: use two whole numbers above 0, like `--ar 16:9`\. Nothing was started\.$/],
-    ['en-US', 'a cat --v 99', /^`--v 99` is not a value Midjourney accepts: use one of 1, 2, 3, 4, 5, 5\.0, 5\.1, 5\.2, 6, 6\.0, 6\.1, 7\./],
+    ['en-US', 'a cat --v 99', /^`--v 99` is not a value Midjourney accepts: use one of 1, 2, 3, 4, 5, 5\.0, 5\.1, 5\.2, 6, 6\.0, 6\.1, 7, 8, 8\.0, 8\.1\./],
     ['zh-CN', 'a cat --chaos 101', /^`--chaos 101` 超出范围：请使用 0 到 100 之间的数字。/],
     ['en-US', 'a cat --sizzle 3', /^`--sizzle` is not a Midjourney parameter I know/],
   ])('refuses a bad prompt privately in %s and starts nothing', async (locale, prompt, message) => {

@@ -28,8 +28,8 @@ describe('image inputs on AceData', () => {
     const prompt = String(lastBody('/midjourney/imagine')!.prompt);
     const [first, second, ...rest] = prompt.split(' ');
     expect(first).toMatch(cdnUrl);
-    expect(first).toMatch(/one\.png$/);
-    expect(second).toMatch(/two\.png$/);
+    expect(first).toMatch(/one\.png\?ex=\w+&is=\w+&hm=\w+$/);
+    expect(second).toMatch(/two\.png\?ex=/);
     expect(rest.join(' ')).toBe('a lighthouse --iw 0.5');
     s.discord.assertNoViolations();
   });

@@ -37,7 +37,7 @@ describe('image inputs on the simulator', () => {
     const describeCmd = await discord.waitForCommand('describe', { guildId: discord.guildId });
     expect(describeCmd.name_localizations).toEqual({ 'zh-CN': '描述' });
     const draw = await discord.waitForCommand('draw', { guildId: discord.guildId });
-    expect((draw.options as Array<{ name: string }>).map((o) => o.name)).toEqual(['prompt', 'image', 'image2', 'image3', 'image4', 'image5']);
+    expect((draw.options as Array<{ name: string }>).map((o) => o.name)).toEqual(['prompt', 'image', 'image2', 'image3', 'image4', 'image5', 'sref', 'oref', 'cref']);
     discord.assertNoViolations();
   });
 

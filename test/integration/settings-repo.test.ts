@@ -24,13 +24,14 @@ describe('user settings in memory', () => {
   it('saves, reads back from memory, and loads what an earlier run saved', async () => {
     const repo = new UserSettingsRepo(database.db);
     await repo.start();
-    expect(repo.get('s1')).toEqual({ mode: null, aspectRatio: null });
-    expect(await repo.update('s1', { mode: 'relax' })).toEqual({ mode: 'relax', aspectRatio: null });
-    expect(await repo.update('s1', { aspectRatio: '16:9' })).toEqual({ mode: 'relax', aspectRatio: '16:9' });
-    expect(repo.get('s1')).toEqual({ mode: 'relax', aspectRatio: '16:9' });
+    expect(repo.get('s1')).toEqual({ mode: null, aspectRatio: null, version: null });
+    expect(await repo.update('s1', { mode: 'relax' })).toEqual({ mode: 'relax', aspectRatio: null, version: null });
+    expect(await repo.update('s1', { aspectRatio: '16:9' })).toEqual({ mode: 'relax', aspectRatio: '16:9', version: null });
+    expect(await repo.update('s1', { version: 'niji 7' })).toEqual({ mode: 'relax', aspectRatio: '16:9', version: 'niji 7' });
+    expect(repo.get('s1')).toEqual({ mode: 'relax', aspectRatio: '16:9', version: 'niji 7' });
     const restarted = new UserSettingsRepo(database.db);
     await restarted.start();
-    expect(restarted.get('s1')).toEqual({ mode: 'relax', aspectRatio: '16:9' });
+    expect(restarted.get('s1')).toEqual({ mode: 'relax', aspectRatio: '16:9', version: 'niji 7' });
   });
 
   it.runIf(Boolean(process.env.TEST_DATABASE_URL))('reach another instance at once', async () => {
@@ -41,10 +42,10 @@ describe('user settings in memory', () => {
       const here = new UserSettingsRepo(database.db);
       const there = new UserSettingsRepo(other.db);
       await Promise.all([here.start(), there.start(notifications, log)]);
-      await here.update('s2', { mode: 'turbo', aspectRatio: '2:3' });
-      await expect.poll(() => there.get('s2')).toEqual({ mode: 'turbo', aspectRatio: '2:3' });
-      await here.update('s2', { mode: null, aspectRatio: null });
-      await expect.poll(() => there.get('s2')).toEqual({ mode: null, aspectRatio: null });
+      await here.update('s2', { mode: 'turbo', aspectRatio: '2:3', version: '7' });
+      await expect.poll(() => there.get('s2')).toEqual({ mode: 'turbo', aspectRatio: '2:3', version: '7' });
+      await here.update('s2', { mode: null, aspectRatio: null, version: null });
+      await expect.poll(() => there.get('s2')).toEqual({ mode: null, aspectRatio: null, version: null });
     } finally {
       await notifications.close();
       await other.close();

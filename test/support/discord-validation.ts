@@ -37,6 +37,10 @@ export const schemas = {
   webhookMessageEdit: spec.IncomingWebhookUpdateRequestPartialSchema,
   channelMessageCreate: spec.MessageCreateRequestSchema,
   channelMessageEdit: spec.MessageEditRequestPartialSchema,
+  // Not in discord-api-spec's OpenAPI description (nor discord-api-types): Discord's `POST /attachments/refresh-urls`
+  // as its docs and client libraries give it (Oceanic: Routes.REFRESH_ATTACHMENT_URLS, RawRefreshAttachmentURLsResponse
+  // `{refreshed_urls: [{original, refreshed}]}`): up to 50 links per request.
+  attachmentsRefresh: z.object({ attachment_urls: z.array(z.string().check(z.minLength(1))).check(z.minLength(1), z.maxLength(50)) }),
 } satisfies Record<string, Schema>;
 
 export const MESSAGE_CONTENT_MAX = 2000;

@@ -305,6 +305,32 @@ describe('FakeDiscord with a real discord.js client', () => {
     fake.clearRecords();
   });
 
+  it('signs attachment links, refuses them once expired, and renews them with POST /attachments/refresh-urls', async () => {
+    const image = png(2, 2);
+    const { url } = fake.uploadAttachment({ filename: 'a.png', bytes: image });
+    expect(url).toMatch(/\/a\.png\?ex=[0-9a-f]+&is=[0-9a-f]+&hm=[0-9a-f]{64}$/);
+    expect((await fetch(url)).status).toBe(200);
+    // A forged expiry is refused: the signature covers it.
+    expect((await fetch(url.replace(/ex=[0-9a-f]+/, 'ex=ffffffff'))).status).toBe(404);
+
+    fake.expireAttachmentLinks();
+    expect((await fetch(url)).status).toBe(404);
+    const answer = (await client.rest.post('/attachments/refresh-urls', { body: { attachment_urls: [url, 'https://example.com/x.png'] } })) as {
+      refreshed_urls: Array<{ original: string; refreshed: string }>;
+    };
+    expect(answer.refreshed_urls.map((r) => r.original)).toEqual([url, 'https://example.com/x.png']);
+    expect(answer.refreshed_urls[1]!.refreshed).toBe('https://example.com/x.png');
+    const renewed = answer.refreshed_urls[0]!.refreshed;
+    expect(renewed).not.toBe(url);
+    expect(Buffer.from(await (await fetch(renewed)).arrayBuffer()).equals(image)).toBe(true);
+    fake.assertNoViolations();
+
+    // Discord takes 1 to 50 links per request.
+    await expect(client.rest.post('/attachments/refresh-urls', { body: { attachment_urls: [] } })).rejects.toMatchObject({ status: 400, code: 50035 });
+    expect(() => fake.assertNoViolations()).toThrow(/attachment_urls/);
+    fake.clearRecords();
+  });
+
   it('answers 401 to a wrong bot token and 404 (recorded as unexpected) to unknown routes', async () => {
     const res = await fetch(`${fake.apiUrl}/v10/users/@me`, { headers: { Authorization: 'Bot wrong' } });
     expect(res.status).toBe(401);

@@ -14,7 +14,7 @@
 // Helpers live beside it: discord-validation (schemas + limits), discord-gateway, discord-http,
 // discord-commands, discord-interaction, discord-objects.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { createHash } from 'node:crypto';
+import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import {
   buildCommandOptions,
@@ -123,6 +123,8 @@ export interface FakeDiscordOptions {
   defaultTimeoutMs?: number;
   /** Shard count GET /gateway/bot recommends (Discord's `shards`); 1 unless set. */
   shards?: number;
+  /** How long an attachment link (`?ex=…&is=…&hm=…`) works after it is issued or refreshed; Discord: about a day. */
+  attachmentLinkLifetimeMs?: number;
   /** Debug log sink (requests, gateway traffic). */
   log?: (line: string) => void;
 }
@@ -340,7 +342,14 @@ export class FakeDiscord {
   /** Every create/edit/delete of a message, in order. */
   readonly messageEvents: MessageEvent[] = [];
 
-  private readonly opts: Required<Omit<FakeDiscordOptions, 'log' | 'applicationId' | 'botUserId' | 'guildId' | 'channelId' | 'token' | 'uploadLimitBytes' | 'shards'>> & { log?: (line: string) => void };
+  private readonly opts: Required<Omit<FakeDiscordOptions, 'log' | 'applicationId' | 'botUserId' | 'guildId' | 'channelId' | 'token' | 'uploadLimitBytes' | 'shards' | 'attachmentLinkLifetimeMs'>> & { log?: (line: string) => void };
+  /** Signs attachment links (the `hm` of `?ex=…&is=…&hm=…`), so a link cannot be renewed by editing `ex`. */
+  private readonly cdnSecret = randomBytes(32);
+  private readonly linkLifetimeMs: number;
+  /** How far the CDN's clock runs ahead of the real one (see `expireAttachmentLinks`). */
+  private cdnClockOffsetMs = 0;
+  /** Every refused download of an attachment link (expired or badly signed): its CDN path. */
+  readonly refusedAttachmentReads: string[] = [];
   private readonly botUser: FakeUser;
   private readonly guilds = new Map<string, FakeGuild>();
   private readonly globalCommands: RegisteredCommand[] = [];
@@ -377,6 +386,7 @@ export class FakeDiscord {
     this.channelId = options.channelId ?? '1300000000000000200';
     this.uploadLimitBytes = options.uploadLimitBytes ?? 10 * 1024 * 1024;
     this.recommendedShards = options.shards ?? 1;
+    this.linkLifetimeMs = options.attachmentLinkLifetimeMs ?? 24 * 60 * 60 * 1000;
     this.opts = {
       botUsername: options.botUsername ?? 'DrawBot',
       guildName: options.guildName ?? 'Test Server',
@@ -522,6 +532,19 @@ export class FakeDiscord {
   attachmentBytes(idOrUrl: string): Buffer | undefined {
     const id = idOrUrl.includes('/') ? idOrUrl.split('/').at(-2) : idOrUrl;
     return id ? this.blobs.get(id)?.bytes : undefined;
+  }
+
+  /**
+   * Every attachment link issued so far stops working, as a day later: the CDN's clock jumps past their `ex`.
+   * Links issued or refreshed afterwards (`POST /attachments/refresh-urls`) work for a lifetime again.
+   */
+  expireAttachmentLinks(): void {
+    this.cdnClockOffsetMs += this.linkLifetimeMs + 60_000;
+  }
+
+  /** A new signed link to an attachment's bytes, as a user would copy from Discord (`?ex=…&is=…&hm=…`). */
+  uploadAttachment(file: { filename: string; bytes: Buffer; contentType?: string }, channelId = this.channelId): FakeAttachment {
+    return this.storeAttachment(channelId, file);
   }
 
   /** The next `times` requests matching `rule` get the given error instead of being handled. */
@@ -771,6 +794,12 @@ export class FakeDiscord {
     const id = url.pathname.split('/')[3] ?? '';
     this.attachmentReads.push(url.pathname);
     const blob = this.blobs.get(id);
+    // Discord's CDN refuses an attachment link without a valid signature, or past its `ex`, with a 404.
+    if (blob && !this.linkWorks(url)) {
+      this.refusedAttachmentReads.push(url.pathname);
+      res.writeHead(404, { 'Content-Type': 'text/plain' }).end('This content is no longer available.');
+      return;
+    }
     if (!blob) {
       res.writeHead(404, { 'Content-Type': 'text/plain' }).end('Not Found');
       return;
@@ -949,6 +978,7 @@ export class FakeDiscord {
       r('GET', '/channels/:channelId/messages/:messageId', true, (ctx) => this.channelMessage(ctx, 'GET')),
       r('PATCH', '/channels/:channelId/messages/:messageId', true, (ctx) => this.channelMessage(ctx, 'PATCH')),
       r('DELETE', '/channels/:channelId/messages/:messageId', true, (ctx) => this.channelMessage(ctx, 'DELETE')),
+      r('POST', '/attachments/refresh-urls', true, (ctx) => this.refreshAttachmentUrls(ctx)),
       r('GET', '/guilds/:guildId', true, (ctx) => {
         const guild = this.guilds.get(ctx.params.guildId ?? '');
         if (!guild) throw new ApiError(404, 10004, 'Unknown Guild');
@@ -1364,12 +1394,58 @@ export class FakeDiscord {
     const id = snowflake();
     const contentType = guessContentType(file.filename, file.contentType);
     this.blobs.set(id, { bytes: file.bytes, contentType, filename: file.filename });
-    const url = `${this.origin}/attachments/${channelId}/${id}/${encodeURIComponent(file.filename)}`;
+    const url = this.signedLink(`/attachments/${channelId}/${id}/${encodeURIComponent(file.filename)}`);
     const size = imageSize(file.bytes);
     const attachment: FakeAttachment = { id, filename: file.filename, size: file.bytes.length, url, proxy_url: url, content_type: contentType, ...(size ?? {}) };
     if (typeof extra.description === 'string') attachment.description = extra.description;
     if (typeof extra.title === 'string') attachment.title = extra.title;
     return attachment;
+  }
+
+  private cdnNow(): number {
+    return Date.now() + this.cdnClockOffsetMs;
+  }
+
+  private linkSignature(path: string, ex: string, is: string): string {
+    return createHmac('sha256', this.cdnSecret).update(`${path}\n${ex}\n${is}`).digest('hex');
+  }
+
+  /** A CDN link to `path` as Discord signs them: `ex` (expiry) and `is` (issued) in hex Unix seconds, `hm` the signature. */
+  private signedLink(path: string): string {
+    const issued = Math.floor(this.cdnNow() / 1000);
+    const ex = (issued + Math.floor(this.linkLifetimeMs / 1000)).toString(16);
+    const is = issued.toString(16);
+    return `${this.origin}${path}?ex=${ex}&is=${is}&hm=${this.linkSignature(path, ex, is)}`;
+  }
+
+  private linkWorks(url: URL): boolean {
+    const ex = url.searchParams.get('ex') ?? '';
+    const is = url.searchParams.get('is') ?? '';
+    const hm = Buffer.from(url.searchParams.get('hm') ?? '', 'hex');
+    const expected = Buffer.from(this.linkSignature(url.pathname, ex, is), 'hex');
+    if (hm.length !== expected.length || !timingSafeEqual(hm, expected)) return false;
+    return Number.parseInt(ex, 16) * 1000 > this.cdnNow();
+  }
+
+  /**
+   * `POST /attachments/refresh-urls {attachment_urls}` → `{refreshed_urls: [{original, refreshed}]}`: a fresh
+   * link for each of this CDN's attachment links (expired ones included); others come back unchanged.
+   */
+  private refreshAttachmentUrls(ctx: RequestContext): HandlerResult {
+    this.reject(ctx, schemaIssues(schemas.attachmentsRefresh, ctx.body));
+    const { attachment_urls: urls } = ctx.body as { attachment_urls: string[] };
+    const refreshed_urls = urls.map((original) => {
+      let url: URL;
+      try {
+        url = new URL(original);
+      } catch {
+        return { original, refreshed: original };
+      }
+      const id = url.pathname.split('/')[3] ?? '';
+      const ours = url.origin === this.origin && url.pathname.startsWith('/attachments/') && this.blobs.has(id);
+      return { original, refreshed: ours ? this.signedLink(url.pathname) : original };
+    });
+    return { status: 200, body: { refreshed_urls } };
   }
 
   /** Attachments after a create/edit: kept ones listed in `attachments`, new uploads, per Discord's v10 rules. */

@@ -14,6 +14,9 @@ describe('checkParams', () => {
     'https://example.com/a.png a cat --iw 1.5 --sref https://example.com/s.png --sw 300',
     'a cat --niji --ar 2:3',
     'a cat --niji 6 --p',
+    'a cat --v 8',
+    'a cat --v 8.1 --oref https://example.com/o.png --ow 100',
+    'a cat --niji 7',
     '一只猫 ——ar 16：9 ——v 6',
     'a well--known cat',
   ])('passes %s', (prompt) => {
@@ -24,6 +27,8 @@ describe('checkParams', () => {
     ['a cat --ar 0:0', 'params:errors.ratio', { param: '--ar', value: '0:0' }],
     ['a cat --ar wide', 'params:errors.ratio', { param: '--ar', value: 'wide' }],
     ['a cat --v 99', 'params:errors.choice', { param: '--v', value: '99' }],
+    ['a cat --v 8.2', 'params:errors.choice', { param: '--v', value: '8.2' }],
+    ['a cat --niji 8', 'params:errors.choice', { param: '--niji', value: '8' }],
     ['a cat --s 1001', 'params:errors.range', { param: '--s', value: '1001', min: 0, max: 1000 }],
     ['a cat --seed 1.5', 'params:errors.wholeRange', { param: '--seed', value: '1.5' }],
     ['a cat --chaos lots', 'params:errors.range', { param: '--chaos', value: 'lots' }],

@@ -1,7 +1,7 @@
 // How /settings apply to a new job: the default ratio joins only prompts that set none; a mode no account
 // serves any more is dropped rather than leaving the job waiting for an account that never takes it.
 import { describe, expect, it } from 'vitest';
-import { usableMode, withAspectRatio } from '../../src/settings/apply.ts';
+import { usableMode, withAspectRatio, withVersion } from '../../src/settings/apply.ts';
 
 describe('withAspectRatio', () => {
   it('appends --ar to a prompt without a ratio', () => {
@@ -28,5 +28,21 @@ describe('usableMode', () => {
     expect(usableMode(only('fast', 'turbo'), 'turbo')).toBe('turbo');
     expect(usableMode(only('fast', 'turbo'), 'relax')).toBeUndefined();
     expect(usableMode(only('fast'), null)).toBeUndefined();
+  });
+});
+
+describe('withVersion', () => {
+  it('adds --v or --niji to prompts that name no version', () => {
+    expect(withVersion('a cat', '8.1')).toBe('a cat --v 8.1');
+    expect(withVersion('a cat --ar 2:3 ', '7')).toBe('a cat --ar 2:3 --v 7');
+    expect(withVersion('a cat', 'niji 7')).toBe('a cat --niji 7');
+    expect(withVersion('a cat', null)).toBe('a cat');
+  });
+
+  it('keeps the version a prompt names', () => {
+    expect(withVersion('a cat --v 6', '8.1')).toBe('a cat --v 6');
+    expect(withVersion('a cat --version 7', 'niji 7')).toBe('a cat --version 7');
+    expect(withVersion('a cat --niji', '8.1')).toBe('a cat --niji');
+    expect(withVersion('一只猫 ——v 7', '8.1')).toBe('一只猫 ——v 7');
   });
 });
