@@ -78,11 +78,14 @@ export async function shrinkVideo(data: Buffer, limit: number): Promise<Buffer |
     const input = join(dir, 'in.mp4');
     await writeFile(input, data);
     const seconds = (await videoDuration(data)) ?? 5;
-    for (const [i, height] of [720, 480, 360, 240].entries()) {
+    // Each step smaller: the picture (capped at 720p) scaled down, fewer frames, a lower bitrate.
+    const steps = [{ scale: 1, fps: 0 }, { scale: 0.75, fps: 0 }, { scale: 0.5, fps: 12 }, { scale: 0.35, fps: 8 }];
+    for (const [i, step] of steps.entries()) {
       const out = join(dir, `out${i}.mp4`);
-      // 85 % of the budget for video bits; the rest is MP4 overhead and the encoder's overshoot.
-      const kbps = Math.max(16, Math.floor((limit * 8 * 0.85) / seconds / 1000 / (1 + i * 0.25)));
-      await runFfmpeg(['-y', '-i', input, '-vf', `scale=-2:'min(${height},ih)'`, ...MP4_OUT, '-preset', 'veryfast', '-b:v', `${kbps}k`, '-maxrate', `${kbps}k`, '-bufsize', `${kbps * 2}k`, out]);
+      // 80 % of the budget for video bits; the rest is MP4 overhead and the encoder's overshoot.
+      const kbps = Math.max(8, Math.floor((limit * 8 * 0.8) / seconds / 1000));
+      const filters = [`scale=-2:'2*trunc(min(720,ih)*${step.scale}/2)'`, ...(step.fps ? [`fps=${step.fps}`] : [])];
+      await runFfmpeg(['-y', '-i', input, '-vf', filters.join(','), ...MP4_OUT, '-preset', 'veryfast', '-b:v', `${kbps}k`, '-maxrate', `${kbps}k`, '-bufsize', `${kbps}k`, out]);
       const shrunk = await readFile(out);
       if (shrunk.length <= limit) return shrunk;
     }

@@ -204,7 +204,7 @@ export class Delivery {
   /**
    * Uploads a video job's clips (a batch of up to four, or the one picked or extended) as MP4 files. A clip over
    * the limit is re-encoded smaller; Discord's own limit can be lower (the server's setting, told only by a 413),
-   * so on 413 the limit is halved and the clips fitted again. A clip that cannot fit is left out with a note.
+   * so on 413 the limit is lowered to 70 % of the largest clip and the clips fitted again. A clip that cannot fit is left out with a note.
    */
   private async deliverVideo(task: Task, target: DeliveryTarget): Promise<Delivered> {
     const urls = (task.imageUrls ?? []).slice(0, 4);
@@ -227,7 +227,7 @@ export class Delivery {
       } catch (err) {
         if (discordError(err)?.status !== 413 || files.length === 0) throw err;
         // After a few rounds, the message goes without its clips rather than never.
-        limit = attempt >= 3 ? 0 : Math.floor(Math.max(...files.map((f) => f.data.length)) / 2);
+        limit = attempt >= 3 ? 0 : Math.floor(Math.max(...files.map((f) => f.data.length)) * 0.7);
         this.log.warn({ taskId: task.id, retryLimit: limit }, 'Discord refused the clips as too large; sending them smaller');
       }
     }
