@@ -8,7 +8,7 @@ import { translator } from '../i18n.ts';
 import { parsePrompt } from '../prompt/parse.ts';
 import { checkPrompt } from '../prompt/validate.ts';
 import type { CancelOutcome } from '../tasks/cancel.ts';
-import { isDescribePick, pickIndex, type DescribePick } from '../upstream/actions.ts';
+import { isDescribePick, isVideoAction, pickIndex, type DescribePick } from '../upstream/actions.ts';
 import { CANCEL, decodeCustomId } from './custom-id.ts';
 import { startJob } from './jobs.ts';
 import { FOLLOW_UP_JOB, NEW_JOB, preconditions, refuse as refuseWith, runPreconditions } from './preconditions.ts';
@@ -28,6 +28,8 @@ export async function handleButton(ctx: AppContext, interaction: ButtonInteracti
   // The result is stored before it is uploaded, so a click that races the final status update still works.
   if (!parent.imageUrls) return refuse('errors.notFinished');
   if (!parent.actions?.includes(parsed.action)) return refuse('errors.actionUnavailable');
+  // A server may turn video off (/draw-admin video): its Animate and Extend buttons then start nothing.
+  if (isVideoAction(parsed.action) && ctx.admin.videoDisabled(interaction.guildId)) return refuse('video:errors.disabled');
   // Upscales, variations and the like follow up on a result: not under the daily quotas (they only count).
   const granted = await runPreconditions(ctx, interaction, FOLLOW_UP_JOB);
   if (!granted) return;

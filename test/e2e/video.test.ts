@@ -6,8 +6,13 @@ import { isMp4 } from '../../src/tasks/download.ts';
 import { videoDuration } from '../../src/video.ts';
 import { startBot, type BotProcess } from '../support/bot.ts';
 import { createTestDatabase, type TestDatabase } from '../support/database.ts';
-import { FakeDiscord, type SeenMessage } from '../support/fake-discord.ts';
+import { PermissionFlagsBits } from 'discord.js';
+import { EVERYONE_PERMISSIONS, FakeDiscord, type FakeInteraction, type SeenMessage } from '../support/fake-discord.ts';
 import { ALICE, BOB, SIMULATOR_AFTER_UPSCALE, buttonFaces, customIdOf, isFinal, isVideoDelivered, simulatorEnv } from './support.ts';
+
+const MOD = '100000000000000009';
+const MANAGE_SERVER = (BigInt(EVERYONE_PERMISSIONS) | PermissionFlagsBits.ManageGuild).toString();
+const EPHEMERAL = 64;
 
 let discord: FakeDiscord;
 let db: TestDatabase;
@@ -105,4 +110,35 @@ describe('video on the simulator', () => {
     expect(done.content).toBe('**a lighthouse at dusk** - <@100000000000000001> 的动画');
     expect(done.attachments).toHaveLength(4);
   });
+
+  it('counts each video job VIDEO_QUOTA_WEIGHT (8) jobs toward the daily quota, and /info says so', async () => {
+    // Bob started one video job (Animate) and nothing else.
+    const lines = (await privately(await discord.slashCommand({ name: 'info', userId: BOB, locale: 'en-US' }))).split('\n');
+    expect(lines[1]).toMatch(/^\*\*You today \(this server\):\*\* 8 of 100 jobs/);
+    expect(lines).toContain('**Video:** on · each video job counts as 8 jobs toward the daily quotas');
+  });
+
+  it('/draw-admin video enabled:false turns Animate and Extend off in the server, privately refused; on again', async () => {
+    const admin = (options: Record<string, boolean>) =>
+      discord.slashCommand({ name: 'draw-admin', subcommand: 'video', options, userId: MOD, locale: 'en-US', memberPermissions: MANAGE_SERVER });
+    expect(await privately(await admin({ enabled: false }))).toBe('Video (Animate, Extend) is off in this server: its buttons start nothing.');
+    const click = await discord.clickButton({ message: picked, customId: customIdOf(picked, 'Extend (High motion)'), userId: ALICE });
+    const callback = await click.waitForCallback();
+    expect(callback).toMatchObject({ type: 4, data: { flags: EPHEMERAL, content: 'Video is turned off on this server.' } });
+    const zh = await discord.clickButton({ message: upscaled, customId: customIdOf(upscaled, 'Animate (Low motion)'), userId: ALICE, locale: 'zh-CN' });
+    expect((await zh.waitForCallback()).data).toMatchObject({ content: '本服务器已关闭视频功能。' });
+    expect((await privately(await discord.slashCommand({ name: 'info', userId: ALICE, locale: 'en-US' }))).split('\n')).toContain('**Video:** off in this server');
+    expect(await privately(await admin({}))).toBe('Video (Animate, Extend) is off in this server: its buttons start nothing.');
+    expect(await privately(await admin({ enabled: true }))).toBe('Video (Animate, Extend) is on in this server. Each video job counts as 8 jobs toward the daily quotas.');
+    const again = await discord.clickButton({ message: picked, customId: customIdOf(picked, 'Extend (High motion)'), userId: ALICE });
+    expect((await again.waitForCallback()).type).toBe(5);
+    await again.waitForMessage(isVideoDelivered, 60_000);
+  });
 });
+
+/** A private answer: the ephemeral reply's text. */
+async function privately(i: FakeInteraction): Promise<string> {
+  const message = await i.waitForMessage((m) => m.content.length > 0);
+  expect(message.flags & EPHEMERAL).toBe(EPHEMERAL);
+  return message.content;
+}
