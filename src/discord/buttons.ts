@@ -8,7 +8,8 @@ import { translator } from '../i18n.ts';
 import { parsePrompt } from '../prompt/parse.ts';
 import { checkPrompt } from '../prompt/validate.ts';
 import type { CancelOutcome } from '../tasks/cancel.ts';
-import { isDescribePick, isVideoAction, pickIndex, type DescribePick } from '../upstream/actions.ts';
+import { isDescribePick, isManualAnimate, isVideoAction, pickIndex, type DescribePick } from '../upstream/actions.ts';
+import { animateModal } from './animate-modal.ts';
 import { CANCEL, decodeCustomId } from './custom-id.ts';
 import { startJob } from './jobs.ts';
 import { FOLLOW_UP_JOB, NEW_JOB, preconditions, refuse as refuseWith, runPreconditions } from './preconditions.ts';
@@ -35,6 +36,8 @@ export async function handleButton(ctx: AppContext, interaction: ButtonInteracti
   if (!granted) return;
   // Custom Zoom first asks for the factor; the job starts when the modal is submitted.
   if (parsed.action === 'zoom:custom') return interaction.showModal(zoomModal(parent, t));
+  // Manual Animate first asks for the motion prompt; the job starts when the modal is submitted.
+  if (isManualAnimate(parsed.action)) return interaction.showModal(animateModal(parent, parsed.action, t));
 
   await interaction.deferReply();
   await startJob(ctx, interaction, granted, { action: parsed.action, parentId: parent.id, prompt: parent.prompt, promptUpstream: parent.promptUpstream });

@@ -148,7 +148,7 @@ const GROUPS: InternalAction[][] = [
   ['vary:strong', 'vary:subtle'],
   ['zoom:2', 'zoom:1.5', 'zoom:custom'],
   ['pan:left', 'pan:right', 'pan:up', 'pan:down'],
-  ['animate:low', 'animate:high'],
+  ['animate:low', 'animate:high', 'animate:manual:low', 'animate:manual:high'],
   ['upscale:2x', 'upscale:4x', 'upscale:subtle', 'upscale:creative'],
   ['video:pick:1', 'video:pick:2', 'video:pick:3', 'video:pick:4'],
   ['extend:low', 'extend:high'],
@@ -175,6 +175,8 @@ function button(taskId: string, action: InternalAction, t: Translate): APIButton
     case 'upscale:creative': return { ...base, label: t('buttons.upscaleCreative') };
     case 'animate:low': return { ...base, label: t('video:buttons.animateLow'), emoji: { name: '🎞️' } };
     case 'animate:high': return { ...base, label: t('video:buttons.animateHigh'), emoji: { name: '🎞️' } };
+    case 'animate:manual:low': return { ...base, label: t('video:buttons.animateManualLow'), emoji: { name: '✍️' } };
+    case 'animate:manual:high': return { ...base, label: t('video:buttons.animateManualHigh'), emoji: { name: '✍️' } };
     case 'extend:low': return { ...base, label: t('video:buttons.extendLow'), emoji: { name: '🎞️' } };
     case 'extend:high': return { ...base, label: t('video:buttons.extendHigh'), emoji: { name: '🎞️' } };
     case 'video:pick:1': case 'video:pick:2': case 'video:pick:3': case 'video:pick:4':

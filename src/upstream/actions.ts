@@ -18,7 +18,7 @@ export const SINGLE_ACTIONS = [
  * Video (Midjourney's Animate): an image's Animate makes a batch of clips; a pick shows one of them, which can be
  * extended (about 4 s longer each time). A video job's result URLs are clips, not images.
  */
-export const ANIMATE_ACTIONS = ['animate:low', 'animate:high'] as const;
+export const ANIMATE_ACTIONS = ['animate:low', 'animate:high', 'animate:manual:low', 'animate:manual:high'] as const;
 export const VIDEO_PICKS = ['video:pick:1', 'video:pick:2', 'video:pick:3', 'video:pick:4'] as const;
 export const EXTEND_ACTIONS = ['extend:low', 'extend:high'] as const;
 export const VIDEO_ACTIONS = [...ANIMATE_ACTIONS, ...VIDEO_PICKS, ...EXTEND_ACTIONS] as const;
@@ -58,6 +58,9 @@ export function isVideoAction(value: string): value is VideoAction {
 /** The motion an Animate or Extend asks for (animate:high → high). */
 export const videoMotion = (action: VideoAction): 'low' | 'high' | undefined =>
   action.endsWith(':low') ? 'low' : action.endsWith(':high') ? 'high' : undefined;
+
+/** Manual Animate: the user writes the motion prompt (a modal prefilled with the image's prompt) first. */
+export const isManualAnimate = (action: string) => action === 'animate:manual:low' || action === 'animate:manual:high';
 
 /** The clip a video pick shows (video:pick:3 → 3). */
 export function videoPickIndex(action: TaskAction): number | undefined {

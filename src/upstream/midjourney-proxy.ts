@@ -267,8 +267,10 @@ export class MidjourneyProxyProvider implements Provider {
       const customIds = customIdsFromButtons(task.buttons);
       const fromButtons = Object.keys(customIds).length > 0;
       // Without buttons (open-source server) the grid offers what /change can do; a single image, nothing.
+      // Manual Animate has no button of its own: offered where the image can be animated, through /mj/submit/video.
+      const manual: Partial<Record<InternalAction, boolean>> = { 'animate:manual:low': Boolean(customIds['animate:low']), 'animate:manual:high': Boolean(customIds['animate:high']) };
       const actions = fromButtons
-        ? INTERNAL_ACTIONS.filter((a) => customIds[a])
+        ? INTERNAL_ACTIONS.filter((a) => customIds[a] || manual[a])
         : GRID_TASKS.has(String(task.action ?? '').toUpperCase()) ? [...GRID_ACTIONS] : [];
       return { upstreamId, status, progress: 100, imageUrls: [image], actions, upstreamData: fromButtons ? { customIds } : {} };
     }

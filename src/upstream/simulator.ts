@@ -3,7 +3,7 @@
 // can be recomputed after a restart exactly as a relay would still report them.
 import { randomInt } from 'node:crypto';
 import { aspectRatio } from '../prompt/validate.ts';
-import { ANIMATE_ACTIONS, EXTEND_ACTIONS, GRID_ACTIONS, SINGLE_ACTIONS, VIDEO_ACTIONS, VIDEO_PICKS, actionIndex, isVideoAction, resultIsGrid, videoMotion, videoPickIndex, type InternalAction, type TaskAction } from './actions.ts';
+import { ANIMATE_ACTIONS, EXTEND_ACTIONS, GRID_ACTIONS, SINGLE_ACTIONS, VIDEO_ACTIONS, VIDEO_PICKS, actionIndex, isManualAnimate, isVideoAction, resultIsGrid, videoMotion, videoPickIndex, type InternalAction, type TaskAction } from './actions.ts';
 import { BLEND_RATIO, type Capabilities, type DownloadedImage, type Provider, type Submitted, type UpstreamJob, type SubmitRequest } from './provider.ts';
 import { withModeParam } from './parse.ts';
 import { renderClip, renderGrid, renderPreview, renderSingle, type ImageSpec } from './simulator-images.ts';
@@ -46,6 +46,7 @@ const UPSCALE_SIZE: Record<string, number> = { 'upscale:2x': 2048, 'upscale:4x':
 const LABELS: Record<string, string> = {
   imagine: 'Imagine', blend: 'Blend', reroll: 'Reroll', 'vary:subtle': 'Vary (Subtle)', 'vary:strong': 'Vary (Strong)',
   'zoom:2': 'Zoom Out 2x', 'zoom:1.5': 'Zoom Out 1.5x', 'zoom:custom': 'Custom Zoom',
+  'animate:manual:low': 'Animate (Manual, Low motion)', 'animate:manual:high': 'Animate (Manual, High motion)',
   'animate:low': 'Animate (Low motion)', 'animate:high': 'Animate (High motion)', 'extend:low': 'Extend (Low motion)', 'extend:high': 'Extend (High motion)',
   'pan:left': 'Pan Left', 'pan:right': 'Pan Right', 'pan:up': 'Pan Up', 'pan:down': 'Pan Down',
 };
@@ -95,7 +96,7 @@ export class SimulatorProvider implements Provider {
     const { action } = req;
     const index = actionIndex(action);
     let job: SimJob;
-    if (isVideoAction(action)) job = videoJob(parent, action, t);
+    if (isVideoAction(action)) job = { ...videoJob(parent, action, t), ...(isManualAnimate(action) && req.prompt && { p: req.prompt }) };
     else if (action.startsWith('upscale:') && index) job = { p: parent.p, a: action, s: parent.s, q: index, z: 1024, t };
     else if (action.startsWith('upscale:')) job = { p: parent.p, a: action, s: parent.s, q: parent.q ?? 1, z: UPSCALE_SIZE[action] ?? 2048, t };
     else job = { p: parent.p, a: action, s: newSeed(), t };

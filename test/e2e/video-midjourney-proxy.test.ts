@@ -16,7 +16,8 @@ const AFTER_UPSCALE = [
   ['Vary (Strong)', 'Vary (Subtle)'],
   ['Zoom Out 2x', 'Zoom Out 1.5x', 'Custom Zoom'],
   ['⬅️', '➡️', '⬆️', '⬇️'],
-  ['Animate (Low motion)', 'Animate (High motion)'],
+  // Manual Animate has no button at the relay: offered where it animates, through /mj/submit/video.
+  ['Animate (Low motion)', 'Animate (High motion)', 'Manual (Low motion)', 'Manual (High motion)'],
   ['Upscale (2x)', 'Upscale (4x)'],
 ];
 
@@ -117,6 +118,19 @@ describe('midjourney-proxy video, polled', () => {
     } finally {
       Object.assign(discord, { uploadLimitBytes: 10 * 1024 * 1024 });
     }
+  });
+
+  it('Manual (High motion) asks for the motion prompt and sends it with the image to /mj/submit/video', async () => {
+    const opened = await discord.clickButton({ message: upscaled, customId: customIdOf(upscaled, 'Manual (High motion)'), userId: BOB });
+    const modal = await opened.waitForCallback();
+    expect(modal.type).toBe(9);
+    expect(JSON.stringify(modal.data)).toContain('a red kite over the sea');
+    const submitted = await discord.submitModal({ from: opened, values: { motion: 'the kite dives toward the waves' }, userId: BOB });
+    const done = await submitted.waitForMessage(isVideoDelivered, 60_000);
+    const body = mj.requests.filter((r) => r.path === '/mj/submit/video').at(-1)!.body as Record<string, unknown>;
+    expect(body).toMatchObject({ prompt: 'the kite dives toward the waves', motion: 'high', image: expect.stringMatching(/^http:\/\/127\.0\.0\.1:\d+\/images\/\d+-single\.png$/), batchSize: 4 });
+    expect(done.content).toBe('**the kite dives toward the waves** - Animate by <@100000000000000002>');
+    expect(await clipsOf(done)).toHaveLength(4);
   });
 
   it('a relay failure of a video job ends in a clear message', async () => {

@@ -111,6 +111,20 @@ describe('video on the simulator', () => {
     expect(done.attachments).toHaveLength(4);
   });
 
+  it('Manual (Low motion) opens a form prefilled with the prompt; a bad motion prompt is refused, a good one animates', async () => {
+    const opened = await discord.clickButton({ message: upscaled, customId: customIdOf(upscaled, 'Manual (Low motion)'), userId: ALICE });
+    const modal = await opened.waitForCallback();
+    expect(modal.type).toBe(9);
+    expect(JSON.stringify(modal.data)).toContain('"value":"a lighthouse at dusk"');
+    const bad = await discord.submitModal({ from: opened, values: { motion: 'waves --ar 0:0' }, userId: ALICE });
+    expect((await bad.waitForCallback()).data).toMatchObject({ flags: EPHEMERAL, content: expect.stringMatching(/^`--ar 0:0` is not an aspect ratio/) });
+    const good = await discord.submitModal({ from: opened, values: { motion: 'waves crash on the rocks' }, userId: ALICE });
+    const done = await good.waitForMessage(isVideoDelivered, 60_000);
+    expect(done.content).toBe('**waves crash on the rocks** - Animate by <@100000000000000001>');
+    expect(await clipsOf(done)).toHaveLength(4);
+    expect(buttonFaces(done)).toEqual([['U1', 'U2', 'U3', 'U4']]);
+  });
+
   it('counts each video job VIDEO_QUOTA_WEIGHT (8) jobs toward the daily quota, and /info says so', async () => {
     // Bob started one video job (Animate) and nothing else.
     const lines = (await privately(await discord.slashCommand({ name: 'info', userId: BOB, locale: 'en-US' }))).split('\n');
