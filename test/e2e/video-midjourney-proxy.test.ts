@@ -141,3 +141,18 @@ describe('midjourney-proxy video, polled', () => {
     expect(failed.attachments).toHaveLength(0);
   });
 });
+
+describe('midjourney-proxy video, pushed (notifyHook only: polling every 60 s cannot finish a job here)', () => {
+  useRelaySession(() => ({ provider: 'midjourney-proxy', baseUrl: mj.url, apiKey: KEY, mode: 'pushed', discord }));
+
+  it('Animate and a pick finish through the relay’s callbacks', async () => {
+    const up = await upscale('a paper boat on a pond');
+    const batch = await clickVideo(up, 'Animate (Low motion)');
+    const videoCall = actionBodies().at(-1)!;
+    expect(videoCall).toMatchObject({ customId: expect.stringMatching(/^MJ::JOB::animate_low::1::/), notifyHook: expect.stringMatching(/^http:\/\/127\.0\.0\.1:\d+\//) });
+    expect(await clipsOf(batch)).toHaveLength(4);
+    const picked = await clickVideo(batch, 'U1', ALICE);
+    expect(picked.content).toBe('**a paper boat on a pond** - Video #1 <@100000000000000001>');
+    expect(await clipsOf(picked)).toHaveLength(1);
+  });
+});
