@@ -8,7 +8,8 @@ import { translator } from '../i18n.ts';
 import { parsePrompt } from '../prompt/parse.ts';
 import { checkPrompt } from '../prompt/validate.ts';
 import type { CancelOutcome } from '../tasks/cancel.ts';
-import { isDescribePick, pickIndex, type DescribePick, type TaskAction } from '../upstream/actions.ts';
+import { isDescribePick, isManualAnimate, isVideoAction, pickIndex, type DescribePick, type TaskAction } from '../upstream/actions.ts';
+import { animateModal } from './animate-modal.ts';
 import { CANCEL, RETRY, decodeCustomId } from './custom-id.ts';
 import { startJob } from './jobs.ts';
 import { FOLLOW_UP_JOB, NEW_JOB, preconditions, refuse as refuseWith, runPreconditions } from './preconditions.ts';
@@ -29,11 +30,15 @@ export async function handleButton(ctx: AppContext, interaction: ButtonInteracti
   // The result is stored before it is uploaded, so a click that races the final status update still works.
   if (!parent.imageUrls) return refuse('errors.notFinished');
   if (!parent.actions?.includes(parsed.action)) return refuse('errors.actionUnavailable');
+  // A server may turn video off (/draw-admin video): its Animate and Extend buttons then start nothing.
+  if (isVideoAction(parsed.action) && ctx.admin.videoDisabled(interaction.guildId)) return refuse('video:errors.disabled');
   // Upscales, variations and the like follow up on a result: not under the daily quotas (they only count).
   const granted = await runPreconditions(ctx, interaction, FOLLOW_UP_JOB);
   if (!granted) return;
   // Custom Zoom first asks for the factor; the job starts when the modal is submitted.
   if (parsed.action === 'zoom:custom') return interaction.showModal(zoomModal(parent, t));
+  // Manual Animate first asks for the motion prompt; the job starts when the modal is submitted.
+  if (isManualAnimate(parsed.action)) return interaction.showModal(animateModal(parent, parsed.action, t));
 
   await interaction.deferReply();
   await startJob(ctx, interaction, granted, { action: parsed.action, parentId: parent.id, prompt: parent.prompt, promptUpstream: parent.promptUpstream });

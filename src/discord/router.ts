@@ -8,6 +8,9 @@ import type { CommandRegistry } from './command.ts';
 import { discordError } from './messenger.ts';
 import { runPreconditions } from './preconditions.ts';
 import { handleZoomModal } from './zoom-modal.ts';
+import { handleAnimateModal } from './animate-modal.ts';
+import { decodeCustomId } from './custom-id.ts';
+import { isManualAnimate } from '../upstream/actions.ts';
 
 export async function routeInteraction(ctx: AppContext, commands: CommandRegistry, interaction: Interaction): Promise<void> {
   if (!interaction.isChatInputCommand() && !interaction.isButton() && !interaction.isModalSubmit()) return;
@@ -18,7 +21,10 @@ export async function routeInteraction(ctx: AppContext, commands: CommandRegistr
       return;
     }
     if (interaction.isModalSubmit()) {
-      await handleZoomModal(ctx, interaction);
+      // The modal's custom_id names its action like a button's: Manual Animate, else Custom Zoom.
+      const action = decodeCustomId(interaction.customId)?.action;
+      if (action && isManualAnimate(action)) await handleAnimateModal(ctx, interaction);
+      else await handleZoomModal(ctx, interaction);
       return;
     }
     const command = commands.get(interaction.commandName);
