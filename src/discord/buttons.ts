@@ -8,7 +8,8 @@ import { translator } from '../i18n.ts';
 import { parsePrompt } from '../prompt/parse.ts';
 import { checkPrompt } from '../prompt/validate.ts';
 import type { CancelOutcome } from '../tasks/cancel.ts';
-import { isDescribePick, pickIndex, type DescribePick } from '../upstream/actions.ts';
+import { openRegionEditor } from '../editor/service.ts';
+import { VARY_REGION, isDescribePick, pickIndex, type DescribePick } from '../upstream/actions.ts';
 import { CANCEL, decodeCustomId } from './custom-id.ts';
 import { startJob } from './jobs.ts';
 import { FOLLOW_UP_JOB, NEW_JOB, preconditions, refuse as refuseWith, runPreconditions } from './preconditions.ts';
@@ -27,6 +28,8 @@ export async function handleButton(ctx: AppContext, interaction: ButtonInteracti
   if (isDescribePick(parsed.action)) return drawDescribed(ctx, interaction, parent, parsed.action);
   // The result is stored before it is uploaded, so a click that races the final status update still works.
   if (!parent.imageUrls) return refuse('errors.notFinished');
+  // 🖌️ Vary (Region): a private link to the editor page; the job starts when the page is submitted.
+  if (parsed.action === VARY_REGION) return ctx.editorSessions ? openRegionEditor(ctx, ctx.editorSessions, interaction, parent) : refuse('errors.actionUnavailable');
   if (!parent.actions?.includes(parsed.action)) return refuse('errors.actionUnavailable');
   // Upscales, variations and the like follow up on a result: not under the daily quotas (they only count).
   const granted = await runPreconditions(ctx, interaction, FOLLOW_UP_JOB);

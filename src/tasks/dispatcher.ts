@@ -8,9 +8,9 @@ import type { Task } from '../db/schema.ts';
 import { retryDatabase } from '../db/retry.ts';
 import type { Logger } from '../log.ts';
 import { timeRelay } from '../metrics.ts';
-import { isInternalAction } from '../upstream/actions.ts';
+import { VARY_REGION, isInternalAction } from '../upstream/actions.ts';
 import type { Account, Accounts } from '../upstream/accounts.ts';
-import { UpstreamAccountError, UpstreamRejected, type Provider, type SubmitRequest, type Submitted } from '../upstream/provider.ts';
+import { UpstreamAccountError, UpstreamRejected, type InpaintRequest, type Provider, type SubmitRequest, type Submitted } from '../upstream/provider.ts';
 import type { ClaimedTask, Lifecycle } from './lifecycle.ts';
 import { canRun, place, type Unplaceable } from './placement.ts';
 import type { TaskRepo } from './repo.ts';
@@ -92,7 +92,7 @@ export class Dispatcher {
     return `${this.opts.callbackBase}/${task.id}/${task.callbackToken}`;
   }
 
-  private async request(task: Task, provider: Provider): Promise<SubmitRequest> {
+  private async request(task: Task, provider: Provider): Promise<SubmitRequest | InpaintRequest> {
     const callbackUrl = this.callbackUrl(task, provider);
     const images = task.input?.images ?? [];
     const mode = task.mode ?? undefined;
@@ -110,6 +110,12 @@ export class Dispatcher {
       return { kind: 'describe', taskId: task.id, image: images[0], callbackUrl };
     }
     const parent = task.parentId ? await this.repo.get(task.parentId) : undefined;
+    if (parent?.upstreamId && task.action === VARY_REGION) {
+      // The mask travels on the row (drawn in the editor page); a relay that cannot inpaint never gets the job.
+      if (!capabilities.inpaint || !provider.inpaint || !task.input?.mask) throw new UpstreamRejected('errors.actionUnavailable');
+      const ref = { upstreamId: parent.upstreamId, upstreamData: parent.upstreamData ?? null, imageUrls: parent.imageUrls ?? [], prompt: parent.promptUpstream };
+      return { kind: 'inpaint', taskId: task.id, parent: ref, prompt: task.promptUpstream, mask: Buffer.from(task.input.mask, 'base64'), callbackUrl };
+    }
     if (!parent?.upstreamId || !isInternalAction(task.action)) throw new UpstreamRejected('errors.expired');
     return {
       kind: 'action',
@@ -180,7 +186,7 @@ export class Dispatcher {
     for (let attempt = 0; ; attempt++) {
       try {
         const request = await this.persist(task.id, () => this.request(task, provider));
-        const submitted = await timeRelay(account.id, 'submit', () => provider.submit(request));
+        const submitted = await timeRelay(account.id, 'submit', () => (request.kind === 'inpaint' ? provider.inpaint!(request) : provider.submit(request)));
         this.accounts.recordSuccess(account.id);
         return { kind: 'submitted', submitted };
       } catch (err) {
