@@ -57,7 +57,7 @@ export function editorPage(t: Translate, lang: string, opts: { imageUrl: string;
 <p class="hint">${escapeHtml(t('editor:page.hint'))}</p>
 <div class="toolbar" role="toolbar">
 <button type="button" data-tool="rect" aria-pressed="true">▭ ${escapeHtml(t('editor:page.rectangle'))}</button>
-<button type="button" data-tool="lasso" aria-pressed="false">〰 ${escapeHtml(t('editor:page.lasso'))}</button>
+<button type="button" data-tool="lasso" aria-pressed="false">${escapeHtml(t('editor:page.lasso'))}</button>
 <button type="button" id="undo" disabled>↶ ${escapeHtml(t('editor:page.undo'))}</button>
 <button type="button" id="clear" disabled>✕ ${escapeHtml(t('editor:page.clear'))}</button>
 </div>
@@ -68,7 +68,7 @@ export function editorPage(t: Translate, lang: string, opts: { imageUrl: string;
 <form id="form">
 <label for="prompt">${escapeHtml(t('editor:page.prompt'))}</label>
 <textarea id="prompt" name="prompt" rows="3" maxlength="${opts.maxLength}" required>${escapeHtml(opts.prompt)}</textarea>
-<button type="submit" id="submit" class="primary" disabled>🖌️ ${escapeHtml(t('editor:page.submit'))}</button>
+<button type="submit" id="submit" class="primary" disabled>${escapeHtml(t('editor:page.submit'))}</button>
 </form>
 <p id="status" role="status" aria-live="polite"></p>
 </main>

@@ -22,8 +22,9 @@ export const EDITOR_PATH = '/edit';
 const MAX_SUBMIT_BYTES = 8 * 1024 * 1024;
 
 /** Whether 🖌️ goes under this result: an image upscaled from a grid, on a relay that can inpaint, with PUBLIC_URL set. */
-export function offersRegionEditor(ctx: Pick<AppContext, 'config' | 'accounts'>, task: Pick<Task, 'action' | 'account' | 'imageUrls'>): boolean {
-  if (!ctx.config.PUBLIC_URL || !task.imageUrls?.length) return false;
+export function offersRegionEditor(ctx: Pick<AppContext, 'config' | 'accounts'>, task: Pick<Task, 'action' | 'account' | 'imageUrls' | 'status'>): boolean {
+  // The result is stored before it is delivered: a click racing the final status update still works.
+  if (!ctx.config.PUBLIC_URL || !task.imageUrls?.length || task.status === 'failed' || task.status === 'cancelled') return false;
   if (!isInternalAction(task.action) || !task.action.startsWith('upscale:') || !actionIndex(task.action)) return false;
   const provider = ctx.accounts.providerFor(task);
   return provider.capabilities.inpaint === true && typeof provider.inpaint === 'function';
@@ -32,7 +33,7 @@ export function offersRegionEditor(ctx: Pick<AppContext, 'config' | 'accounts'>,
 /** 🖌️ clicked: a private link for whoever clicked, after the same checks as any follow-up button. */
 export async function openRegionEditor(ctx: AppContext, sessions: EditorSessions, interaction: ButtonInteraction, parent: Task): Promise<void> {
   const t = translator(interaction.locale);
-  if (parent.status !== 'succeeded' || !offersRegionEditor(ctx, parent)) {
+  if (!offersRegionEditor(ctx, parent)) {
     return void (await interaction.reply({ content: t('errors.actionUnavailable'), flags: MessageFlags.Ephemeral }));
   }
   if (!(await runPreconditions(ctx, interaction, FOLLOW_UP_JOB))) return;
@@ -98,13 +99,12 @@ export class RegionEditor {
     if (!found.ok) {
       // An unknown link has no locale of its own: English.
       reply(found.reason === 'unknown' ? 404 : 410, translator('en-US'), 'en-US', `editor:errors.${found.reason}`);
-      if (found.reason !== 'unknown') return undefined;
       return undefined;
     }
     const { session } = found;
     const t = translator(session.locale);
     const parent = await this.ctx.repo.get(session.taskId);
-    if (!parent || parent.status !== 'succeeded' || !offersRegionEditor(this.ctx, parent)) {
+    if (!parent || !offersRegionEditor(this.ctx, parent)) {
       reply(410, t, session.locale, 'editor:errors.jobGone');
       return undefined;
     }

@@ -14,6 +14,7 @@ import {
   type InputImage,
   type Provider,
   type Submitted,
+  type InpaintRequest,
   type SubmitRequest,
   type UpstreamJob,
   type UpstreamStatus,
@@ -101,6 +102,8 @@ export class MidjourneyProxyProvider implements Provider {
     blend: true,
     describe: true,
     imagePrompts: true,
+    // Vary (Region): the result's `MJ::Inpaint::` button, then the mask through /mj/submit/modal.
+    inpaint: true,
   };
   /** Learned on the first 404: the server is the open-source one (no /action) or an old one (no batch). */
   private noActionEndpoint = false;
@@ -232,9 +235,31 @@ export class MidjourneyProxyProvider implements Provider {
       const actions = fromButtons
         ? INTERNAL_ACTIONS.filter((a) => customIds[a])
         : GRID_TASKS.has(String(task.action ?? '').toUpperCase()) ? [...GRID_ACTIONS] : [];
-      return { upstreamId, status, progress: 100, imageUrls: [image], actions, upstreamData: fromButtons ? { customIds } : {} };
+      // Vary (Region)'s button is kept apart: it is no InternalAction (it needs the editor's mask).
+      const inpaint = Array.isArray(task.buttons)
+        ? (task.buttons as Array<{ customId?: unknown }>).map((b) => b?.customId).find((c): c is string => typeof c === 'string' && c.startsWith('MJ::Inpaint::'))
+        : undefined;
+      return { upstreamId, status, progress: 100, imageUrls: [image], actions, upstreamData: fromButtons ? { customIds, ...(inpaint && { inpaintCustomId: inpaint }) } : {} };
     }
     return { upstreamId, status, progress: parseProgress(task.progress) ?? 0, previewUrl: status === 'running' ? image : undefined };
+  }
+
+  /**
+   * Vary (Region), as trueai-org/midjourney-proxy takes it (SubmitController.cs: `Action` maps `MJ::Inpaint::` to
+   * INPAINT and answers 21, "waiting for the window"; `Modal` takes {taskId, prompt, maskBase64}): the button's
+   * customId through /mj/submit/action, then the mask as a PNG data URL with the prompt through /mj/submit/modal.
+   */
+  async inpaint(req: InpaintRequest): Promise<Submitted> {
+    const customId = req.parent.upstreamData?.inpaintCustomId;
+    if (typeof customId !== 'string' || this.noActionEndpoint) throw new UpstreamRejected('errors.actionUnavailable');
+    const notifyHook = req.callbackUrl ? { notifyHook: req.callbackUrl } : {};
+    const opened = await this.post('mj/submit/action', { taskId: req.parent.upstreamId, customId, state: req.taskId, ...notifyHook });
+    if (opened.code !== 21) return this.accepted(opened);
+    const res = await this.http.json<SubmitResult>('mj/submit/modal', {
+      body: { taskId: this.idOf(opened), prompt: req.prompt, maskBase64: `data:image/png;base64,${req.mask.toString('base64')}` },
+    });
+    const result = this.checked(res.body, res.status);
+    return { upstreamId: result.result === undefined || result.result === null || result.result === '' ? this.idOf(opened) : String(result.result) };
   }
 
   private async submitModal(taskId: string, prompt: string): Promise<Submitted> {

@@ -12,7 +12,8 @@ import { SimulatorProvider } from '../../src/upstream/simulator.ts';
 import { freePort, startBot, ROOT, type BotProcess } from '../support/bot.ts';
 import { createTestDatabase, type TestDatabase } from '../support/database.ts';
 import { FakeDiscord, type SeenMessage } from '../support/fake-discord.ts';
-import { ALICE, BOB, buttonFaces, customIdOf, imageInfo, isFinal, simulatorEnv, slashDraw } from './support.ts';
+import { FakeMidjourneyProxy } from '../support/fake-midjourney-proxy.ts';
+import { ALICE, BOB, buttonFaces, customIdOf, imageInfo, isFinal, relayEnv, simulatorEnv, slashDraw } from './support.ts';
 
 let discord: FakeDiscord;
 let db: TestDatabase;
@@ -70,6 +71,33 @@ async function waitForMask(taskId: string) {
   }
 }
 
+/** Pixels of the mask that disagree with the rectangle from `a` to `b` (image pixels), 2 px of slack at its edges. */
+function pixelsOffRectangle(mask: { data: Buffer; width: number; height: number; channels: number }, [x0, y0]: readonly [number, number], [x1, y1]: readonly [number, number]): number {
+  let wrong = 0;
+  for (let y = 0; y < mask.height; y++) {
+    for (let x = 0; x < mask.width; x++) {
+      const white = mask.data[(y * mask.width + x) * mask.channels]! >= 128;
+      const inside = x >= x0 + 2 && x < x1 - 2 && y >= y0 + 2 && y < y1 - 2;
+      const outside = x < x0 - 2 || x >= x1 + 2 || y < y0 - 2 || y >= y1 + 2;
+      if ((inside && !white) || (outside && white)) wrong++;
+    }
+  }
+  return wrong;
+}
+
+/** Drags a rectangle with the mouse from 20 %/25 % to 55 %/70 % of the image; returns its corners in image pixels. */
+async function dragRectangle(page: Page) {
+  const { box, toImage } = await geometry(page);
+  const from = { x: box.x + box.width * 0.2, y: box.y + box.height * 0.25 };
+  const to = { x: box.x + box.width * 0.55, y: box.y + box.height * 0.7 };
+  await page.mouse.move(from.x, from.y);
+  await page.mouse.down();
+  await page.mouse.move((from.x + to.x) / 2, (from.y + to.y) / 2, { steps: 5 });
+  await page.mouse.move(to.x, to.y, { steps: 5 });
+  await page.mouse.up();
+  return { from, to, a: toImage(from.x, from.y), b: toImage(to.x, to.y) };
+}
+
 async function openEditor(url: string, opts: { touch?: boolean } = {}): Promise<Page> {
   const context = await browser.newContext(opts.touch ? { viewport: { width: 390, height: 844 }, hasTouch: true, isMobile: true, deviceScaleFactor: 2 } : { viewport: { width: 1000, height: 900 } });
   const page = await context.newPage();
@@ -98,17 +126,10 @@ describe('Vary (Region) on the simulator', () => {
     firstLink = await editorLink();
     const page = await openEditor(firstLink);
     expect(await page.locator('#prompt').inputValue()).toBe('a lighthouse on a cliff --ar 3:2');
-    const { box, natural, toImage } = await geometry(page);
+    const { natural } = await geometry(page);
     const image = await imageInfo(upscaled);
     expect(natural).toEqual({ width: image.width, height: image.height });
-
-    const from = { x: box.x + box.width * 0.2, y: box.y + box.height * 0.25 };
-    const to = { x: box.x + box.width * 0.55, y: box.y + box.height * 0.7 };
-    await page.mouse.move(from.x, from.y);
-    await page.mouse.down();
-    await page.mouse.move((from.x + to.x) / 2, (from.y + to.y) / 2, { steps: 5 });
-    await page.mouse.move(to.x, to.y, { steps: 5 });
-    await page.mouse.up();
+    const { a, b } = await dragRectangle(page);
     await page.locator('#prompt').fill('a lighthouse on a cliff, a red hot air balloon --ar 3:2');
     await page.screenshot({ path: `${ROOT}/docs/vary-region-editor.png` });
     await page.locator('#submit').click();
@@ -119,18 +140,7 @@ describe('Vary (Region) on the simulator', () => {
     const mask = await waitForMask(task!.id);
     expect(mask.png).toBe('png');
     expect({ width: mask.width, height: mask.height }).toEqual(natural);
-    const [x0, y0] = toImage(from.x, from.y);
-    const [x1, y1] = toImage(to.x, to.y);
-    let wrong = 0;
-    for (let y = 0; y < mask.height; y++) {
-      for (let x = 0; x < mask.width; x++) {
-        const white = mask.data[(y * mask.width + x) * mask.channels]! >= 128;
-        const inside = x >= x0 + 2 && x < x1 - 2 && y >= y0 + 2 && y < y1 - 2;
-        const outside = x < x0 - 2 || x >= x1 + 2 || y < y0 - 2 || y >= y1 + 2;
-        if ((inside && !white) || (outside && white)) wrong++;
-      }
-    }
-    expect(wrong).toBe(0);
+    expect(pixelsOffRectangle(mask, a, b)).toBe(0);
 
     const result = await discord.waitForMessage((m) => m.content.startsWith('**a lighthouse on a cliff, a red hot air balloon --ar 3:2** - Vary (Region) by') && m.attachments.length > 0, 20_000);
     expect(result.content).toContain(`<@${ALICE}>`);
@@ -201,6 +211,53 @@ describe('Vary (Region) on the simulator', () => {
     expect(count / boxArea).toBeGreaterThan(0.4);
     expect(count / boxArea).toBeLessThan(0.6);
     await discord.waitForMessage((m) => m.content.includes('局部重绘') && m.content.includes(`<@${BOB}>`) && m.attachments.length > 0, 20_000);
+    await page.context().close();
+  });
+});
+
+describe('Vary (Region) on midjourney-proxy (trueai-org)', () => {
+  let mjDiscord: FakeDiscord;
+  let mj: FakeMidjourneyProxy;
+  let mjDb: TestDatabase;
+  let mjBot: BotProcess;
+
+  beforeAll(async () => {
+    [mjDiscord, mj, mjDb] = await Promise.all([FakeDiscord.start(), FakeMidjourneyProxy.start({ apiKey: 'mj-region', stepMs: 100 }), createTestDatabase()]);
+    const port = await freePort();
+    mjBot = await startBot(relayEnv(mjDiscord, mjDb, { provider: 'midjourney-proxy', baseUrl: mj.url, apiKey: 'mj-region' }, { HTTP_PORT: String(port), PUBLIC_URL: `http://127.0.0.1:${port}`, POLL_INTERVAL_MS: '200' }));
+  }, 60_000);
+
+  afterAll(async () => {
+    await mjBot?.stop();
+    await mjDb?.destroy();
+    await Promise.all([mjDiscord?.close(), mj?.close()]);
+  });
+
+  it('sends MJ::Inpaint through /mj/submit/action, then the mask and the edited prompt through /mj/submit/modal', async () => {
+    const grid = await (await slashDraw(mjDiscord, 'a quiet mountain lake')).waitForMessage(isFinal, 20_000);
+    const single = await (await mjDiscord.clickButton({ message: grid, customId: customIdOf(grid, 'U3'), userId: ALICE })).waitForMessage(isFinal, 20_000);
+    const click = await mjDiscord.clickButton({ message: single, customId: customIdOf(single, 'Vary (Region)'), userId: ALICE });
+    const url = /(http:\/\/\S+\/edit\/[A-Za-z0-9_-]{43})/.exec(String((await click.waitForCallback()).data?.content))![1]!;
+    const page = await openEditor(url);
+    const { a, b } = await dragRectangle(page);
+    await page.locator('#prompt').fill('a quiet mountain lake, a wooden cabin');
+    await page.locator('#submit').click();
+    await expect.poll(() => page.locator('#status').textContent(), { timeout: 20_000 }).toMatch(/^Started — back to Discord/);
+
+    await expect.poll(() => mj.modals.length, { timeout: 20_000 }).toBe(1);
+    const modal = mj.modals[0]!;
+    expect(modal).toMatchObject({ action: 'INPAINT', prompt: 'a quiet mountain lake, a wooden cabin' });
+    const action = mj.lastRequest('/mj/submit/action')!.body as { customId: string };
+    expect(action.customId).toMatch(/^MJ::Inpaint::1::.+::SOLO$/);
+    expect(modal.maskBase64).toMatch(/^data:image\/png;base64,/);
+    const png = Buffer.from(modal.maskBase64!.slice('data:image/png;base64,'.length), 'base64');
+    const { data, info } = await sharp(png).greyscale().raw().toBuffer({ resolveWithObject: true });
+    const image = await imageInfo(single);
+    expect({ width: info.width, height: info.height }).toEqual({ width: image.width, height: image.height });
+    expect(pixelsOffRectangle({ data, width: info.width, height: info.height, channels: info.channels }, a, b)).toBe(0);
+
+    const result = await mjDiscord.waitForMessage((m) => m.content.startsWith('**a quiet mountain lake, a wooden cabin** - Vary (Region) by') && m.attachments.length > 0, 20_000);
+    expect(buttonFaces(result)[0]).toEqual(['U1', 'U2', 'U3', 'U4', '🔄']);
     await page.context().close();
   });
 });
