@@ -22,12 +22,12 @@ export const EDITOR_PATH = '/edit';
 const MAX_SUBMIT_BYTES = 8 * 1024 * 1024;
 
 /** Whether 🖌️ goes under this result: an image upscaled from a grid, on a relay that can inpaint, with PUBLIC_URL set. */
-export function offersRegionEditor(ctx: Pick<AppContext, 'config' | 'accounts'>, task: Pick<Task, 'action' | 'account' | 'imageUrls' | 'status'>): boolean {
+export function offersRegionEditor(ctx: Pick<AppContext, 'config' | 'accounts'>, task: Pick<Task, 'action' | 'account' | 'imageUrls' | 'status' | 'upstreamData'>): boolean {
   // The result is stored before it is delivered: a click racing the final status update still works.
   if (!ctx.config.PUBLIC_URL || !task.imageUrls?.length || task.status === 'failed' || task.status === 'cancelled') return false;
   if (!isInternalAction(task.action) || !task.action.startsWith('upscale:') || !actionIndex(task.action)) return false;
   const provider = ctx.accounts.providerFor(task);
-  return provider.capabilities.inpaint === true && typeof provider.inpaint === 'function';
+  return provider.capabilities.inpaint === true && typeof provider.inpaint === 'function' && (provider.inpaintable?.(task.upstreamData ?? null) ?? true);
 }
 
 /** 🖌️ clicked: a private link for whoever clicked, after the same checks as any follow-up button. */

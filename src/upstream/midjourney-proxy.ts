@@ -249,6 +249,11 @@ export class MidjourneyProxyProvider implements Provider {
    * INPAINT and answers 21, "waiting for the window"; `Modal` takes {taskId, prompt, maskBase64}): the button's
    * customId through /mj/submit/action, then the mask as a PNG data URL with the prompt through /mj/submit/modal.
    */
+  /** Only results whose buttons include Vary (Region) (the open-source server lists no buttons at all). */
+  inpaintable(upstreamData: Record<string, unknown> | null): boolean {
+    return typeof upstreamData?.inpaintCustomId === 'string' && !this.noActionEndpoint;
+  }
+
   async inpaint(req: InpaintRequest): Promise<Submitted> {
     const customId = req.parent.upstreamData?.inpaintCustomId;
     if (typeof customId !== 'string' || this.noActionEndpoint) throw new UpstreamRejected('errors.actionUnavailable');

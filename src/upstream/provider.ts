@@ -108,6 +108,8 @@ export interface Provider {
   submit(req: SubmitRequest): Promise<Submitted>;
   /** Vary (Region), where `capabilities.inpaint`; the job is then tracked like any other. */
   inpaint?(req: InpaintRequest): Promise<Submitted>;
+  /** Whether this finished job (its adapter data) can be inpainted; unset: every upscaled image can. */
+  inpaintable?(upstreamData: Record<string, unknown> | null): boolean;
   /** Current state of the given jobs; ids the upstream no longer knows are omitted. */
   fetch(ids: string[]): Promise<UpstreamJob[]>;
   /** Images the provider serves itself (the simulator); otherwise the core downloads over HTTP. */
