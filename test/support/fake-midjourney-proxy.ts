@@ -358,7 +358,10 @@ export class FakeMidjourneyProxy extends MjRelayFake {
   private modal(body: Record<string, unknown>) {
     const task = this.tasks.get(String(body.taskId ?? ''));
     if (!task || task.json.status !== 'MODAL') return { code: 3, description: '任务不存在或状态错误', result: null, properties: {} };
-    // trueai-org SubmitController.Modal: prompt required (code 4 "参数错误"); maskBase64 a PNG data URL for INPAINT.
+    // trueai-org src/Midjourney.API/Controllers/SubmitController.cs `Modal` (SubmitModalDTO {taskId, prompt,
+    // maskBase64}; prompt required, else code 4 "参数错误"; answers 1 or 22), reached after `Action` maps
+    // `MJ::Inpaint::` to INPAINT and answers 21. The published API doc (apifox "提交Modal") names maskBase64
+    // "局部重绘的蒙版base64"; the fake insists on the PNG data URL the adapter sends for INPAINT.
     if (typeof body.prompt !== 'string' || !body.prompt.trim()) return { code: 4, description: '参数错误', result: null, properties: {} };
     this.modals.push({ taskId: task.json.id, prompt: body.prompt, maskBase64: typeof body.maskBase64 === 'string' ? body.maskBase64 : undefined, action: task.json.action });
     if (task.json.action === 'INPAINT' && !(typeof body.maskBase64 === 'string' && body.maskBase64.startsWith('data:image/png;base64,'))) {
