@@ -10,6 +10,7 @@ COPY tsconfig.json tsconfig.build.json ./
 COPY src src
 COPY commands commands
 COPY locales locales
+COPY static static
 COPY drizzle drizzle
 RUN npm run build && npm prune --omit=dev
 

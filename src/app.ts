@@ -12,6 +12,8 @@ import { attachmentLinkRefresher } from './discord/attachment-links.ts';
 import { Messenger } from './discord/messenger.ts';
 import { registerCommands } from './discord/register.ts';
 import { routeInteraction } from './discord/router.ts';
+import { RegionEditor, offersRegionEditor } from './editor/service.ts';
+import { EditorSessions } from './editor/sessions.ts';
 import { CALLBACK_PATH, createHttpServer, listen } from './http/server.ts';
 import type { Logger } from './log.ts';
 import { discordRestErrors, registry, setJobSource } from './metrics.ts';
@@ -79,6 +81,7 @@ export async function startApp(config: Config, log: Logger, database: Database):
     owner,
     progressIntervalMs: config.PROGRESS_EDIT_INTERVAL_MS,
     giveUpMinutes: config.DELIVERY_GIVE_UP_MINUTES,
+    regionEditor: (task) => offersRegionEditor({ config, accounts }, task),
   });
   const onFinal = () => delivery.kick();
   const tracker = new Tracker(lifecycle, repo, accounts, delivery, log, {
@@ -150,6 +153,7 @@ export async function startApp(config: Config, log: Logger, database: Database):
     maintenance,
     translator,
     bannedWords,
+    editorSessions: new EditorSessions(database.db),
   };
 
   setJobSource(() => repo.countUnfinished());
@@ -164,6 +168,7 @@ export async function startApp(config: Config, log: Logger, database: Database):
     accountWebhookSecret: config.UPSTREAM_WEBHOOK_SECRET,
     health: async () => ({ gateway: client.ws.status === Status.Ready, database: await database.ping() }),
     metrics: async () => ({ contentType: registry.contentType, body: await registry.metrics() }),
+    editor: new RegionEditor(ctx, ctx.editorSessions!),
   });
   try {
     const port = await listen(http, config.HTTP_PORT);

@@ -5,6 +5,7 @@ import type { Config } from './config.ts';
 import type { Logger } from './log.ts';
 import type { Maintenance } from './maintenance/service.ts';
 import type { BannedWords } from './prompt/banned.ts';
+import type { EditorSessions } from './editor/sessions.ts';
 import type { UserSettingsRepo } from './settings/repo.ts';
 import type { UsageMemory } from './tasks/accept.ts';
 import type { Cancellation } from './tasks/cancel.ts';
@@ -35,4 +36,6 @@ export interface AppContext {
   /** Chinese prompts to English (Baidu), before the banned-word check. */
   translator: PromptTranslator;
   bannedWords: BannedWords;
+  /** Links to the Vary (Region) editor page. */
+  editorSessions?: EditorSessions;
 }

@@ -23,6 +23,8 @@ export interface TaskInput {
   dimensions?: 'portrait' | 'square' | 'landscape';
   /** /draw's reference images (style, omni, character): added to the prompt as `--sref <url>`… at submit. */
   refs?: Array<{ kind: 'sref' | 'oref' | 'cref'; url: string; contentType: string }>;
+  /** Vary (Region): the mask drawn in the editor page, a base64 PNG of the parent image's size (white = repaint). */
+  mask?: string;
 }
 
 const ts = (name: string) => timestamp(name, { withTimezone: true, mode: 'date' });
@@ -156,3 +158,20 @@ export const userSettings = pgTable('user_settings', {
   updatedAt: ts('updated_at').notNull().default(sql`now()`),
 });
 export type UserSettings = typeof userSettings.$inferSelect;
+
+/**
+ * Links to the Vary (Region) editor page: one per click of 🖌️, bound to the job and the user who clicked, used
+ * once, valid 15 minutes. Only a hash of the token is stored, so the table gives no working link away.
+ */
+export const editorSessions = pgTable('editor_sessions', {
+  tokenHash: text('token_hash').primaryKey(),
+  taskId: uuid('task_id').notNull(),
+  userId: text('user_id').notNull(),
+  guildId: text('guild_id'),
+  channelId: text('channel_id').notNull(),
+  locale: text('locale').notNull(),
+  expiresAt: ts('expires_at').notNull(),
+  usedAt: ts('used_at'),
+  createdAt: ts('created_at').notNull().default(sql`now()`),
+});
+export type EditorSession = typeof editorSessions.$inferSelect;

@@ -8,7 +8,8 @@ import { translator } from '../i18n.ts';
 import { parsePrompt } from '../prompt/parse.ts';
 import { checkPrompt } from '../prompt/validate.ts';
 import type { CancelOutcome } from '../tasks/cancel.ts';
-import { isDescribePick, isManualAnimate, isVideoAction, pickIndex, type DescribePick, type TaskAction } from '../upstream/actions.ts';
+import { openRegionEditor } from '../editor/service.ts';
+import { VARY_REGION, isDescribePick, isManualAnimate, isVideoAction, pickIndex, type DescribePick, type TaskAction } from '../upstream/actions.ts';
 import { animateModal } from './animate-modal.ts';
 import { CANCEL, RETRY, decodeCustomId } from './custom-id.ts';
 import { startJob } from './jobs.ts';
@@ -29,6 +30,8 @@ export async function handleButton(ctx: AppContext, interaction: ButtonInteracti
   if (isDescribePick(parsed.action)) return drawDescribed(ctx, interaction, parent, parsed.action);
   // The result is stored before it is uploaded, so a click that races the final status update still works.
   if (!parent.imageUrls) return refuse('errors.notFinished');
+  // 🖌️ Vary (Region): a private link to the editor page; the job starts when the page is submitted.
+  if (parsed.action === VARY_REGION) return ctx.editorSessions ? openRegionEditor(ctx, ctx.editorSessions, interaction, parent) : refuse('errors.actionUnavailable');
   if (!parent.actions?.includes(parsed.action)) return refuse('errors.actionUnavailable');
   // A server may turn video off (/draw-admin video): its Animate and Extend buttons then start nothing.
   if (isVideoAction(parsed.action) && ctx.admin.videoDisabled(interaction.guildId)) return refuse('video:errors.disabled');

@@ -2,7 +2,7 @@
 import { ButtonStyle, ComponentType, type APIActionRowComponent, type APIButtonComponentWithCustomId } from 'discord.js';
 import type { Task } from '../db/schema.ts';
 import { translator, type Translate } from '../i18n.ts';
-import { DESCRIBE_PICKS, actionIndex, isInternalAction, pickIndex, videoPickIndex, type InternalAction } from '../upstream/actions.ts';
+import { DESCRIBE_PICKS, VARY_REGION, actionIndex, isInternalAction, pickIndex, videoPickIndex, type InternalAction } from '../upstream/actions.ts';
 import { CANCEL, RETRY, encodeCustomId } from './custom-id.ts';
 
 export interface OutgoingFile {
@@ -33,6 +33,7 @@ function actionName(t: Translate, action: string): string | undefined {
   if (action === 'reroll') return t('actions.reroll');
   if (action === 'vary:subtle') return t('actions.varySubtle');
   if (action === 'vary:strong') return t('actions.varyStrong');
+  if (action === VARY_REGION) return t('editor:button');
   if (action.startsWith('zoom:')) return t('actions.zoom');
   if (action.startsWith('pan:')) return t('actions.pan');
   if (action.startsWith('upscale:') && !actionIndex(action as InternalAction)) return t('actions.upscaleMore');
@@ -113,10 +114,32 @@ function retryRow(taskId: string, t: Translate): OutgoingMessage['components'] {
   }];
 }
 
-export function resultMessage(task: Task, image: OutgoingFile): OutgoingMessage {
+/** What a result offers beyond its relay's actions. */
+export interface ResultOptions {
+  /** 🖌️ Vary (Region): the editor page can serve this image (see src/editor). */
+  regionEditor?: boolean;
+}
+
+export function resultMessage(task: Task, image: OutgoingFile, opts: ResultOptions = {}): OutgoingMessage {
   const t = translator(task.locale);
   const actions = (task.actions ?? []).filter(isInternalAction);
-  return { content: clip(`${headline(task, t)}${sentLine(task, t)}`), components: buttonRows(task.id, actions, t), file: image };
+  const rows = buttonRows(task.id, actions, t);
+  if (opts.regionEditor) addRegionButton(rows, task.id, t);
+  return { content: clip(`${headline(task, t)}${sentLine(task, t)}`), components: rows, file: image };
+}
+
+/** 🖌️ Vary (Region) beside Vary (Strong/Subtle), as Midjourney places it (a row of its own if there is none). */
+function addRegionButton(rows: OutgoingMessage['components'], taskId: string, t: Translate): void {
+  const region: APIButtonComponentWithCustomId = {
+    type: ComponentType.Button,
+    style: ButtonStyle.Secondary,
+    custom_id: encodeCustomId(taskId, VARY_REGION),
+    label: t('editor:button'),
+    emoji: { name: '🖌️' },
+  };
+  const varyRow = rows.find((r) => r.components.some((b) => b.custom_id.endsWith(':vary:strong') || b.custom_id.endsWith(':vary:subtle')));
+  if (varyRow && varyRow.components.length < 5) varyRow.components.push(region);
+  else if (rows.length < 5) rows.push({ type: ComponentType.ActionRow, components: [region] });
 }
 
 /** A finished video job: its clips uploaded as files (never linked: relay links expire), with their buttons. */

@@ -32,6 +32,8 @@ export interface HttpDeps {
   health: () => Promise<Health>;
   /** For /metrics: the Prometheus text and its content type. */
   metrics: () => Promise<{ contentType: string; body: string }>;
+  /** The Vary (Region) editor under /edit/ (src/editor): answers and returns true for its own paths. */
+  editor?: { handle(req: IncomingMessage, res: ServerResponse, pathname: string): Promise<boolean> };
 }
 
 export interface Health {
@@ -123,7 +125,8 @@ export function createHttpServer(deps: HttpDeps): Server {
     const url = new URL(req.url ?? '/', 'http://localhost');
     const parts = url.pathname.split('/').filter(Boolean);
     const client = req.socket.remoteAddress ?? 'unknown';
-    const webhook = url.pathname.startsWith(`${CALLBACK_PATH}/`) || url.pathname.startsWith(`${ACCOUNT_WEBHOOK_PATH}/`);
+    // The editor's links carry secrets too: guessing them is rate limited the same way.
+    const webhook = url.pathname.startsWith(`${CALLBACK_PATH}/`) || url.pathname.startsWith(`${ACCOUNT_WEBHOOK_PATH}/`) || url.pathname.startsWith('/edit/');
     if (webhook) {
       if (!limiter.take(client)) return void send(res.setHeader('retry-after', '1'), 429, { error: 'too many requests' });
       // Refusals (404 for a wrong secret or task) cost more, so guessing is slow.
@@ -145,6 +148,7 @@ export function createHttpServer(deps: HttpDeps): Server {
       if (`/${parts[0]}/${parts[1]}` === CALLBACK_PATH && parts.length === 4) return handleCallback(deps, req, res, parts[2]!, parts[3]!);
       if (`/${parts[0]}/${parts[1]}` === ACCOUNT_WEBHOOK_PATH && parts.length === 3) return handleAccountWebhook(deps, req, res, undefined, parts[2]!);
       if (`/${parts[0]}/${parts[1]}` === ACCOUNT_WEBHOOK_PATH && parts.length === 4) return handleAccountWebhook(deps, req, res, decodeURIComponent(parts[2]!), parts[3]!);
+      if (deps.editor && (await deps.editor.handle(req, res, url.pathname))) return;
       return send(res, 404, { error: 'not found' });
     };
     run().catch((err) => {

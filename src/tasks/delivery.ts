@@ -45,6 +45,8 @@ export interface DeliveryOptions {
   owner: bigint;
   progressIntervalMs: number;
   giveUpMinutes: number;
+  /** Whether a result gets 🖌️ Vary (Region) (src/editor decides); unset: never. */
+  regionEditor?: (task: Task) => boolean;
 }
 
 /** The image of a stored result could not be fetched (as opposed to Discord refusing the message). */
@@ -240,7 +242,7 @@ export class Delivery {
 
   private imageMessage(task: Task, image: DownloadedImage): OutgoingMessage {
     const name = `${task.action.startsWith('upscale:') ? 'image' : 'grid'}${resultMarker(task)}${extensionFor(image.contentType)}`;
-    return resultMessage(task, { name, data: image.data, contentType: image.contentType });
+    return resultMessage(task, { name, data: image.data, contentType: image.contentType }, { regionEditor: this.opts.regionEditor?.(task) ?? false });
   }
 
   private target(task: Task): DeliveryTarget {

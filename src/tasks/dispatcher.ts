@@ -9,10 +9,10 @@ import { retryDatabase } from '../db/retry.ts';
 import type { Logger } from '../log.ts';
 import { timeRelay } from '../metrics.ts';
 import { withReferences } from '../prompt/references.ts';
-import { isInternalAction } from '../upstream/actions.ts';
+import { VARY_REGION, isInternalAction } from '../upstream/actions.ts';
 import type { Account, Accounts } from '../upstream/accounts.ts';
 import { failCodeOf, isLocaleKey, type FailCode } from '../upstream/fail-codes.ts';
-import { UpstreamAccountError, UpstreamRejected, type Provider, type SubmitRequest, type Submitted } from '../upstream/provider.ts';
+import { UpstreamAccountError, UpstreamRejected, type InpaintRequest, type Provider, type SubmitRequest, type Submitted } from '../upstream/provider.ts';
 import type { ClaimedTask, Lifecycle } from './lifecycle.ts';
 import { linksIn, renewLinks, type RefreshLinks, type Renewed } from './links.ts';
 import { canRun, place, type Unplaceable } from './placement.ts';
@@ -107,7 +107,7 @@ export class Dispatcher {
     return renewed;
   }
 
-  private async request(task: Task, provider: Provider): Promise<SubmitRequest> {
+  private async request(task: Task, provider: Provider): Promise<SubmitRequest | InpaintRequest> {
     const callbackUrl = this.callbackUrl(task, provider);
     const stored = task.input ?? { images: [] };
     const mode = task.mode ?? undefined;
@@ -131,6 +131,12 @@ export class Dispatcher {
       return { kind: 'describe', taskId: task.id, image: images[0], callbackUrl };
     }
     const parent = task.parentId ? await this.repo.get(task.parentId) : undefined;
+    if (parent?.upstreamId && task.action === VARY_REGION) {
+      // The mask travels on the row (drawn in the editor page); a relay that cannot inpaint never gets the job.
+      if (!capabilities.inpaint || !provider.inpaint || !task.input?.mask) throw new UpstreamRejected('errors.actionUnavailable');
+      const ref = { upstreamId: parent.upstreamId, upstreamData: parent.upstreamData ?? null, imageUrls: parent.imageUrls ?? [], prompt: parent.promptUpstream };
+      return { kind: 'inpaint', taskId: task.id, parent: ref, prompt: task.promptUpstream, mask: Buffer.from(task.input.mask, 'base64'), callbackUrl };
+    }
     if (!parent?.upstreamId || !isInternalAction(task.action)) throw new UpstreamRejected('errors.expired');
     // The parent's reference images belong to both prompts (relays that redraw, remix or zoom send them again),
     // and every Discord link in them is renewed: a 🔄 a day later must not send the links as stored.
@@ -211,7 +217,7 @@ export class Dispatcher {
     for (let attempt = 0; ; attempt++) {
       try {
         const request = await this.persist(task.id, () => this.request(task, provider));
-        const submitted = await timeRelay(account.id, 'submit', () => provider.submit(request));
+        const submitted = await timeRelay(account.id, 'submit', () => (request.kind === 'inpaint' ? provider.inpaint!(request) : provider.submit(request)));
         this.accounts.recordSuccess(account.id);
         return { kind: 'submitted', submitted };
       } catch (err) {

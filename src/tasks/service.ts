@@ -48,8 +48,9 @@ export class TaskService {
       provider: this.provider,
       // The relay's callback URL carries this; a callback without it is refused.
       callbackToken: randomBytes(24).toString('base64url'),
-      interactionToken: interaction.token,
-      tokenExpiresAt: new Date(interaction.createdTimestamp + TOKEN_LIFETIME_MS),
+      // No token (a job started from the editor page): its messages go to the channel.
+      interactionToken: interaction.token || null,
+      tokenExpiresAt: interaction.token ? new Date(interaction.createdTimestamp + TOKEN_LIFETIME_MS) : null,
       // Queue order is creation order: stamp the row when it is written, after the limit locks were waited for,
       // not when the transaction began (now()), or a job could be dated before one the dispatcher already saw.
       createdAt: sql`clock_timestamp()`,

@@ -28,7 +28,12 @@ export const INTERNAL_ACTIONS = [...GRID_ACTIONS, ...SINGLE_ACTIONS, ...VIDEO_AC
 export type InternalAction = (typeof INTERNAL_ACTIONS)[number];
 /** Jobs started by a command rather than a button: /draw, /blend, /describe. */
 export type InputAction = 'imagine' | 'blend' | 'describe';
-export type TaskAction = InputAction | InternalAction;
+/**
+ * 🖌️ Vary (Region): repaints the part of an upscaled image the user marks in the bot's editor page. Not an
+ * InternalAction: it needs a mask, so it goes to a provider's `inpaint`, never its `submit`.
+ */
+export const VARY_REGION = 'vary:region';
+export type TaskAction = InputAction | InternalAction | typeof VARY_REGION;
 
 /** The 1️⃣–4️⃣ buttons under a /describe result: each starts a /draw of that suggested prompt. */
 export const DESCRIBE_PICKS = ['describe:1', 'describe:2', 'describe:3', 'describe:4'] as const;

@@ -16,6 +16,7 @@ import {
   type ParentRef,
   type Provider,
   type Submitted,
+  type InpaintRequest,
   type SubmitRequest,
   type UpstreamJob,
   type UpstreamStatus,
@@ -123,6 +124,8 @@ export class MidjourneyProxyProvider implements Provider {
     blend: true,
     describe: true,
     imagePrompts: true,
+    // Vary (Region): the result's `MJ::Inpaint::` button, then the mask through /mj/submit/modal.
+    inpaint: true,
   };
   /** Learned on the first 404: the server is the open-source one (no /action) or an old one (no batch). */
   private noActionEndpoint = false;
@@ -283,12 +286,39 @@ export class MidjourneyProxyProvider implements Provider {
       const actions = fromButtons
         ? INTERNAL_ACTIONS.filter((a) => customIds[a] || manual[a])
         : GRID_TASKS.has(String(task.action ?? '').toUpperCase()) ? [...GRID_ACTIONS] : [];
-      return { upstreamId, status, progress: 100, imageUrls: [image], actions, upstreamData: fromButtons ? { customIds } : {} };
+      // Vary (Region)'s button is kept apart: it is no InternalAction (it needs the editor's mask).
+      const inpaint = Array.isArray(task.buttons)
+        ? (task.buttons as Array<{ customId?: unknown }>).map((b) => b?.customId).find((c): c is string => typeof c === 'string' && c.startsWith('MJ::Inpaint::'))
+        : undefined;
+      return { upstreamId, status, progress: 100, imageUrls: [image], actions, upstreamData: fromButtons ? { customIds, ...(inpaint && { inpaintCustomId: inpaint }) } : {} };
     }
     // Held by Midjourney's moderation or refused, while the relay still shows the task going: it will never finish.
     const hold = heldBy(task);
     if (hold) return { upstreamId, status: 'failed', failReason: hold.words, failCode: hold.code };
     return { upstreamId, status, progress: parseProgress(task.progress) ?? 0, previewUrl: status === 'running' ? image : undefined };
+  }
+
+  /**
+   * Vary (Region), as trueai-org/midjourney-proxy takes it (SubmitController.cs: `Action` maps `MJ::Inpaint::` to
+   * INPAINT and answers 21, "waiting for the window"; `Modal` takes {taskId, prompt, maskBase64}): the button's
+   * customId through /mj/submit/action, then the mask as a PNG data URL with the prompt through /mj/submit/modal.
+   */
+  /** Only results whose buttons include Vary (Region) (the open-source server lists no buttons at all). */
+  inpaintable(upstreamData: Record<string, unknown> | null): boolean {
+    return typeof upstreamData?.inpaintCustomId === 'string' && !this.noActionEndpoint;
+  }
+
+  async inpaint(req: InpaintRequest): Promise<Submitted> {
+    const customId = req.parent.upstreamData?.inpaintCustomId;
+    if (typeof customId !== 'string' || this.noActionEndpoint) throw new UpstreamRejected('errors.actionUnavailable');
+    const notifyHook = req.callbackUrl ? { notifyHook: req.callbackUrl } : {};
+    const opened = await this.post('mj/submit/action', { taskId: req.parent.upstreamId, customId, state: req.taskId, ...notifyHook });
+    if (opened.code !== 21) return this.accepted(opened);
+    const res = await this.http.json<SubmitResult>('mj/submit/modal', {
+      body: { taskId: this.idOf(opened), prompt: req.prompt, maskBase64: `data:image/png;base64,${req.mask.toString('base64')}` },
+    });
+    const result = this.checked(res.body, res.status);
+    return { upstreamId: result.result === undefined || result.result === null || result.result === '' ? this.idOf(opened) : String(result.result) };
   }
 
   private async submitModal(taskId: string, prompt: string): Promise<Submitted> {

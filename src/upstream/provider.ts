@@ -25,6 +25,8 @@ export interface Capabilities {
   imagePrompts?: boolean;
   /** The relay translates Chinese prompts itself: the user is not told that the bot could not translate theirs. */
   translatesPrompts?: boolean;
+  /** Vary (Region) on an upscaled image: `inpaint` takes a mask (the editor page needs PUBLIC_URL too). */
+  inpaint?: boolean;
 }
 
 /** An image a user attached (a Discord CDN URL): relays that take URLs get it, the others its bytes. */
@@ -64,6 +66,16 @@ export type SubmitRequest =
     }
   | { kind: 'blend'; taskId: string; images: InputImage[]; dimensions: BlendDimensions; callbackUrl?: string; mode?: SpeedMode }
   | { kind: 'describe'; taskId: string; image: InputImage; callbackUrl?: string };
+
+/** Vary (Region): repaint the white part of `mask` (a PNG of the parent image's size) with `prompt`. */
+export interface InpaintRequest {
+  kind: 'inpaint';
+  taskId: string;
+  parent: ParentRef;
+  prompt: string;
+  mask: Buffer;
+  callbackUrl?: string;
+}
 
 export type UpstreamStatus = 'submitted' | 'running' | 'succeeded' | 'failed';
 
@@ -106,6 +118,10 @@ export interface Provider {
   readonly id: ProviderId;
   readonly capabilities: Capabilities;
   submit(req: SubmitRequest): Promise<Submitted>;
+  /** Vary (Region), where `capabilities.inpaint`; the job is then tracked like any other. */
+  inpaint?(req: InpaintRequest): Promise<Submitted>;
+  /** Whether this finished job (its adapter data) can be inpainted; unset: every upscaled image can. */
+  inpaintable?(upstreamData: Record<string, unknown> | null): boolean;
   /** Current state of the given jobs; ids the upstream no longer knows are omitted. */
   fetch(ids: string[]): Promise<UpstreamJob[]>;
   /** Images the provider serves itself (the simulator); otherwise the core downloads over HTTP. */

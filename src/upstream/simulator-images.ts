@@ -153,3 +153,34 @@ export async function renderClip(spec: ImageSpec, quadrant: number, clip: ClipSp
   }
   return encodeFrames(frames, w, h, CLIP_FPS);
 }
+
+/** A mask as small as it can be stored (1-bit greyscale PNG), white where its source is at least half white. */
+export async function compactMask(mask: Buffer): Promise<Buffer> {
+  return sharp(mask).flatten({ background: '#000' }).greyscale().threshold(128).png({ palette: true, colors: 2, compressionLevel: 9 }).toBuffer();
+}
+
+/**
+ * Vary (Region): the upscaled image four times (a grid of its size), the masked area of each repainted with a
+ * new picture of the new prompt under bold stripes, so the user sees exactly where the mask was honoured.
+ */
+export async function renderRegionGrid(base: ImageSpec, quadrant: number, longSide: number, mask: Buffer, repaint: ImageSpec): Promise<Buffer> {
+  const { w, h } = dims(base.ratio, longSide);
+  const original = await sharp(singleSvg(base, quadrant, longSide)).png().toBuffer();
+  const alpha = await sharp(mask).resize(w, h, { fit: 'fill' }).flatten({ background: '#000' }).greyscale().toColourspace('b-w').raw().toBuffer();
+  const stripes = `<defs><pattern id="st" width="48" height="48" patternUnits="userSpaceOnUse" patternTransform="rotate(45)"><rect width="24" height="48" fill="#fff" fill-opacity="0.35"/></pattern></defs><rect width="${w}" height="${h}" fill="url(#st)"/>`;
+  const tiles = await Promise.all([1, 2, 3, 4].map(async (i) => {
+    const fresh = svg(w, h, tile({ ...repaint, seed: repaint.seed + i }, i, 0, 0, w, h) + stripes);
+    // Two pipelines: within one, sharp would drop the alpha after joining the mask as the alpha channel.
+    const rgb = await sharp(fresh).removeAlpha().raw().toBuffer();
+    const painted = await sharp(rgb, { raw: { width: w, height: h, channels: 3 } }).joinChannel(alpha, { raw: { width: w, height: h, channels: 1 } }).png().toBuffer();
+    // sharp resizes before it composites within one pipeline: composite first, then shrink.
+    const whole = await sharp(original).composite([{ input: painted }]).png().toBuffer();
+    return sharp(whole).resize(Math.floor(w / 2), Math.floor(h / 2)).png().toBuffer();
+  }));
+  const tw = Math.floor(w / 2);
+  const th = Math.floor(h / 2);
+  return sharp({ create: { width: tw * 2, height: th * 2, channels: 3, background: '#000' } })
+    .composite(tiles.map((input, i) => ({ input, left: (i % 2) * tw, top: Math.floor(i / 2) * th })))
+    .png()
+    .toBuffer();
+}

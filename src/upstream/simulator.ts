@@ -4,9 +4,9 @@
 import { randomInt } from 'node:crypto';
 import { aspectRatio } from '../prompt/validate.ts';
 import { ANIMATE_ACTIONS, EXTEND_ACTIONS, GRID_ACTIONS, SINGLE_ACTIONS, VIDEO_ACTIONS, VIDEO_PICKS, actionIndex, isManualAnimate, isVideoAction, resultIsGrid, videoMotion, videoPickIndex, type InternalAction, type TaskAction } from './actions.ts';
-import { BLEND_RATIO, UpstreamRejected, type Capabilities, type DownloadedImage, type Provider, type Submitted, type UpstreamJob, type SubmitRequest } from './provider.ts';
+import { BLEND_RATIO, UpstreamRejected, type Capabilities, type DownloadedImage, type InpaintRequest, type Provider, type Submitted, type UpstreamJob, type SubmitRequest } from './provider.ts';
 import { withModeParam } from './parse.ts';
-import { renderClip, renderGrid, renderPreview, renderSingle, type ImageSpec } from './simulator-images.ts';
+import { compactMask, renderClip, renderGrid, renderPreview, renderRegionGrid, renderSingle, type ImageSpec } from './simulator-images.ts';
 
 interface SimJob {
   /** prompt */
@@ -27,6 +27,9 @@ interface SimJob {
   m?: 'low' | 'high';
   d?: number;
   c?: number;
+  /** Vary (Region): the upscaled job it repaints, and the mask (a 1-bit PNG, base64) of where */
+  b?: SimJob;
+  k?: string;
 }
 
 const PREFIX = 'sim-';
@@ -48,7 +51,7 @@ const LABELS: Record<string, string> = {
   'zoom:2': 'Zoom Out 2x', 'zoom:1.5': 'Zoom Out 1.5x', 'zoom:custom': 'Custom Zoom',
   'animate:manual:low': 'Animate (Manual, Low motion)', 'animate:manual:high': 'Animate (Manual, High motion)',
   'animate:low': 'Animate (Low motion)', 'animate:high': 'Animate (High motion)', 'extend:low': 'Extend (Low motion)', 'extend:high': 'Extend (High motion)',
-  'pan:left': 'Pan Left', 'pan:right': 'Pan Right', 'pan:up': 'Pan Up', 'pan:down': 'Pan Down',
+  'vary:region': 'Vary (Region)', 'pan:left': 'Pan Left', 'pan:right': 'Pan Right', 'pan:up': 'Pan Up', 'pan:down': 'Pan Down',
 };
 const label = (a: TaskAction) => LABELS[a] ?? a.replace(/^(\w)(\w*):(\w+)$/, (_, f: string, r: string, n: string) => `${f.toUpperCase()}${r} ${n}`);
 
@@ -76,6 +79,7 @@ export class SimulatorProvider implements Provider {
     blend: true,
     describe: true,
     imagePrompts: true,
+    inpaint: true,
   };
   readonly notice =
     'UPSTREAM_PROVIDER=simulator: images are PLACEHOLDERS drawn locally, not Midjourney. To generate real images set UPSTREAM_PROVIDER, UPSTREAM_BASE_URL and UPSTREAM_API_KEY for your relay account (see README → Upstreams).';
@@ -101,6 +105,19 @@ export class SimulatorProvider implements Provider {
     else if (action.startsWith('upscale:')) job = { p: parent.p, a: action, s: parent.s, q: parent.q ?? 1, z: UPSCALE_SIZE[action] ?? 2048, t };
     else job = { p: parent.p, a: action, s: newSeed(), t };
     return { upstreamId: encode(job) };
+  }
+
+  /** Vary (Region): the job keeps the upscaled image it repaints and the mask, so its grid can be redrawn any time. */
+  async inpaint(req: InpaintRequest): Promise<Submitted> {
+    const parent = decode(req.parent.upstreamId);
+    if (!parent || !parent.a.startsWith('upscale:')) throw new Error('simulator: Vary (Region) needs an upscaled image');
+    return { upstreamId: encode({ p: req.prompt, a: 'vary:region', s: newSeed(), t: this.now(), b: parent, k: (await compactMask(req.mask)).toString('base64') }) };
+  }
+
+  /** The mask a Vary (Region) job was given (what a relay received), as a PNG; undefined for other jobs. */
+  static maskOf(upstreamId: string): Buffer | undefined {
+    const k = decode(upstreamId)?.k;
+    return k ? Buffer.from(k, 'base64') : undefined;
   }
 
   async fetch(ids: string[]): Promise<UpstreamJob[]> {
@@ -152,6 +169,12 @@ export class SimulatorProvider implements Provider {
     const job = m && decode(m[1]!);
     if (!m || !job) throw new Error(`simulator: not a simulator image: ${url.slice(0, 80)}`);
     const spec: ImageSpec = { seed: job.s, prompt: job.p, ratio: aspectRatio(job.p), label: job.n ? `${label(job.a)} · ${job.n} image${job.n > 1 ? 's' : ''}` : label(job.a) };
+    if (job.b && job.k && m[2] !== 'preview') {
+      // The upscaled image it started from, four times, each with the masked area visibly repainted.
+      const base = job.b;
+      const baseSpec: ImageSpec = { seed: base.s, prompt: base.p, ratio: aspectRatio(base.p), label: label(base.a) };
+      return { data: await renderRegionGrid(baseSpec, base.q ?? 1, base.z ?? 1024, Buffer.from(job.k, 'base64'), { ...spec, ratio: baseSpec.ratio }), contentType: 'image/png' };
+    }
     if (m[2] === 'preview') return { data: await renderPreview(spec, Number(m[3] ?? 0), job.q), contentType: 'image/webp' };
     if (m[2] === 'clip') {
       const data = await renderClip(spec, job.q ?? 1, { clip: Number(m[3] ?? 1), seconds: job.d ?? CLIP_SECONDS, motion: job.m ?? 'low' });

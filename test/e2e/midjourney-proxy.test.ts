@@ -8,7 +8,7 @@ import { useRelaySession } from './relay-session.ts';
 import { ALICE, BOB, GRID, buttonFaces, customIdOf, imageInfo, isFinal, slashDraw } from './support.ts';
 
 const KEY = 'mj-e2e-secret';
-// What the relay's buttons[] offers after an upscale, minus Vary (Region) which needs a mask editor.
+// What the relay's buttons[] offers after an upscale; Vary (Region) only with PUBLIC_URL (its editor page).
 const AFTER_UPSCALE = [
   ['Vary (Strong)', 'Vary (Subtle)'],
   ['Zoom Out 2x', 'Zoom Out 1.5x', 'Custom Zoom'],
@@ -185,7 +185,7 @@ describe('midjourney-proxy, pushed', () => {
 
     const single = await click(grid, 'U1');
     expect(single.content).toBe('**a pushed owl** - Image #1 <@100000000000000002>');
-    expect(buttonFaces(single)).toEqual(AFTER_UPSCALE);
+    expect(buttonFaces(single)).toEqual([['Vary (Strong)', 'Vary (Subtle)', 'Vary (Region)'], ...AFTER_UPSCALE.slice(1)]);
     const varied = await click(grid, 'V4');
     expect(buttonFaces(varied)).toEqual(GRID);
 

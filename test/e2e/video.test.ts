@@ -21,7 +21,7 @@ let bot: BotProcess;
 beforeAll(async () => {
   discord = await FakeDiscord.start();
   db = await createTestDatabase();
-  bot = await startBot(simulatorEnv(discord, db, 300));
+  bot = await startBot(simulatorEnv(discord, db, 500));
 });
 
 afterAll(async () => {

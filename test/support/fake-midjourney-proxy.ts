@@ -145,7 +145,7 @@ function upscaleButtons(hash: string, bigUpscale: boolean, video = false): MjBut
     ...(bigUpscale ? [] : [button(`MJ::JOB::upsample_v5_2x::1::${hash}::SOLO`, 'Upscale (2x)'), button(`MJ::JOB::upsample_v5_4x::1::${hash}::SOLO`, 'Upscale (4x)')]),
     button(`MJ::JOB::high_variation::1::${hash}::SOLO`, 'Vary (Strong)', '🪄'),
     button(`MJ::JOB::low_variation::1::${hash}::SOLO`, 'Vary (Subtle)', '🪄'),
-    // Vary (Region) needs a mask editor: the bot must leave it out.
+    // Vary (Region): offered by the bot with its own editor page (PUBLIC_URL), through /action then /modal.
     button(`MJ::Inpaint::1::${hash}::SOLO`, 'Vary (Region)', '🖌️'),
     button(`MJ::Outpaint::50::1::${hash}::SOLO`, 'Zoom Out 2x', '🔍'),
     button(`MJ::Outpaint::75::1::${hash}::SOLO`, 'Zoom Out 1.5x', '🔍'),
@@ -195,6 +195,8 @@ export class FakeMidjourneyProxy extends MjRelayFake {
   silent = false;
   /** Time between two states of a task (may be changed between jobs). */
   stepMs: number;
+  /** Every /mj/submit/modal body, in order (Vary (Region): its prompt and maskBase64). */
+  readonly modals: Array<{ taskId: string; prompt?: string; maskBase64?: string; action: string }> = [];
   /** Every task ever created, forgotten ones included, in order: the evidence for "submitted once". */
   readonly created: MjTaskJson[] = [];
   /** Submissions whose answer was held back by `delaySubmits`. */
@@ -485,6 +487,15 @@ export class FakeMidjourneyProxy extends MjRelayFake {
   private modal(body: Record<string, unknown>) {
     const task = this.tasks.get(String(body.taskId ?? ''));
     if (!task || task.json.status !== 'MODAL') return { code: 3, description: '任务不存在或状态错误', result: null, properties: {} };
+    // trueai-org src/Midjourney.API/Controllers/SubmitController.cs `Modal` (SubmitModalDTO {taskId, prompt,
+    // maskBase64}; prompt required, else code 4 "参数错误"; answers 1 or 22), reached after `Action` maps
+    // `MJ::Inpaint::` to INPAINT and answers 21. The published API doc (apifox "提交Modal") names maskBase64
+    // "局部重绘的蒙版base64"; the fake insists on the PNG data URL the adapter sends for INPAINT.
+    if (typeof body.prompt !== 'string' || !body.prompt.trim()) return { code: 4, description: '参数错误', result: null, properties: {} };
+    this.modals.push({ taskId: task.json.id, prompt: body.prompt, maskBase64: typeof body.maskBase64 === 'string' ? body.maskBase64 : undefined, action: task.json.action });
+    if (task.json.action === 'INPAINT' && !(typeof body.maskBase64 === 'string' && body.maskBase64.startsWith('data:image/png;base64,'))) {
+      return { code: 4, description: 'base64格式错误', result: null, properties: {} };
+    }
     if (typeof body.prompt === 'string' && body.prompt) {
       task.json.prompt = body.prompt;
       task.json.promptEn = body.prompt;
