@@ -107,7 +107,7 @@ export const draw = {
 } satisfies Command;
 
 /** A banned word in what the user typed, or in its English translation (named with the translation). */
-function refusal(banned: BannedWords, original: readonly Piece[], translation: PromptTranslation | undefined) {
+export function refusal(banned: BannedWords, original: readonly Piece[], translation: PromptTranslation | undefined) {
   const typed = banned.find(original);
   if (typed) return { key: 'translate:banned', vars: { word: typed.word } };
   const english = translation?.status === 'translated' ? banned.find(translation.pieces) : undefined;

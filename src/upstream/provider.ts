@@ -25,6 +25,11 @@ export interface Capabilities {
   imagePrompts?: boolean;
   /** The relay translates Chinese prompts itself: the user is not told that the bot could not translate theirs. */
   translatesPrompts?: boolean;
+  /**
+   * Remix: the actions for which this relay takes a new prompt (the task's own `prompt` in the action request).
+   * With remix on, only these ask the user for the prompt again; the others run as without remix.
+   */
+  remix?: readonly InternalAction[];
 }
 
 /** An image a user attached (a Discord CDN URL): relays that take URLs get it, the others its bytes. */
