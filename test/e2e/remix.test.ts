@@ -1,27 +1,29 @@
 // Remix end to end (issue 20): with /settings remix on, a click on V2 or 🔄 answers with a Discord modal
 // prefilled with the job's prompt; the edited prompt passes the /draw checks and reaches the relay where it takes
 // one: midjourney-proxy (trueai-org) through `enableRemix` on /mj/submit/action (code 21) then /mj/submit/modal,
-// and Midjourney-node-api, whose 🔄 is an IMAGINE resubmission. With remix off the click runs the action at once;
+// Midjourney-node-api, whose 🔄 is an IMAGINE resubmission, and LegNext, whose /variation takes `remixPrompt`. With remix off the click runs the action at once;
 // a banned word in the modal is refused privately and starts nothing.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FakeDiscord, type FakeInteraction, type SeenMessage } from '../support/fake-discord.ts';
 import { FakeMidjourneyNodeApi } from '../support/fake-midjourney-node-api.ts';
+import { FakeLegnext } from '../support/fake-legnext.ts';
 import { FakeMidjourneyProxy } from '../support/fake-midjourney-proxy.ts';
 import { useRelaySession } from './relay-session.ts';
-import { ALICE, BOB, GRID, customIdOf, isFinal, isFinalOrUploaded, slashDraw } from './support.ts';
+import { ALICE, BOB, customIdOf, isFinal, isFinalOrUploaded, slashDraw } from './support.ts';
 
 const KEY = 'mj-remix-secret';
 const EPHEMERAL = 64;
 let discord: FakeDiscord;
 let mj: FakeMidjourneyProxy;
 let node: FakeMidjourneyNodeApi;
+let legnext: FakeLegnext;
 
 beforeAll(async () => {
-  [discord, mj, node] = await Promise.all([FakeDiscord.start(), FakeMidjourneyProxy.start({ apiKey: KEY, stepMs: 100 }), FakeMidjourneyNodeApi.start({ stepMs: 100 })]);
+  [discord, mj, node, legnext] = await Promise.all([FakeDiscord.start(), FakeMidjourneyProxy.start({ apiKey: KEY, stepMs: 100 }), FakeMidjourneyNodeApi.start({ stepMs: 100 }), FakeLegnext.start({ stepMs: 100 })]);
 });
 
 afterAll(async () => {
-  await Promise.all([mj?.close(), node?.close()]);
+  await Promise.all([mj?.close(), node?.close(), legnext?.close()]);
   await discord?.close();
 });
 
@@ -100,5 +102,25 @@ describe('remix on Midjourney-node-api (🔄 is an IMAGINE resubmission)', () =>
     expect(rerolled.content).toBe('**a dog in the snow** - Reroll by <@100000000000000002>');
     const submits = node.requests.filter((r) => r.path === '/api/v1/trigger/submit').map((r) => r.body);
     expect(submits.at(-1)).toMatchObject({ action: 'IMAGINE', prompt: 'a dog in the snow' });
+  });
+});
+
+describe('remix on LegNext (/variation takes remixPrompt)', () => {
+  useRelaySession(() => ({ provider: 'legnext', baseUrl: legnext.url, apiKey: legnext.apiKey, mode: 'polled', discord }));
+
+  it('V2 with remix on sends the edited prompt as remixPrompt; the same prompt unchanged sends none', async () => {
+    const grid = await (await slashDraw(discord, 'a paper lantern', ALICE)).waitForMessage(isFinalOrUploaded, 20_000);
+    await remix(true, BOB);
+    const opened = await discord.clickButton({ message: grid, customId: customIdOf(grid, 'V2'), userId: BOB });
+    const input = await modalOf(opened);
+    expect(input.value).toBe('a paper lantern');
+    const varied = await (await discord.submitModal({ from: opened, values: { [input.custom_id]: 'a paper lantern at dusk' }, userId: BOB })).waitForMessage(isFinalOrUploaded, 20_000);
+    expect(varied.content).toBe('**a paper lantern at dusk** - Variations by <@100000000000000002>');
+    expect(legnext.posts('variation').at(-1)).toEqual({ jobId: expect.any(String), imageNo: 1, type: 1, remixPrompt: 'a paper lantern at dusk' });
+
+    const again = await discord.clickButton({ message: grid, customId: customIdOf(grid, 'V2'), userId: BOB });
+    const same = await modalOf(again);
+    await (await discord.submitModal({ from: again, values: { [same.custom_id]: same.value! }, userId: BOB })).waitForMessage(isFinalOrUploaded, 20_000);
+    expect(legnext.posts('variation').at(-1)).toEqual({ jobId: expect.any(String), imageNo: 1, type: 1 });
   });
 });
