@@ -2,8 +2,9 @@
 // prefilled with the job's prompt; the edited prompt passes the /draw checks and reaches the relay where it takes
 // one: midjourney-proxy (trueai-org) through `enableRemix` on /mj/submit/action (code 21) then /mj/submit/modal,
 // Midjourney-node-api, whose 🔄 is an IMAGINE resubmission, and LegNext, whose /variation takes `remixPrompt`. With remix off the click runs the action at once;
-// a banned word in the modal is refused privately and starts nothing.
+// a banned word in the modal (typed, or in its Baidu translation) is refused privately and starts nothing.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { FakeBaidu } from '../support/fake-baidu.ts';
 import { FakeDiscord, type FakeInteraction, type SeenMessage } from '../support/fake-discord.ts';
 import { FakeMidjourneyNodeApi } from '../support/fake-midjourney-node-api.ts';
 import { FakeLegnext } from '../support/fake-legnext.ts';
@@ -17,13 +18,14 @@ let discord: FakeDiscord;
 let mj: FakeMidjourneyProxy;
 let node: FakeMidjourneyNodeApi;
 let legnext: FakeLegnext;
+let baidu: FakeBaidu;
 
 beforeAll(async () => {
-  [discord, mj, node, legnext] = await Promise.all([FakeDiscord.start(), FakeMidjourneyProxy.start({ apiKey: KEY, stepMs: 100 }), FakeMidjourneyNodeApi.start({ stepMs: 100 }), FakeLegnext.start({ stepMs: 100 })]);
+  [discord, mj, node, legnext, baidu] = await Promise.all([FakeDiscord.start(), FakeMidjourneyProxy.start({ apiKey: KEY, stepMs: 100 }), FakeMidjourneyNodeApi.start({ stepMs: 100 }), FakeLegnext.start({ stepMs: 100 }), FakeBaidu.start({ dictionary: { 一只戴皇冠的猫: 'a cat wearing a crown', 一只不雅的猫: 'an nsfw cat' } })]);
 });
 
 afterAll(async () => {
-  await Promise.all([mj?.close(), node?.close(), legnext?.close()]);
+  await Promise.all([mj?.close(), node?.close(), legnext?.close(), baidu?.close()]);
   await discord?.close();
 });
 
@@ -40,7 +42,7 @@ const modalOf = async (opened: FakeInteraction) => {
 };
 
 describe('remix on midjourney-proxy (trueai-org)', () => {
-  useRelaySession(() => ({ provider: 'midjourney-proxy', baseUrl: mj.url, apiKey: KEY, mode: 'polled', discord }));
+  useRelaySession(() => ({ provider: 'midjourney-proxy', baseUrl: mj.url, apiKey: KEY, mode: 'polled', discord, env: baidu.env }));
 
   let grid: SeenMessage;
   it('remix off (the default): V2 runs at once, the parent’s prompt, no modal', async () => {
@@ -81,6 +83,30 @@ describe('remix on midjourney-proxy (trueai-org)', () => {
     const refused = await discord.submitModal({ from: opened, values: { [input.custom_id]: 'a cute cat, nsfw' }, userId: BOB, locale: 'en-US' });
     const answer = await refused.waitForCallback();
     expect(answer).toMatchObject({ type: 4, data: { flags: EPHEMERAL, content: expect.stringContaining('nsfw') } });
+    expect(mj.requests.filter((r) => r.path === '/mj/submit/action')).toHaveLength(actionsBefore);
+  });
+});
+
+describe('remix: a Chinese prompt in the modal', () => {
+  useRelaySession(() => ({ provider: 'midjourney-proxy', baseUrl: mj.url, apiKey: KEY, mode: 'polled', discord, env: baidu.env }));
+
+  it('is translated for the relay (the headline keeps it as typed); a banned word in its translation starts nothing', async () => {
+    const grid = await (await slashDraw(discord, 'a cute dog', ALICE)).waitForMessage(isFinal, 20_000);
+    await remix(true, BOB);
+    const opened = await discord.clickButton({ message: grid, customId: customIdOf(grid, 'V1'), userId: BOB });
+    const input = await modalOf(opened);
+    const varied = await (await discord.submitModal({ from: opened, values: { [input.custom_id]: '一只戴皇冠的猫' }, userId: BOB })).waitForMessage(isFinal, 20_000);
+    expect(varied.content.split('\n')[0]).toBe('**一只戴皇冠的猫** - Variations by <@100000000000000002>');
+    expect(mj.lastRequest('/mj/submit/modal')!.body).toMatchObject({ prompt: 'a cat wearing a crown' });
+
+    const actionsBefore = mj.requests.filter((r) => r.path === '/mj/submit/action').length;
+    const again = await discord.clickButton({ message: grid, customId: customIdOf(grid, 'V1'), userId: BOB });
+    const field = await modalOf(again);
+    const refused = await discord.submitModal({ from: again, values: { [field.custom_id]: '一只不雅的猫' }, userId: BOB });
+    // Translated after the public defer: the refusal is a private follow-up and the public reply is removed.
+    const followUp = await refused.waitForMessage((m) => (m.flags & EPHEMERAL) !== 0, 20_000);
+    expect(followUp.content).toContain('“nsfw”');
+    await discord.waitForCall((c) => c.method === 'DELETE' && c.path.includes(refused.token) && c.path.endsWith('/messages/@original'));
     expect(mj.requests.filter((r) => r.path === '/mj/submit/action')).toHaveLength(actionsBefore);
   });
 });
