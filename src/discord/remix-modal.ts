@@ -2,10 +2,10 @@
 // job's), as Midjourney's remix mode does, where the job's relay takes a new prompt for that action
 // (capabilities.remix). The edited prompt passes the same checks as /draw: validation, translation, banned words.
 import { ComponentType, MessageFlags, TextInputStyle, type APIModalInteractionResponseCallbackData, type ModalSubmitInteraction } from 'discord.js';
-import { refusal } from '../../commands/draw.ts';
 import type { AppContext } from '../context.ts';
 import type { Task } from '../db/schema.ts';
 import { translator, type Translate } from '../i18n.ts';
+import { bannedRefusal as refusal } from '../prompt/banned.ts';
 import { parsePrompt } from '../prompt/parse.ts';
 import { PROMPT_MAX_LENGTH, checkPrompt } from '../prompt/validate.ts';
 import { withAspectRatio, withVersion } from '../settings/apply.ts';
