@@ -7,12 +7,11 @@ import { NEW_JOB, preconditions } from '../src/discord/preconditions.ts';
 import { followUpPrivately } from '../src/discord/private-reply.ts';
 import { waitingMessage } from '../src/discord/render.ts';
 import { described, translator } from '../src/i18n.ts';
-import type { BannedWords } from '../src/prompt/banned.ts';
-import { parsePrompt, type Piece } from '../src/prompt/parse.ts';
+import { bannedRefusal as refusal } from '../src/prompt/banned.ts';
+import { parsePrompt } from '../src/prompt/parse.ts';
 import { REFERENCE_KINDS, typedReferences, type ReferenceKind } from '../src/prompt/references.ts';
 import { PROMPT_MAX_LENGTH, checkPrompt } from '../src/prompt/validate.ts';
 import { usableMode, withAspectRatio, withVersion } from '../src/settings/apply.ts';
-import type { PromptTranslation } from '../src/translate/translator.ts';
 import { MAX_IMAGES, attachmentOption, checkAttachments, checkReferences, refuse } from './images.ts';
 import type { Command } from './types.ts';
 
@@ -105,12 +104,3 @@ export const draw = {
     await startJob(ctx, interaction, granted, { ...job, input, mode: usableMode(ctx.accounts, defaults.mode) });
   },
 } satisfies Command;
-
-/** A banned word in what the user typed, or in its English translation (named with the translation). */
-function refusal(banned: BannedWords, original: readonly Piece[], translation: PromptTranslation | undefined) {
-  const typed = banned.find(original);
-  if (typed) return { key: 'translate:banned', vars: { word: typed.word } };
-  const english = translation?.status === 'translated' ? banned.find(translation.pieces) : undefined;
-  if (english) return { key: 'translate:bannedTranslated', vars: { word: english.word, prompt: translation!.upstream } };
-  return undefined;
-}

@@ -1,4 +1,4 @@
-// /settings [mode] [aspect] [version]: each user's defaults for new jobs. Without an option it shows them. A speed mode
+// /settings [mode] [aspect] [version] [remix]: each user's defaults for new jobs. Without an option it shows them. A speed mode
 // no relay account serves is refused (the job would wait for an account that never takes it).
 import { ApplicationCommandOptionType, ApplicationCommandType, ApplicationIntegrationType, InteractionContextType, MessageFlags } from 'discord.js';
 import { SPEED_MODES, type SpeedMode } from '../src/db/schema.ts';
@@ -14,6 +14,7 @@ const OPTION = {
   mode: en('queue:settings.command.options.mode.name'),
   aspect: en('queue:settings.command.options.aspect.name'),
   version: en('queue:settings.command.options.version.name'),
+  remix: en('queue:settings.command.options.remix.name'),
 };
 /** The name a version choice shows: `V8.1`, `V7`, `Niji 7`. */
 const versionName = (v: string) => (v.startsWith('niji') ? `Niji ${v.slice(5)}` : `V${v}`);
@@ -42,6 +43,11 @@ export const settings = {
         ...described('queue:settings.command.options.version'),
         choices: [choice('queue:settings.command.choices.versionDefault', DEFAULT), ...MODEL_VERSIONS.map((v) => ({ name: versionName(v), value: v }))],
       },
+      {
+        type: ApplicationCommandOptionType.String,
+        ...described('queue:settings.command.options.remix'),
+        choices: [choice('queue:settings.command.choices.remixOn', 'on'), choice('queue:settings.command.choices.remixOff', 'off')],
+      },
     ],
   },
 
@@ -51,7 +57,8 @@ export const settings = {
     const mode = interaction.options.getString(OPTION.mode);
     const aspect = interaction.options.getString(OPTION.aspect);
     const version = interaction.options.getString(OPTION.version);
-    if (mode === null && aspect === null && version === null) return reply(summary(t, ctx.settings.get(interaction.user.id), ctx.accounts));
+    const remix = interaction.options.getString(OPTION.remix);
+    if (mode === null && aspect === null && version === null && remix === null) return reply(summary(t, ctx.settings.get(interaction.user.id), ctx.accounts));
 
     const change: Partial<Defaults> = {};
     if (mode !== null) {
@@ -70,8 +77,12 @@ export const settings = {
       if (version !== DEFAULT && !(MODEL_VERSIONS as readonly string[]).includes(version)) return reply(t('errors.internal'));
       change.version = version === DEFAULT ? null : version;
     }
+    if (remix !== null) {
+      if (remix !== 'on' && remix !== 'off') return reply(t('errors.internal'));
+      change.remix = remix === 'on';
+    }
     const saved = await ctx.settings.update(interaction.user.id, change);
-    ctx.log.info({ userId: interaction.user.id, mode: saved.mode, aspectRatio: saved.aspectRatio, version: saved.version }, 'user settings changed');
+    ctx.log.info({ userId: interaction.user.id, mode: saved.mode, aspectRatio: saved.aspectRatio, version: saved.version, remix: saved.remix }, 'user settings changed');
     return reply(`${t('queue:settings.saved')}\n${summary(t, saved, ctx.accounts)}`);
   },
 } satisfies Command;
@@ -83,7 +94,7 @@ function summary(t: Translate, defaults: Defaults, accounts: Pick<Accounts, 'ser
     : accounts.serves(defaults.mode) ? modeName! : t('queue:settings.modeUnavailable', { mode: modeName });
   const aspect = defaults.aspectRatio ?? t('queue:settings.aspectDefault');
   const version = defaults.version ? versionName(defaults.version) : t('queue:settings.versionDefault');
-  const lines = [t('queue:settings.summary', { mode, aspect }), t('queue:settings.versionLine', { version })];
+  const lines = [t('queue:settings.summary', { mode, aspect }), t('queue:settings.versionLine', { version }), t(defaults.remix ? 'queue:settings.remixOn' : 'queue:settings.remixOff')];
   if (defaults.aspectRatio) lines.push(t('queue:settings.aspectNote', { ratio: defaults.aspectRatio }));
   if (defaults.version) lines.push(t('queue:settings.versionNote', { param: versionParam(defaults.version) }));
   return lines.join('\n');

@@ -155,6 +155,8 @@ export const userSettings = pgTable('user_settings', {
   aspectRatio: text('aspect_ratio'),
   /** Model version added to prompts that name none: `8.1`, `7` (as `--v`) or `niji 7` (as `--niji 7`); null = the relay's. */
   version: text('version'),
+  /** Remix: V1–V4, 🔄, Vary and pans ask for the prompt again (where the relay takes one). */
+  remix: boolean('remix').notNull().default(false),
   updatedAt: ts('updated_at').notNull().default(sql`now()`),
 });
 export type UserSettings = typeof userSettings.$inferSelect;

@@ -14,6 +14,7 @@ import { animateModal } from './animate-modal.ts';
 import { CANCEL, RETRY, decodeCustomId } from './custom-id.ts';
 import { startJob } from './jobs.ts';
 import { FOLLOW_UP_JOB, NEW_JOB, preconditions, refuse as refuseWith, runPreconditions } from './preconditions.ts';
+import { remixModal, wantsRemix } from './remix-modal.ts';
 import { zoomModal } from './zoom-modal.ts';
 
 export async function handleButton(ctx: AppContext, interaction: ButtonInteraction): Promise<void> {
@@ -42,6 +43,8 @@ export async function handleButton(ctx: AppContext, interaction: ButtonInteracti
   if (parsed.action === 'zoom:custom') return interaction.showModal(zoomModal(parent, t));
   // Manual Animate first asks for the motion prompt; the job starts when the modal is submitted.
   if (isManualAnimate(parsed.action)) return interaction.showModal(animateModal(parent, parsed.action, t));
+  // Remix on: the prompt is asked for again; the job starts when the modal is submitted (remix-modal.ts).
+  if (wantsRemix(ctx, interaction.user.id, parent, parsed.action)) return interaction.showModal(remixModal(parent, parsed.action, t));
 
   await interaction.deferReply();
   await startJob(ctx, interaction, granted, { action: parsed.action, parentId: parent.id, prompt: parent.prompt, promptUpstream: parent.promptUpstream });

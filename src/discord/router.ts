@@ -7,6 +7,7 @@ import { handleButton } from './buttons.ts';
 import type { CommandRegistry } from './command.ts';
 import { discordError } from './messenger.ts';
 import { runPreconditions } from './preconditions.ts';
+import { handleRemixModal, isRemixModal } from './remix-modal.ts';
 import { handleZoomModal } from './zoom-modal.ts';
 import { handleAnimateModal } from './animate-modal.ts';
 import { decodeCustomId } from './custom-id.ts';
@@ -21,10 +22,10 @@ export async function routeInteraction(ctx: AppContext, commands: CommandRegistr
       return;
     }
     if (interaction.isModalSubmit()) {
-      // The modal's custom_id names its action like a button's: Manual Animate, else Custom Zoom.
+      // The modal's custom_id names its action like a button's: Manual Animate, Remix, else Custom Zoom.
       const action = decodeCustomId(interaction.customId)?.action;
       if (action && isManualAnimate(action)) await handleAnimateModal(ctx, interaction);
-      else await handleZoomModal(ctx, interaction);
+      else await (isRemixModal(interaction.customId) ? handleRemixModal(ctx, interaction) : handleZoomModal(ctx, interaction));
       return;
     }
     const command = commands.get(interaction.commandName);

@@ -4,6 +4,7 @@
 // for the thing to be left out) are not.
 import { readFileSync } from 'node:fs';
 import { ConfigError } from '../config.ts';
+import type { PromptTranslation } from '../translate/translator.ts';
 import type { Piece } from './parse.ts';
 
 /**
@@ -74,4 +75,13 @@ export class BannedWords {
     }
     return undefined;
   }
+}
+
+/** A banned word in what the user typed, or in its English translation (named with the translation): /draw and remix. */
+export function bannedRefusal(banned: BannedWords, original: readonly Piece[], translation: PromptTranslation | undefined) {
+  const typed = banned.find(original);
+  if (typed) return { key: 'translate:banned', vars: { word: typed.word } };
+  const english = translation?.status === 'translated' ? banned.find(translation.pieces) : undefined;
+  if (english) return { key: 'translate:bannedTranslated', vars: { word: english.word, prompt: translation!.upstream } };
+  return undefined;
 }

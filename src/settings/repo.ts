@@ -1,4 +1,4 @@
-// Each user's defaults for new jobs (/settings): a speed mode, an aspect ratio and a model version. One row per user, over
+// Each user's defaults for new jobs (/settings): a speed mode, an aspect ratio, a model version and remix. One row per user, over
 // every server; no row means Midjourney's own defaults. Read on every /draw, so kept in memory: loaded at
 // start-up (one row per user who ever used /settings), changed here as they are written, and on the other
 // instances by a PostgreSQL notification sent in the writing transaction (src/db/notify.ts).
@@ -15,9 +15,11 @@ export interface Defaults {
   aspectRatio: string | null;
   /** `8.1`, `7` or `niji 7` (see settings/apply.ts); null: the relay's default version. */
   version: string | null;
+  /** Remix: variations and the like ask for the prompt again (false: the parent's prompt is reused). */
+  remix: boolean;
 }
 
-const NONE: Defaults = { mode: null, aspectRatio: null, version: null };
+const NONE: Defaults = { mode: null, aspectRatio: null, version: null, remix: false };
 const CHANNEL = 'mj_settings';
 
 export class UserSettingsRepo {
@@ -42,7 +44,7 @@ export class UserSettingsRepo {
 
   async load(): Promise<void> {
     const rows = await this.db
-      .select({ userId: userSettings.userId, mode: userSettings.mode, aspectRatio: userSettings.aspectRatio, version: userSettings.version })
+      .select({ userId: userSettings.userId, mode: userSettings.mode, aspectRatio: userSettings.aspectRatio, version: userSettings.version, remix: userSettings.remix })
       .from(userSettings);
     this.byUser = new Map();
     for (const { userId, ...defaults } of rows) this.remember(userId, defaults);
@@ -57,9 +59,9 @@ export class UserSettingsRepo {
     const saved = await this.db.transaction(async (tx) => {
       const [row] = await tx
         .insert(userSettings)
-        .values({ userId, mode: change.mode ?? null, aspectRatio: change.aspectRatio ?? null, version: change.version ?? null })
+        .values({ userId, mode: change.mode ?? null, aspectRatio: change.aspectRatio ?? null, version: change.version ?? null, remix: change.remix ?? false })
         .onConflictDoUpdate({ target: userSettings.userId, set: { ...change, updatedAt: sql`now()` } })
-        .returning({ mode: userSettings.mode, aspectRatio: userSettings.aspectRatio, version: userSettings.version });
+        .returning({ mode: userSettings.mode, aspectRatio: userSettings.aspectRatio, version: userSettings.version, remix: userSettings.remix });
       await tx.execute(sql`select pg_notify(${CHANNEL}, ${JSON.stringify({ userId, ...row! })})`);
       return row!;
     });
@@ -71,7 +73,8 @@ export class UserSettingsRepo {
   private remember(userId: string, defaults: Defaults): void {
     // A notification from an instance that predates `version` has none: the relay's default.
     const version = defaults.version ?? null;
-    if (defaults.mode === null && defaults.aspectRatio === null && version === null) this.byUser.delete(userId);
-    else this.byUser.set(userId, { mode: defaults.mode, aspectRatio: defaults.aspectRatio, version });
+    const remix = defaults.remix ?? false;
+    if (defaults.mode === null && defaults.aspectRatio === null && version === null && !remix) this.byUser.delete(userId);
+    else this.byUser.set(userId, { mode: defaults.mode, aspectRatio: defaults.aspectRatio, version, remix });
   }
 }

@@ -64,6 +64,8 @@ export class ImagineApiProvider implements Provider {
     previews: true,
     blend: false,
     describe: false,
+    // 🔄 is a new imagine: it takes whatever prompt the task carries (remix).
+    remix: ['reroll'],
   };
 
   constructor(private readonly http: UpstreamHttp) {}
@@ -77,7 +79,7 @@ export class ImagineApiProvider implements Provider {
     if (req.kind === 'blend' || req.kind === 'describe') throw new UpstreamRejected('images:errors.unsupported');
     if (req.kind === 'imagine') return this.create(withModeParam(req.prompt, req.mode), req.taskId);
     const { action, parent } = req;
-    if (action === 'reroll') return this.create(parent.prompt, req.taskId);
+    if (action === 'reroll') return this.create(req.prompt ?? parent.prompt, req.taskId);
     const index = actionIndex(action);
     if (action.startsWith('upscale:') && index) {
       const urls = parent.upstreamData?.upscaledUrls;

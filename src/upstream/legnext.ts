@@ -157,6 +157,8 @@ export class LegnextProvider implements Provider {
     blend: true,
     describe: true,
     imagePrompts: true,
+    // /variation takes `remixPrompt`.
+    remix: ['variation:1', 'variation:2', 'variation:3', 'variation:4', 'vary:subtle', 'vary:strong'],
   };
   private readonly resolve = (url: string) => this.http.resolve(url);
 

@@ -67,6 +67,8 @@ export class MidjourneyNodeApiProvider implements Provider {
     blend: false,
     describe: false,
     translatesPrompts: true,
+    // 🔄 is a new IMAGINE: it takes whatever prompt the task carries (remix).
+    remix: ['reroll'],
   };
 
   /** A U/V result image → the record that showed it first (see the header). */
@@ -85,7 +87,7 @@ export class MidjourneyNodeApiProvider implements Provider {
     if (req.kind === 'blend' || req.kind === 'describe') throw new UpstreamRejected('images:errors.unsupported');
     if (req.kind === 'imagine') body = { action: 'IMAGINE', prompt: withModeParam(req.prompt, req.mode), ...common };
     // No reroll here: the same prompt again is what Midjourney's 🔄 does.
-    else if (req.action === 'reroll') body = { action: 'IMAGINE', prompt: req.parent.prompt, ...common };
+    else if (req.action === 'reroll') body = { action: 'IMAGINE', prompt: req.prompt ?? req.parent.prompt, ...common };
     else {
       const index = actionIndex(req.action);
       const verb = req.action.startsWith('upscale:') ? 'UPSCALE' : req.action.startsWith('variation:') ? 'VARIATION' : undefined;

@@ -106,6 +106,11 @@ export function parseProgress(value: unknown): number | undefined {
 }
 
 /** Custom Zoom sends the prompt with a `--zoom` factor; Midjourney's own modal pre-fills 2. */
+/** An action whose task carries a prompt of its own (remix), other than Custom Zoom's (always a modal). */
+function isRemix(req: Extract<SubmitRequest, { kind: 'action' }>): boolean {
+  return req.action !== 'zoom:custom' && req.prompt !== undefined && req.prompt !== req.parent.prompt;
+}
+
 function withZoom(prompt: string): string {
   return /--zoom\s+\d/.test(prompt) ? prompt : `${prompt.trim()} --zoom 2`;
 }
@@ -126,6 +131,8 @@ export class MidjourneyProxyProvider implements Provider {
     imagePrompts: true,
     // Vary (Region): the result's `MJ::Inpaint::` button, then the mask through /mj/submit/modal.
     inpaint: true,
+    // trueai-org: `enableRemix` on /mj/submit/action makes V, 🔄, Vary and pans answer 21, then /mj/submit/modal takes the prompt.
+    remix: [...GRID_ACTIONS.filter((a) => !a.startsWith('upscale:')), 'vary:subtle', 'vary:strong', 'pan:left', 'pan:right', 'pan:up', 'pan:down'],
   };
   /** Learned on the first 404: the server is the open-source one (no /action) or an old one (no batch). */
   private noActionEndpoint = false;
@@ -158,7 +165,8 @@ export class MidjourneyProxyProvider implements Provider {
     if (!customId && isVideoAction(req.action)) return this.submitVideo(req.action, req.parent, req.taskId, req.prompt, notifyHook);
     if (customId && !this.noActionEndpoint) {
       const res = await this.http.json<SubmitResult>('mj/submit/action', {
-        body: { taskId: req.parent.upstreamId, customId, state: req.taskId, ...notifyHook },
+        // A new prompt (remix) asks the relay for the modal (trueai-org SubmitActionDTO.EnableRemix; it needs the account's remix on).
+        body: { taskId: req.parent.upstreamId, customId, state: req.taskId, ...(isRemix(req) && { enableRemix: true }), ...notifyHook },
       });
       if (res.status !== 404) {
         const result = this.checked(res.body, res.status);

@@ -112,6 +112,8 @@ export class PiapiProvider implements Provider {
     previews: true,
     blend: false,
     describe: false,
+    // Variation tasks take `input.prompt` (this task's own).
+    remix: ['variation:1', 'variation:2', 'variation:3', 'variation:4', 'vary:strong', 'vary:subtle'],
   };
 
   constructor(private readonly http: UpstreamHttp) {}

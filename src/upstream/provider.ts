@@ -27,6 +27,11 @@ export interface Capabilities {
   translatesPrompts?: boolean;
   /** Vary (Region) on an upscaled image: `inpaint` takes a mask (the editor page needs PUBLIC_URL too). */
   inpaint?: boolean;
+  /**
+   * Remix: the actions for which this relay takes a new prompt (the task's own `prompt` in the action request).
+   * With remix on, only these ask the user for the prompt again; the others run as without remix.
+   */
+  remix?: readonly InternalAction[];
 }
 
 /** An image a user attached (a Discord CDN URL): relays that take URLs get it, the others its bytes. */

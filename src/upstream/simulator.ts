@@ -68,6 +68,9 @@ function decode(id: string): SimJob | undefined {
 
 const newSeed = () => randomInt(0, 2 ** 31);
 
+/** Remix: V1–V4, 🔄, Vary and pans take a new prompt, as on Midjourney. */
+const REMIX: readonly InternalAction[] = [...GRID_ACTIONS.filter((a) => !a.startsWith('upscale:')), 'vary:subtle', 'vary:strong', 'pan:left', 'pan:right', 'pan:up', 'pan:down'];
+
 export class SimulatorProvider implements Provider {
   readonly id = 'simulator' as const;
   readonly capabilities: Capabilities = {
@@ -80,6 +83,8 @@ export class SimulatorProvider implements Provider {
     describe: true,
     imagePrompts: true,
     inpaint: true,
+    // The new grid is drawn with the task's own prompt (written on the image).
+    remix: REMIX,
   };
   readonly notice =
     'UPSTREAM_PROVIDER=simulator: images are PLACEHOLDERS drawn locally, not Midjourney. To generate real images set UPSTREAM_PROVIDER, UPSTREAM_BASE_URL and UPSTREAM_API_KEY for your relay account (see README → Upstreams).';
@@ -103,7 +108,7 @@ export class SimulatorProvider implements Provider {
     if (isVideoAction(action)) job = { ...videoJob(parent, action, t), ...(isManualAnimate(action) && req.prompt && { p: req.prompt }) };
     else if (action.startsWith('upscale:') && index) job = { p: parent.p, a: action, s: parent.s, q: index, z: 1024, t };
     else if (action.startsWith('upscale:')) job = { p: parent.p, a: action, s: parent.s, q: parent.q ?? 1, z: UPSCALE_SIZE[action] ?? 2048, t };
-    else job = { p: parent.p, a: action, s: newSeed(), t };
+    else job = { p: REMIX.includes(action) && req.prompt !== undefined ? req.prompt : parent.p, a: action, s: newSeed(), t };
     return { upstreamId: encode(job) };
   }
 

@@ -58,7 +58,7 @@ async function draw(prompt: string, userId = ALICE) {
   return { headline: final.content, body: sent?.body as Record<string, unknown> };
 }
 
-const DEFAULTS_EN = "⚙️ **Your defaults for new jobs**\nSpeed mode: the relay's default\nAspect ratio: none added (1:1 unless your prompt says otherwise)\nModel version: the relay's default";
+const DEFAULTS_EN = "⚙️ **Your defaults for new jobs**\nSpeed mode: the relay's default\nAspect ratio: none added (1:1 unless your prompt says otherwise)\nModel version: the relay's default\nRemix: off";
 const CAROL = '100000000000000003';
 
 describe('/settings', () => {
@@ -83,7 +83,7 @@ describe('/settings', () => {
 
   it('shows the defaults privately, in the user’s language', async () => {
     expect(await privately(await settings())).toBe(DEFAULTS_EN);
-    expect(await privately(await settings({}, ALICE, 'zh-CN'))).toBe('⚙️ **你的新任务默认设置**\n速度模式：中转的默认模式\n画面比例：不添加（提示词未指定时为 1:1）\n模型版本：中转的默认版本');
+    expect(await privately(await settings({}, ALICE, 'zh-CN'))).toBe('⚙️ **你的新任务默认设置**\n速度模式：中转的默认模式\n画面比例：不添加（提示词未指定时为 1:1）\n模型版本：中转的默认版本\nRemix：关闭');
   });
 
   it('refuses a mode no relay account serves, and changes nothing', async () => {
@@ -96,10 +96,10 @@ describe('/settings', () => {
 
   it('saves a mode and a ratio, and shows them in either language', async () => {
     expect(await privately(await settings({ mode: 'turbo', aspect: '16:9' }))).toBe(
-      '✅ Saved.\n⚙️ **Your defaults for new jobs**\nSpeed mode: Turbo\nAspect ratio: 16:9\nModel version: the relay\'s default\n`--ar 16:9` is added to your /draw prompts that set no ratio.',
+      '✅ Saved.\n⚙️ **Your defaults for new jobs**\nSpeed mode: Turbo\nAspect ratio: 16:9\nModel version: the relay\'s default\nRemix: off\n`--ar 16:9` is added to your /draw prompts that set no ratio.',
     );
     expect(await privately(await settings({}, ALICE, 'zh-CN'))).toBe(
-      '⚙️ **你的新任务默认设置**\n速度模式：极速 (turbo)\n画面比例：16:9\n模型版本：中转的默认版本\n未指定比例的 /draw 提示词会自动加上 `--ar 16:9`。',
+      '⚙️ **你的新任务默认设置**\n速度模式：极速 (turbo)\n画面比例：16:9\n模型版本：中转的默认版本\nRemix：关闭\n未指定比例的 /draw 提示词会自动加上 `--ar 16:9`。',
     );
   });
 
@@ -144,7 +144,7 @@ describe('/settings', () => {
 
   it('adds the chosen version to prompts that name none, shows it, and goes back to the relay\'s', async () => {
     expect(await privately(await settings({ version: 'niji 7' }, CAROL))).toBe(
-      "✅ Saved.\n⚙️ **Your defaults for new jobs**\nSpeed mode: the relay's default\nAspect ratio: none added (1:1 unless your prompt says otherwise)\nModel version: Niji 7\n`--niji 7` is added to your /draw prompts that name no version.",
+      "✅ Saved.\n⚙️ **Your defaults for new jobs**\nSpeed mode: the relay's default\nAspect ratio: none added (1:1 unless your prompt says otherwise)\nModel version: Niji 7\nRemix: off\n`--niji 7` is added to your /draw prompts that name no version.",
     );
     const crane = await draw('a paper crane', CAROL);
     expect(crane.headline).toBe(`**a paper crane** - <@${CAROL}>\n🌐 Sent as: a paper crane --niji 7`);
@@ -152,7 +152,7 @@ describe('/settings', () => {
     // A prompt that names its version keeps it.
     expect((await draw('a paper boat --v 7', CAROL)).body.prompt).toBe('a paper boat --v 7');
 
-    expect(await privately(await settings({ version: '8.1' }, CAROL, 'zh-CN'))).toMatch(/\n模型版本：V8\.1\n未指定版本的 \/draw 提示词会自动加上 `--v 8\.1`。$/);
+    expect(await privately(await settings({ version: '8.1' }, CAROL, 'zh-CN'))).toMatch(/\n模型版本：V8\.1\nRemix：关闭\n未指定版本的 \/draw 提示词会自动加上 `--v 8\.1`。$/);
     expect((await draw('a paper lantern', CAROL)).body.prompt).toBe('a paper lantern --v 8.1');
 
     expect(await privately(await settings({ version: 'default' }, CAROL))).toBe(`✅ Saved.\n${DEFAULTS_EN}`);

@@ -70,14 +70,14 @@ describe('several instances', () => {
       await admin.setDailyQuota('gn', 5, 'mod');
       await admin.setUserDailyQuota('gn', 2, 'mod');
       await expect.poll(() => elsewhere.isBanned('g-any', 'n1')).toBe(true);
-      await expect.poll(() => elsewhere.quotaOverrides('gn')).toEqual({ guild: 5, perUser: 2 });
+      await expect.poll(() => elsewhere.quotaOverrides('gn')).toEqual({ guild: 5, perUser: 2, videoOff: false });
       expect(elsewhere.isBanned('gn', 'n2')).toBe(true);
       expect(elsewhere.isBanned('g-other', 'n2')).toBe(false);
       expect(changed).toContain('gn');
       await admin.unban(null, 'n1');
       await admin.setDailyQuota('gn', null, 'mod');
       await expect.poll(() => elsewhere.isBanned('g-any', 'n1')).toBe(false);
-      await expect.poll(() => elsewhere.quotaOverrides('gn')).toEqual({ guild: null, perUser: 2 });
+      await expect.poll(() => elsewhere.quotaOverrides('gn')).toEqual({ guild: null, perUser: 2, videoOff: false });
       // The listening connection dropped (a database restart): changes made meanwhile are read again.
       await other.db.execute(sql`select pg_terminate_backend(pid) from pg_stat_activity where datname = current_database() and query like 'listen %' and pid <> pg_backend_pid()`);
       await admin.ban('gn', 'n3', 'mod');
@@ -112,7 +112,7 @@ describe('daily quota', () => {
     await admin.setDailyQuota('gq', 4, 'mod');
     expect(await jobRefusal(who, 'draw')).toBeUndefined();
     await admin.setDailyQuota('gq', 3, 'mod');
-    expect(await admin.quotaOverrides('gq')).toEqual({ guild: 3, perUser: null });
+    expect(await admin.quotaOverrides('gq')).toEqual({ guild: 3, perUser: null, videoOff: false });
     expect(await jobRefusal(who, 'draw', now)).toEqual({
       key: 'admin:errors.quotaReached',
       vars: { limit: 3, used: 3, reset: Math.floor(nextUtcMidnight(now).getTime() / 1000) },

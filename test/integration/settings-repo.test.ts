@@ -24,14 +24,15 @@ describe('user settings in memory', () => {
   it('saves, reads back from memory, and loads what an earlier run saved', async () => {
     const repo = new UserSettingsRepo(database.db);
     await repo.start();
-    expect(repo.get('s1')).toEqual({ mode: null, aspectRatio: null, version: null });
-    expect(await repo.update('s1', { mode: 'relax' })).toEqual({ mode: 'relax', aspectRatio: null, version: null });
-    expect(await repo.update('s1', { aspectRatio: '16:9' })).toEqual({ mode: 'relax', aspectRatio: '16:9', version: null });
-    expect(await repo.update('s1', { version: 'niji 7' })).toEqual({ mode: 'relax', aspectRatio: '16:9', version: 'niji 7' });
-    expect(repo.get('s1')).toEqual({ mode: 'relax', aspectRatio: '16:9', version: 'niji 7' });
+    expect(repo.get('s1')).toEqual({ mode: null, aspectRatio: null, version: null, remix: false });
+    expect(await repo.update('s1', { mode: 'relax' })).toEqual({ mode: 'relax', aspectRatio: null, version: null, remix: false });
+    expect(await repo.update('s1', { aspectRatio: '16:9' })).toEqual({ mode: 'relax', aspectRatio: '16:9', version: null, remix: false });
+    expect(await repo.update('s1', { version: 'niji 7', remix: false })).toEqual({ mode: 'relax', aspectRatio: '16:9', version: 'niji 7', remix: false });
+    expect(repo.get('s1')).toEqual({ mode: 'relax', aspectRatio: '16:9', version: 'niji 7', remix: false });
+    expect(await repo.update('s1', { remix: true })).toEqual({ mode: 'relax', aspectRatio: '16:9', version: 'niji 7', remix: true });
     const restarted = new UserSettingsRepo(database.db);
     await restarted.start();
-    expect(restarted.get('s1')).toEqual({ mode: 'relax', aspectRatio: '16:9', version: 'niji 7' });
+    expect(restarted.get('s1')).toEqual({ mode: 'relax', aspectRatio: '16:9', version: 'niji 7', remix: true });
   });
 
   it.runIf(Boolean(process.env.TEST_DATABASE_URL))('reach another instance at once', async () => {
@@ -43,9 +44,9 @@ describe('user settings in memory', () => {
       const there = new UserSettingsRepo(other.db);
       await Promise.all([here.start(), there.start(notifications, log)]);
       await here.update('s2', { mode: 'turbo', aspectRatio: '2:3', version: '7' });
-      await expect.poll(() => there.get('s2')).toEqual({ mode: 'turbo', aspectRatio: '2:3', version: '7' });
-      await here.update('s2', { mode: null, aspectRatio: null, version: null });
-      await expect.poll(() => there.get('s2')).toEqual({ mode: null, aspectRatio: null, version: null });
+      await expect.poll(() => there.get('s2')).toEqual({ mode: 'turbo', aspectRatio: '2:3', version: '7', remix: false });
+      await here.update('s2', { mode: null, aspectRatio: null, version: null, remix: false });
+      await expect.poll(() => there.get('s2')).toEqual({ mode: null, aspectRatio: null, version: null, remix: false });
     } finally {
       await notifications.close();
       await other.close();

@@ -24,6 +24,13 @@
 // with failReason, see failPrompt). The fake holds the task IN_PROGRESS with the embed in `description`: the
 // shape a relay that surfaces the hold shows (unconfirmed beyond those two sources; the adapter reads both).
 //
+// Remix (trueai-org, src/Midjourney.API/Controllers/SubmitController.cs `Action`/`Modal`, SubmitActionDTO.cs
+// `EnableRemix` "是否使用remix模式", and TaskService.SubmitAction): `/mj/submit/action` with `enableRemix: true` on a
+// PAN, VARIATION (V1–V4, high/low variation) or REROLL customId saves the new task as MODAL and answers
+// `{code: 21 (ReturnCode.EXISTED), description: "Waiting for window confirm", result: <new task id>,
+// properties: {finalPrompt, remix: true}}`; `POST /mj/submit/modal {taskId, prompt}` then checks the prompt for
+// banned words (code 24, as imagine) and submits it (1, or 22 when queued). The fake does the same for those actions.
+//
 // Video (`video: true`, trueai's Setting.EnableVideo), after trueai-org/midjourney-proxy's source:
 // src/Midjourney.Base/Models/CustomComponentModel.cs (CreateAnimateButtons: `MJ::JOB::animate_high|animate_low::
 // {index}::{hash}::SOLO` under an upscale), src/Midjourney.Base/Models/TaskInfo.cs (a video task's `VideoUrls`
@@ -116,6 +123,8 @@ function makeClip(source: string): Promise<Buffer> {
   });
 }
 
+/** Actions trueai-org turns into a remix modal when asked (`enableRemix`). */
+const REMIX_ACTIONS = new Set(['VARIATION', 'HIGH_VARIATION', 'LOW_VARIATION', 'REROLL', 'PAN']);
 const PROGRESS = ['0%', '25%', '63%', '91%'];
 const GRID_ACTIONS = new Set(['IMAGINE', 'BLEND', 'VARIATION', 'REROLL', 'HIGH_VARIATION', 'LOW_VARIATION', 'ZOOM', 'PAN', 'CUSTOM_ZOOM']);
 
@@ -437,6 +446,10 @@ export class FakeMidjourneyProxy extends MjRelayFake {
       task.json.status = 'MODAL';
       return { code: 21, description: '窗口等待', result: task.json.id, properties: { finalPrompt: parent.json.prompt } };
     }
+    if (body.enableRemix === true && REMIX_ACTIONS.has(what.action)) {
+      task.json.status = 'MODAL';
+      return { code: 21, description: 'Waiting for window confirm', result: task.json.id, properties: { finalPrompt: parent.json.prompt, remix: true } };
+    }
     this.start(task);
     return this.accepted(task);
   }
@@ -497,6 +510,8 @@ export class FakeMidjourneyProxy extends MjRelayFake {
       return { code: 4, description: 'base64格式错误', result: null, properties: {} };
     }
     if (typeof body.prompt === 'string' && body.prompt) {
+      const refused = this.refusal(body.prompt);
+      if (refused) return refused;
       task.json.prompt = body.prompt;
       task.json.promptEn = body.prompt;
     }

@@ -161,6 +161,18 @@ describe('midjourney-proxy adapter against the fake relay (plus)', () => {
     expect(mj.lastRequest('/mj/submit/modal')!.body).toEqual({ taskId: custom.upstreamId, prompt: 'a cat --zoom 1.3' });
   });
 
+  it('remix: a variation with a prompt of its own asks for the modal (enableRemix, code 21) and sends it there', async () => {
+    const { upstreamId } = await provider.submit({ kind: 'action', taskId: 't-r', action: 'variation:2', parent: parentOf(grid.id, grid.job), prompt: 'a cat in a hat' });
+    expect(mj.lastRequest('/mj/submit/action')!.body).toMatchObject({ customId: expect.stringMatching(/^MJ::JOB::variation::2::/), enableRemix: true });
+    expect(mj.lastRequest('/mj/submit/modal')!.body).toEqual({ taskId: upstreamId, prompt: 'a cat in a hat' });
+    expect(await until(provider, upstreamId)).toMatchObject({ status: 'succeeded' });
+    // The parent's prompt unchanged: the plain action, no modal.
+    const modals = mj.requests.filter((r) => r.path === '/mj/submit/modal').length;
+    await provider.submit({ kind: 'action', taskId: 't-p', action: 'variation:2', parent: parentOf(grid.id, grid.job), prompt: 'a cat' });
+    expect(mj.lastRequest('/mj/submit/action')!.body).not.toHaveProperty('enableRemix');
+    expect(mj.requests.filter((r) => r.path === '/mj/submit/modal')).toHaveLength(modals);
+  });
+
   it('fetches many jobs in one list-by-condition call and omits ids the relay does not know', async () => {
     const before = mj.requests.length;
     const jobs = await provider.fetch([grid.id, single.id, '999']);

@@ -56,6 +56,18 @@ describe('simulator', () => {
     expect(diff(q2, await small(i2!.data))).toBeLessThan(diff(q2, await small(i3!.data)));
   });
 
+  it('remix: V2, 🔄, Vary and pans take the task’s own prompt; upscales and zooms keep the parent’s', async () => {
+    const sim = new SimulatorProvider(100);
+    expect(sim.capabilities.remix).toEqual(expect.arrayContaining(['variation:2', 'reroll', 'vary:strong', 'pan:left']));
+    expect(sim.capabilities.remix).not.toContain('upscale:2');
+    const parent = await sim.submit({ kind: 'imagine', taskId: 'p', prompt: 'a cat' });
+    // The simulator's job id is its whole job (a stateless token): what it will draw, prompt included.
+    const drawn = (id: string) => JSON.parse(Buffer.from(id.slice('sim-'.length), 'base64url').toString('utf8')).p as string;
+    const ref = { ...parentOf(parent.upstreamId), prompt: 'a cat' };
+    expect(drawn((await sim.submit({ kind: 'action', taskId: 'v', action: 'variation:2', parent: ref, prompt: 'a dog' })).upstreamId)).toBe('a dog');
+    expect(drawn((await sim.submit({ kind: 'action', taskId: 'z', action: 'zoom:2', parent: ref, prompt: 'a dog' })).upstreamId)).toBe('a cat');
+  });
+
   it('survives a restart: a new instance reads the same job from its id', async () => {
     const c = clock();
     const before = new SimulatorProvider(10, c.now);

@@ -1,0 +1,94 @@
+// Remix: with /settings remix on, V1–V4, 🔄, Vary and pans first ask for the prompt again (prefilled with the
+// job's), as Midjourney's remix mode does, where the job's relay takes a new prompt for that action
+// (capabilities.remix). The edited prompt passes the same checks as /draw: validation, translation, banned words.
+import { ComponentType, MessageFlags, TextInputStyle, type APIModalInteractionResponseCallbackData, type ModalSubmitInteraction } from 'discord.js';
+import type { AppContext } from '../context.ts';
+import type { Task } from '../db/schema.ts';
+import { translator, type Translate } from '../i18n.ts';
+import { bannedRefusal as refusal } from '../prompt/banned.ts';
+import { parsePrompt } from '../prompt/parse.ts';
+import { PROMPT_MAX_LENGTH, checkPrompt } from '../prompt/validate.ts';
+import { withAspectRatio, withVersion } from '../settings/apply.ts';
+import { isInternalAction, type InternalAction } from '../upstream/actions.ts';
+import { decodeCustomId, encodeCustomId } from './custom-id.ts';
+import { startJob } from './jobs.ts';
+import { FOLLOW_UP_JOB, refuse as refuseWith, runPreconditions } from './preconditions.ts';
+import { followUpPrivately } from './private-reply.ts';
+
+const PROMPT_INPUT = 'prompt';
+
+/** A click that asks for the prompt first: the user has remix on and the parent's relay takes a prompt for it. */
+export function wantsRemix(ctx: Pick<AppContext, 'settings' | 'accounts'>, userId: string, parent: Task, action: InternalAction): boolean {
+  if (!ctx.settings.get(userId).remix) return false;
+  return ctx.accounts.providerFor(parent).capabilities.remix?.includes(action) ?? false;
+}
+
+/** The modal a remix click answers with; its custom_id names the parent and the action like the button's. */
+export function remixModal(parent: Task, action: InternalAction, t: Translate): APIModalInteractionResponseCallbackData {
+  return {
+    custom_id: encodeCustomId(parent.id, action),
+    title: t('queue:remix.title'),
+    components: [
+      {
+        type: ComponentType.ActionRow,
+        components: [
+          {
+            type: ComponentType.TextInput,
+            custom_id: PROMPT_INPUT,
+            label: t('queue:remix.prompt'),
+            style: TextInputStyle.Paragraph,
+            min_length: 1,
+            max_length: PROMPT_MAX_LENGTH,
+            required: true,
+            value: parent.prompt.slice(0, PROMPT_MAX_LENGTH),
+          },
+        ],
+      },
+    ],
+  };
+}
+
+/** A submitted modal is a remix unless it is Custom Zoom's. */
+export function isRemixModal(customId: string): boolean {
+  const parsed = decodeCustomId(customId);
+  return parsed !== undefined && parsed.action !== 'zoom:custom' && isInternalAction(parsed.action);
+}
+
+export async function handleRemixModal(ctx: AppContext, interaction: ModalSubmitInteraction): Promise<void> {
+  const t = translator(interaction.locale);
+  const refuse = (key: string, vars?: Record<string, unknown>) => refuseWith(interaction, { key, vars });
+  const parsed = decodeCustomId(interaction.customId);
+  if (!parsed || !isInternalAction(parsed.action)) return refuse('errors.unknownButton');
+  const action = parsed.action;
+  // The same checks as the click: the parent may have been purged, or the user banned, while the modal was open.
+  const parent = await ctx.repo.get(parsed.taskId);
+  if (!parent || parent.status === 'failed' || parent.status === 'cancelled') return refuse('errors.expired');
+  if (!parent.imageUrls || !parent.actions?.includes(action)) return refuse('errors.actionUnavailable');
+  const granted = await runPreconditions(ctx, interaction, FOLLOW_UP_JOB);
+  if (!granted) return;
+
+  // Bad input loses nothing: the user hears why, privately, and can click again.
+  const check = checkPrompt(interaction.fields.getTextInputValue(PROMPT_INPUT));
+  if (!check.ok) return refuse(check.error, check.vars);
+  const pieces = parsePrompt(check.prompt);
+  const ready = ctx.translator.cached(pieces);
+  const early = refusal(ctx.bannedWords, pieces, ready);
+  if (early) {
+    ctx.log.info({ userId: interaction.user.id, word: early.vars.word }, 'remix prompt refused: banned word');
+    return refuse(early.key, early.vars);
+  }
+
+  await interaction.deferReply();
+  const translation = ready ?? (await ctx.translator.translate(pieces));
+  const late = ready ? undefined : refusal(ctx.bannedWords, pieces, translation);
+  if (late) {
+    ctx.log.info({ userId: interaction.user.id, word: late.vars.word }, 'remix prompt refused: banned word');
+    await followUpPrivately(interaction, t(late.key, late.vars), t('translate:refusedPublic'));
+    await interaction.deleteReply();
+    return;
+  }
+  // As for /draw: the clicker's default ratio and version go upstream only where the prompt sets none.
+  const defaults = ctx.settings.get(interaction.user.id);
+  const promptUpstream = withVersion(withAspectRatio(translation.upstream, defaults.aspectRatio), defaults.version);
+  await startJob(ctx, interaction, granted, { action, parentId: parent.id, prompt: check.prompt, promptUpstream });
+}
