@@ -8,7 +8,7 @@ import { translator } from '../i18n.ts';
 import { parsePrompt } from '../prompt/parse.ts';
 import { checkPrompt } from '../prompt/validate.ts';
 import type { CancelOutcome } from '../tasks/cancel.ts';
-import { isDescribePick, pickIndex, type DescribePick, type TaskAction } from '../upstream/actions.ts';
+import { isDescribePick, isShortenPick, pickIndex, shortenIndex, type DescribePick, type TaskAction } from '../upstream/actions.ts';
 import { CANCEL, RETRY, decodeCustomId } from './custom-id.ts';
 import { startJob } from './jobs.ts';
 import { FOLLOW_UP_JOB, NEW_JOB, preconditions, refuse as refuseWith, runPreconditions } from './preconditions.ts';
@@ -26,6 +26,10 @@ export async function handleButton(ctx: AppContext, interaction: ButtonInteracti
   if (parsed.action === RETRY) return retryJob(ctx, interaction, parent);
   if (parent.status === 'failed' || parent.status === 'cancelled') return refuse('errors.expired');
   if (isDescribePick(parsed.action)) return drawDescribed(ctx, interaction, parent, parsed.action);
+  if (isShortenPick(parsed.action)) {
+    const shortened = parent.action === 'shorten' ? parent.descriptions?.[shortenIndex(parsed.action) - 1] : undefined;
+    return drawSuggested(ctx, interaction, parent, shortened, 'commands:shorten.pickUnavailable');
+  }
   // The result is stored before it is uploaded, so a click that races the final status update still works.
   if (!parent.imageUrls) return refuse('errors.notFinished');
   if (!parent.actions?.includes(parsed.action)) return refuse('errors.actionUnavailable');
@@ -41,9 +45,14 @@ export async function handleButton(ctx: AppContext, interaction: ButtonInteracti
 
 /** 1️⃣–4️⃣ under a /describe result: a /draw of that suggested prompt, for whoever clicked. */
 async function drawDescribed(ctx: AppContext, interaction: ButtonInteraction, parent: Task, pick: DescribePick): Promise<void> {
-  const refuse = (key: string, vars?: Record<string, unknown>) => refuseWith(interaction, { key, vars });
   const suggested = parent.action === 'describe' ? parent.descriptions?.[pickIndex(pick) - 1] : undefined;
-  if (!suggested) return refuse('images:errors.pickUnavailable');
+  return drawSuggested(ctx, interaction, parent, suggested, 'images:errors.pickUnavailable');
+}
+
+/** A /draw of a prompt a job suggested (/describe's, /shorten's), checked like a typed one. */
+async function drawSuggested(ctx: AppContext, interaction: ButtonInteraction, parent: Task, suggested: string | undefined, unavailable: string): Promise<void> {
+  const refuse = (key: string, vars?: Record<string, unknown>) => refuseWith(interaction, { key, vars });
+  if (!suggested) return refuse(unavailable);
   const check = checkPrompt(suggested);
   if (!check.ok) return refuse(check.error, check.vars);
   const banned = ctx.bannedWords.find(parsePrompt(check.prompt));
@@ -61,7 +70,7 @@ async function drawDescribed(ctx: AppContext, interaction: ButtonInteraction, pa
  */
 async function retryJob(ctx: AppContext, interaction: ButtonInteraction, failed: Task): Promise<void> {
   if (failed.status !== 'failed') return refuseWith(interaction, { key: 'relay:retry.notFailed' });
-  const command = failed.action === 'imagine' || failed.action === 'blend' || failed.action === 'describe';
+  const command = failed.action === 'imagine' || failed.action === 'blend' || failed.action === 'describe' || failed.action === 'shorten';
   const granted = await runPreconditions(ctx, interaction, command ? NEW_JOB : FOLLOW_UP_JOB);
   if (!granted) return;
   await interaction.deferReply();

@@ -1,6 +1,6 @@
 // Button ids carry only our task id and a provider-neutral action ("mj:<uuid>:upscale:2"): a click is resolved
 // from the database, so buttons keep working after a restart and never expose upstream ids.
-import { isDescribePick, isInternalAction, type ButtonAction } from '../upstream/actions.ts';
+import { isDescribePick, isInternalAction, isShortenPick, type ButtonAction } from '../upstream/actions.ts';
 
 const PREFIX = 'mj';
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
@@ -19,7 +19,7 @@ export function encodeCustomId(taskId: string, action: ButtonId): string {
 export function decodeCustomId(customId: string): { taskId: string; action: ButtonId } | undefined {
   const [prefix, taskId, ...rest] = customId.split(':');
   const action = rest.join(':');
-  const known = isInternalAction(action) || isDescribePick(action) || action === CANCEL || action === RETRY;
+  const known = isInternalAction(action) || isDescribePick(action) || isShortenPick(action) || action === CANCEL || action === RETRY;
   if (prefix !== PREFIX || !taskId || !UUID.test(taskId) || !known) return undefined;
   return { taskId, action };
 }

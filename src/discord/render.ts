@@ -2,7 +2,7 @@
 import { ButtonStyle, ComponentType, type APIActionRowComponent, type APIButtonComponentWithCustomId } from 'discord.js';
 import type { Task } from '../db/schema.ts';
 import { translator, type Translate } from '../i18n.ts';
-import { DESCRIBE_PICKS, actionIndex, isInternalAction, pickIndex, type InternalAction } from '../upstream/actions.ts';
+import { DESCRIBE_PICKS, SHORTEN_PICKS, actionIndex, isInternalAction, pickIndex, shortenIndex, type InternalAction } from '../upstream/actions.ts';
 import { CANCEL, RETRY, encodeCustomId } from './custom-id.ts';
 
 export interface OutgoingFile {
@@ -27,6 +27,7 @@ const escapeMarkdown = (s: string) => s.replace(/([*_~`|\\<>])/g, '\\$1');
 function actionName(t: Translate, action: string): string | undefined {
   if (action === 'blend') return t('images:actions.blend');
   if (action === 'describe') return t('images:actions.describe');
+  if (action === 'shorten') return t('commands:shorten.action');
   if (action.startsWith('variation:')) return t('actions.variation');
   if (action === 'reroll') return t('actions.reroll');
   if (action === 'vary:subtle') return t('actions.varySubtle');
@@ -130,6 +131,28 @@ export function describedMessage(task: Task): OutgoingMessage {
         style: ButtonStyle.Secondary,
         custom_id: encodeCustomId(task.id, pick),
         emoji: { name: KEYCAPS[pickIndex(pick) - 1]! },
+      })),
+    }],
+  };
+}
+
+const SHORTEN_KEYCAPS = ['1️⃣', '2️⃣', '3️⃣', '4️⃣', '5️⃣'];
+
+/** A finished /shorten: the shortened prompts (up to five), numbered, each with a button that draws it for whoever clicks. */
+export function shortenedMessage(task: Task): OutgoingMessage {
+  const t = translator(task.locale);
+  const prompts = (task.descriptions ?? []).slice(0, SHORTEN_PICKS.length);
+  const list = prompts.map((p, i) => `${SHORTEN_KEYCAPS[i]} ${escapeMarkdown(p)}`).join('\n\n');
+  const picks = SHORTEN_PICKS.slice(0, prompts.length);
+  return {
+    content: clip(`${headline(task, t)}${sentLine(task, t)}\n${t('commands:shorten.intro')}\n\n${list}`),
+    components: picks.length === 0 ? [] : [{
+      type: ComponentType.ActionRow,
+      components: picks.map((pick) => ({
+        type: ComponentType.Button,
+        style: ButtonStyle.Secondary,
+        custom_id: encodeCustomId(task.id, pick),
+        emoji: { name: SHORTEN_KEYCAPS[shortenIndex(pick) - 1]! },
       })),
     }],
   };

@@ -7,7 +7,7 @@
 import type { Task } from '../db/schema.ts';
 import { discordError, isDeadTokenError, type Delivered, type DeliveryTarget, type Messenger } from '../discord/messenger.ts';
 import { isFailCode, isLocaleKey } from '../upstream/fail-codes.ts';
-import { cancelledMessage, describedMessage, failedMessage, progressMessage, queuedMessage, resultMessage, waitingMessage, type OutgoingFile, type OutgoingMessage } from '../discord/render.ts';
+import { cancelledMessage, describedMessage, shortenedMessage, failedMessage, progressMessage, queuedMessage, resultMessage, waitingMessage, type OutgoingFile, type OutgoingMessage } from '../discord/render.ts';
 import { translator } from '../i18n.ts';
 import { retryDatabase } from '../db/retry.ts';
 import type { Logger } from '../log.ts';
@@ -162,6 +162,10 @@ export class Delivery {
     if (task.action === 'describe') {
       if (!task.descriptions?.length) throw new DownloadFailed('finished describe job has no prompts');
       return this.messenger.deliver(target, describedMessage(task));
+    }
+    if (task.action === 'shorten') {
+      if (!task.descriptions?.length) throw new DownloadFailed('finished shorten job has no prompts');
+      return this.messenger.deliver(target, shortenedMessage(task));
     }
     return this.deliverImage(task, target);
   }

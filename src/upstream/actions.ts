@@ -16,15 +16,26 @@ export const SINGLE_ACTIONS = [
 
 export const INTERNAL_ACTIONS = [...GRID_ACTIONS, ...SINGLE_ACTIONS] as const;
 export type InternalAction = (typeof INTERNAL_ACTIONS)[number];
-/** Jobs started by a command rather than a button: /draw, /blend, /describe. */
-export type InputAction = 'imagine' | 'blend' | 'describe';
+/** Jobs started by a command rather than a button: /draw, /blend, /describe, /shorten. */
+export type InputAction = 'imagine' | 'blend' | 'describe' | 'shorten';
 export type TaskAction = InputAction | InternalAction;
 
 /** The 1️⃣–4️⃣ buttons under a /describe result: each starts a /draw of that suggested prompt. */
 export const DESCRIBE_PICKS = ['describe:1', 'describe:2', 'describe:3', 'describe:4'] as const;
 export type DescribePick = (typeof DESCRIBE_PICKS)[number];
+/** The 1️⃣–5️⃣ buttons under a /shorten result: each starts a /draw of that shortened prompt. */
+export const SHORTEN_PICKS = ['shorten:1', 'shorten:2', 'shorten:3', 'shorten:4', 'shorten:5'] as const;
+export type ShortenPick = (typeof SHORTEN_PICKS)[number];
 /** What a button can carry: an action on the job's image, or a pick of one of its suggested prompts. */
-export type ButtonAction = InternalAction | DescribePick;
+export type ButtonAction = InternalAction | DescribePick | ShortenPick;
+
+const SHORTEN_SET: ReadonlySet<string> = new Set(SHORTEN_PICKS);
+export function isShortenPick(value: string): value is ShortenPick {
+  return SHORTEN_SET.has(value);
+}
+
+/** The number of a shorten pick (shorten:5 → 5). */
+export const shortenIndex = (pick: ShortenPick) => Number(pick.slice('shorten:'.length));
 
 const PICK_SET: ReadonlySet<string> = new Set(DESCRIBE_PICKS);
 export function isDescribePick(value: string): value is DescribePick {

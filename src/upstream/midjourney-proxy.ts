@@ -14,6 +14,7 @@ import {
   type Capabilities,
   type InputImage,
   type Provider,
+  type ShortenRequest,
   type Submitted,
   type SubmitRequest,
   type UpstreamJob,
@@ -64,6 +65,25 @@ export function parseDescriptions(text: string): string[] {
     .filter((line) => line !== '');
 }
 
+/**
+ * A shorten result: Midjourney's embed ("…Shortened prompts\n1️⃣ first\n2️⃣ second…", up to five), which
+ * trueai-org keeps as the task's `description` and `properties.finalPrompt` (DiscordWebSocketService.HandleShorten)
+ * and reads back the same way (TaskService: the lines after "Shortened prompts", each without its keycap).
+ */
+export function parseShortened(text: string): string[] {
+  const at = text.indexOf('Shortened prompts');
+  if (at < 0) return [];
+  return text
+    .slice(at)
+    .split('\n')
+    .slice(1)
+    .map((line) => line.trim())
+    .filter((line) => /^[1-5]\uFE0F?\u20E3/u.test(line))
+    .map((line) => line.replace(/^[1-5]\uFE0F?\u20E3\s*/u, '').trim())
+    .filter((line) => line !== '')
+    .slice(0, 5);
+}
+
 const STATUS: Record<string, UpstreamStatus> = {
   NOT_START: 'submitted',
   SUBMITTED: 'submitted',
@@ -112,6 +132,8 @@ export class MidjourneyProxyProvider implements Provider {
     blend: true,
     describe: true,
     imagePrompts: true,
+    // trueai-org's /mj/submit/shorten; the open-source server answers 404 and the job is refused.
+    shorten: true,
   };
   /** Learned on the first 404: the server is the open-source one (no /action) or an old one (no batch). */
   private noActionEndpoint = false;
@@ -156,6 +178,17 @@ export class MidjourneyProxyProvider implements Provider {
     const change = changeRequest(req.action);
     if (!change) throw new UpstreamRejected('errors.actionUnavailable');
     return this.accepted(await this.post('mj/submit/change', { taskId: req.parent.upstreamId, ...change, state: req.taskId, ...notifyHook }));
+  }
+
+  /**
+   * trueai-org's `POST /mj/submit/shorten` (SubmitImagineDTO: prompt, state, notifyHook; SubmitController.cs)
+   * answers like every submit; the open-source server has no such route (404): the job is refused.
+   */
+  async shorten(req: ShortenRequest): Promise<Submitted> {
+    const notifyHook = req.callbackUrl ? { notifyHook: req.callbackUrl } : {};
+    const res = await this.http.json<SubmitResult>('mj/submit/shorten', { body: { prompt: req.prompt, state: req.taskId, ...notifyHook } });
+    if (res.status === 404) throw new UpstreamRejected('images:errors.unsupported');
+    return this.accepted(this.checked(res.body, res.status));
   }
 
   /**
@@ -232,6 +265,12 @@ export class MidjourneyProxyProvider implements Provider {
     if (status === 'succeeded' && String(task.action ?? '').toUpperCase() === 'DESCRIBE') {
       const text = [task.properties?.finalPrompt, task.promptEn, task.prompt].find((v): v is string => typeof v === 'string' && v.trim() !== '');
       const descriptions = text ? parseDescriptions(text) : [];
+      if (descriptions.length === 0) return { upstreamId, status: 'failed', failCode: 'no_description' };
+      return { upstreamId, status, progress: 100, imageUrls: [], actions: [], descriptions };
+    }
+    if (status === 'succeeded' && String(task.action ?? '').toUpperCase() === 'SHORTEN') {
+      const text = [task.properties?.finalPrompt, task.description].find((v): v is string => typeof v === 'string' && v.includes('Shortened prompts'));
+      const descriptions = text ? parseShortened(text) : [];
       if (descriptions.length === 0) return { upstreamId, status: 'failed', failCode: 'no_description' };
       return { upstreamId, status, progress: 100, imageUrls: [], actions: [], descriptions };
     }

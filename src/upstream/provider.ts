@@ -23,6 +23,8 @@ export interface Capabilities {
   describe: boolean;
   /** /draw takes image attachments (as image prompts); typed image URLs always go upstream as text. */
   imagePrompts?: boolean;
+  /** /shorten: the relay asks Midjourney for shorter versions of a prompt (the job's `descriptions`). */
+  shorten?: boolean;
   /** The relay translates Chinese prompts itself: the user is not told that the bot could not translate theirs. */
   translatesPrompts?: boolean;
 }
@@ -65,6 +67,14 @@ export type SubmitRequest =
   | { kind: 'blend'; taskId: string; images: InputImage[]; dimensions: BlendDimensions; callbackUrl?: string; mode?: SpeedMode }
   | { kind: 'describe'; taskId: string; image: InputImage; callbackUrl?: string };
 
+/** /shorten's job: a method of its own (`Provider.shorten`), so adapters without it need no change. */
+export interface ShortenRequest {
+  kind: 'shorten';
+  taskId: string;
+  prompt: string;
+  callbackUrl?: string;
+}
+
 export type UpstreamStatus = 'submitted' | 'running' | 'succeeded' | 'failed';
 
 /** A job as the upstream reports it, normalised. */
@@ -86,7 +96,7 @@ export interface UpstreamJob {
    * while the relay still reports it waiting or running.
    */
   failCode?: FailCode;
-  /** On success of a describe job: the suggested prompts (four). */
+  /** On success of a describe job: the suggested prompts (four); of a shorten job, the shortened prompts (up to five). */
   descriptions?: string[];
   /** Adapter-private data to keep on the task row (merged into what submit returned). */
   upstreamData?: Record<string, unknown>;
@@ -106,6 +116,8 @@ export interface Provider {
   readonly id: ProviderId;
   readonly capabilities: Capabilities;
   submit(req: SubmitRequest): Promise<Submitted>;
+  /** Submits a /shorten job; present exactly when `capabilities.shorten` is set. */
+  shorten?(req: ShortenRequest): Promise<Submitted>;
   /** Current state of the given jobs; ids the upstream no longer knows are omitted. */
   fetch(ids: string[]): Promise<UpstreamJob[]>;
   /** Images the provider serves itself (the simulator); otherwise the core downloads over HTTP. */

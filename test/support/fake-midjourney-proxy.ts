@@ -89,6 +89,24 @@ export const DESCRIPTIONS = [
   'a sleepy kitten in warm sunlight, soft focus photography --ar 3:2',
 ];
 
+/** What every fake /shorten suggests (Midjourney gives up to five). */
+export const SHORTENED = [
+  'tabby cat, windowsill, morning light --ar 3:2',
+  'cat asleep on a windowsill --ar 3:2',
+  'sleepy tabby cat, soft light --ar 3:2',
+  'cat, window, morning --ar 3:2',
+  'tabby cat napping --ar 3:2',
+];
+
+// /shorten (trueai-org only; source: github.com/trueai-org/midjourney-proxy, SubmitController.cs `[HttpPost("shorten")]`
+// taking SubmitImagineDTO {prompt, state, notifyHook…} and answering SubmitResultVO like every submit). The task's
+// action is SHORTEN; on success DiscordWebSocketService.HandleShorten stores Midjourney's embed description as the
+// task's `description` and `properties.finalPrompt`, with no image; TaskService reads the prompts back as the
+// non-blank lines after "Shortened prompts", each past its keycap. The embed text below follows that shape.
+const shortenedEmbed = (prompt: string) =>
+  `## Important tokens\n\n${prompt.split(/\s+/).slice(0, 4).map((w) => `**${w}**`).join(' ')}\n\n## Shortened prompts\n\n` +
+  SHORTENED.map((p, i) => `${i + 1}️⃣ ${p}`).join('\n\n');
+
 const isImageDataUri = (v: unknown) => typeof v === 'string' && /^data:image\/(png|jpeg|webp|gif);base64,[A-Za-z0-9+/]+=*$/.test(v);
 
 const button = (customId: string, label = '', emoji = ''): MjButton => ({ customId, emoji, label, style: 2, type: 2 });
@@ -271,6 +289,7 @@ export class FakeMidjourneyProxy extends MjRelayFake {
     if (req.method === 'POST' && req.path === '/mj/submit/imagine') return this.answerSubmit(res, this.imagine(body));
     if (req.method === 'POST' && req.path === '/mj/submit/blend') return this.answerSubmit(res, this.blend(body));
     if (req.method === 'POST' && req.path === '/mj/submit/describe') return this.answerSubmit(res, this.describe(body));
+    if (req.method === 'POST' && req.path === '/mj/submit/shorten' && !this.opts.openSource) return this.answerSubmit(res, this.shorten(body));
     if (req.method === 'POST' && req.path === '/mj/submit/action') return this.answerSubmit(res, this.action(body));
     if (req.method === 'POST' && req.path === '/mj/submit/change') return this.answerSubmit(res, this.change(body));
     if (req.method === 'POST' && req.path === '/mj/submit/modal') return this.answerSubmit(res, this.modal(body));
@@ -345,6 +364,15 @@ export class FakeMidjourneyProxy extends MjRelayFake {
     if (!isImageDataUri(body.base64)) return { code: 4, description: 'base64参数错误', result: null, properties: {} };
     const task = this.create('DESCRIBE', '', body);
     task.json.description = '/describe';
+    this.start(task);
+    return this.accepted(task);
+  }
+
+  private shorten(body: Record<string, unknown>) {
+    const prompt = String(body.prompt ?? '');
+    if (!prompt) return { code: 4, description: 'prompt不能为空', result: null, properties: {} };
+    const task = this.create('SHORTEN', prompt, body);
+    task.json.description = `/shorten ${prompt}`;
     this.start(task);
     return this.accepted(task);
   }
@@ -467,6 +495,13 @@ export class FakeMidjourneyProxy extends MjRelayFake {
           // The input picture comes back as the image; the four prompts are in `finalPrompt` (and `prompt`).
           const text = DESCRIPTIONS.map((d, i) => `${i + 1}️⃣ ${d}`).join('\n\n');
           Object.assign(json, { status: 'SUCCESS', progress: '100%', finishTime: Date.now(), imageUrl: `${this.url}/images/${json.id}-single.png`, prompt: text, promptEn: text, buttons: [] });
+          json.properties = { ...json.properties, finalPrompt: text };
+          this.notify(task);
+          return;
+        }
+        if (json.action === 'SHORTEN') {
+          const text = shortenedEmbed(json.prompt);
+          Object.assign(json, { status: 'SUCCESS', progress: '100%', finishTime: Date.now(), description: text, buttons: [] });
           json.properties = { ...json.properties, finalPrompt: text };
           this.notify(task);
           return;
