@@ -1,7 +1,7 @@
 // A click on one of our result buttons: decode the custom_id, check the job and the action against the
 // database, run the preconditions, and start a child job owned by whoever clicked (anyone in the channel may
 // click). ❌ is the one button that stops a job instead, and only its owner or a moderator may use it.
-import type { ButtonInteraction } from 'discord.js';
+import { MessageFlags, type ButtonInteraction } from 'discord.js';
 import type { AppContext } from '../context.ts';
 import type { Task } from '../db/schema.ts';
 import { translator } from '../i18n.ts';
@@ -9,7 +9,7 @@ import { parsePrompt } from '../prompt/parse.ts';
 import { checkPrompt } from '../prompt/validate.ts';
 import type { CancelOutcome } from '../tasks/cancel.ts';
 import { isDescribePick, isShortenPick, pickIndex, shortenIndex, type DescribePick, type TaskAction } from '../upstream/actions.ts';
-import { CANCEL, RETRY, decodeCustomId } from './custom-id.ts';
+import { CANCEL, RETRY, SEED, decodeCustomId } from './custom-id.ts';
 import { startJob } from './jobs.ts';
 import { FOLLOW_UP_JOB, NEW_JOB, preconditions, refuse as refuseWith, runPreconditions } from './preconditions.ts';
 import { zoomModal } from './zoom-modal.ts';
@@ -25,6 +25,7 @@ export async function handleButton(ctx: AppContext, interaction: ButtonInteracti
   if (parsed.action === CANCEL) return cancelJob(ctx, interaction, parent);
   if (parsed.action === RETRY) return retryJob(ctx, interaction, parent);
   if (parent.status === 'failed' || parent.status === 'cancelled') return refuse('errors.expired');
+  if (parsed.action === SEED) return tellSeed(ctx, interaction, parent);
   if (isDescribePick(parsed.action)) return drawDescribed(ctx, interaction, parent, parsed.action);
   if (isShortenPick(parsed.action)) {
     const shortened = parent.action === 'shorten' ? parent.descriptions?.[shortenIndex(parsed.action) - 1] : undefined;
@@ -82,6 +83,24 @@ async function retryJob(ctx: AppContext, interaction: ButtonInteraction, failed:
     ...(failed.input && { input: failed.input }),
     ...(failed.mode && { mode: failed.mode }),
   });
+}
+
+/** 📋 on a result: its seed, privately, for whoever clicked (a question to the relay, not a job). */
+async function tellSeed(ctx: AppContext, interaction: ButtonInteraction, parent: Task): Promise<void> {
+  const provider = ctx.accounts.providerFor(parent);
+  if (!parent.imageUrls || !parent.upstreamId) return refuseWith(interaction, { key: 'errors.notFinished' });
+  if (!provider.capabilities.seed || !provider.seed) return refuseWith(interaction, { key: 'relay:seed.unavailable' });
+  if (!(await runPreconditions(ctx, interaction, [preconditions.notBanned]))) return;
+  const t = translator(interaction.locale);
+  // The relay may take a while (trueai-org asks Midjourney and waits up to a minute): acknowledge first.
+  await interaction.deferReply({ flags: MessageFlags.Ephemeral });
+  let seed: string | undefined;
+  try {
+    seed = await provider.seed({ upstreamId: parent.upstreamId, upstreamData: parent.upstreamData ?? null, imageUrls: parent.imageUrls, prompt: parent.promptUpstream });
+  } catch (err) {
+    ctx.log.warn({ err, taskId: parent.id }, 'the relay did not tell the seed');
+  }
+  await interaction.editReply({ content: seed ? t('relay:seed.answer', { seed }) : t('relay:seed.unavailable'), allowedMentions: { parse: [] } });
 }
 
 /** ❌: the job's owner, a member who may manage the server, or a bot operator may stop it. */

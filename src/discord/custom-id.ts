@@ -9,8 +9,10 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 export const CANCEL = 'cancel';
 /** ↻ on a failed job: starts it again (same prompt and inputs) for whoever clicks, under their own limits. */
 export const RETRY = 'retry';
+/** 📋 on a result: its seed, told privately to whoever clicks (where the relay can tell it). */
+export const SEED = 'seed';
 /** Everything a button of ours can carry. */
-export type ButtonId = ButtonAction | typeof CANCEL | typeof RETRY;
+export type ButtonId = ButtonAction | typeof CANCEL | typeof RETRY | typeof SEED;
 
 export function encodeCustomId(taskId: string, action: ButtonId): string {
   return `${PREFIX}:${taskId}:${action}`;
@@ -19,7 +21,7 @@ export function encodeCustomId(taskId: string, action: ButtonId): string {
 export function decodeCustomId(customId: string): { taskId: string; action: ButtonId } | undefined {
   const [prefix, taskId, ...rest] = customId.split(':');
   const action = rest.join(':');
-  const known = isInternalAction(action) || isDescribePick(action) || isShortenPick(action) || action === CANCEL || action === RETRY;
+  const known = isInternalAction(action) || isDescribePick(action) || isShortenPick(action) || action === CANCEL || action === RETRY || action === SEED;
   if (prefix !== PREFIX || !taskId || !UUID.test(taskId) || !known) return undefined;
   return { taskId, action };
 }

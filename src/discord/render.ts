@@ -3,7 +3,7 @@ import { ButtonStyle, ComponentType, type APIActionRowComponent, type APIButtonC
 import type { Task } from '../db/schema.ts';
 import { translator, type Translate } from '../i18n.ts';
 import { DESCRIBE_PICKS, SHORTEN_PICKS, actionIndex, isInternalAction, pickIndex, shortenIndex, type InternalAction } from '../upstream/actions.ts';
-import { CANCEL, RETRY, encodeCustomId } from './custom-id.ts';
+import { CANCEL, RETRY, SEED, encodeCustomId } from './custom-id.ts';
 
 export interface OutgoingFile {
   name: string;
@@ -108,10 +108,25 @@ function retryRow(taskId: string, t: Translate): OutgoingMessage['components'] {
   }];
 }
 
-export function resultMessage(task: Task, image: OutgoingFile): OutgoingMessage {
+/** What a result offers beyond its job's own actions. */
+export interface ResultOptions {
+  /** 📋: the relay can tell the job's seed. */
+  seed?: boolean;
+}
+
+export function resultMessage(task: Task, image: OutgoingFile, opts: ResultOptions = {}): OutgoingMessage {
   const t = translator(task.locale);
   const actions = (task.actions ?? []).filter(isInternalAction);
-  return { content: clip(`${headline(task, t)}${sentLine(task, t)}`), components: buttonRows(task.id, actions, t), file: image };
+  const rows = buttonRows(task.id, actions, t);
+  return { content: clip(`${headline(task, t)}${sentLine(task, t)}`), components: opts.seed ? withSeedButton(task.id, rows) : rows, file: image };
+}
+
+/** 📋 at the end of the last row with room (a row holds 5 buttons, a message 5 rows), or on a row of its own. */
+function withSeedButton(taskId: string, rows: OutgoingMessage['components']): OutgoingMessage['components'] {
+  const seed: APIButtonComponentWithCustomId = { type: ComponentType.Button, style: ButtonStyle.Secondary, custom_id: encodeCustomId(taskId, SEED), emoji: { name: '📋' } };
+  const last = rows.at(-1);
+  if (last && last.components.length < 5) return [...rows.slice(0, -1), { ...last, components: [...last.components, seed] }];
+  return rows.length < 5 ? [...rows, { type: ComponentType.ActionRow, components: [seed] }] : rows;
 }
 
 const KEYCAPS = ['1️⃣', '2️⃣', '3️⃣', '4️⃣'];

@@ -209,7 +209,8 @@ export class Delivery {
 
   private imageMessage(task: Task, image: DownloadedImage): OutgoingMessage {
     const name = `${task.action.startsWith('upscale:') ? 'image' : 'grid'}${resultMarker(task)}${extensionFor(image.contentType)}`;
-    return resultMessage(task, { name, data: image.data, contentType: image.contentType });
+    const seed = Boolean(this.accounts.providerFor(task).capabilities.seed);
+    return resultMessage(task, { name, data: image.data, contentType: image.contentType }, { seed });
   }
 
   private target(task: Task): DeliveryTarget {

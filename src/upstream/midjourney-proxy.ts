@@ -13,6 +13,7 @@ import {
   UpstreamRejected,
   type Capabilities,
   type InputImage,
+  type ParentRef,
   type Provider,
   type ShortenRequest,
   type Submitted,
@@ -134,6 +135,8 @@ export class MidjourneyProxyProvider implements Provider {
     imagePrompts: true,
     // trueai-org's /mj/submit/shorten; the open-source server answers 404 and the job is refused.
     shorten: true,
+    // trueai-org's GET /mj/task/{id}/image-seed; elsewhere (404) the clicker is told the relay cannot say.
+    seed: true,
   };
   /** Learned on the first 404: the server is the open-source one (no /action) or an old one (no batch). */
   private noActionEndpoint = false;
@@ -192,6 +195,21 @@ export class MidjourneyProxyProvider implements Provider {
   }
 
   /**
+   * trueai-org's `GET /mj/task/{id}/image-seed` (TaskController.cs): `{code: 1, result: "<seed>"}` when known
+   * (asked of Midjourney first if need be); code 3 (HTTP 404: no such task, or no such route), 4 (HTTP 400: the
+   * task has no message hash yet) or 9 (Midjourney did not answer) when not.
+   */
+  async seed(job: ParentRef): Promise<string | undefined> {
+    const res = await this.http.json<SubmitResult>(`mj/task/${encodeURIComponent(job.upstreamId)}/image-seed`);
+    const body = res.body;
+    // No such route (an old or open-source server: its 404 has no result code): stop offering 📋.
+    if (res.status === 404 && body?.code === undefined) this.capabilities.seed = false;
+    if (res.status !== 200 || !body || typeof body !== 'object' || body.code !== 1) return undefined;
+    const seed = String(body.result ?? '').trim();
+    return /^\d+$/.test(seed) ? seed : undefined;
+  }
+
+  /**
    * The job this bot submitted for `taskId`: every submission carries it as `state`, and `GET /mj/task/list`
    * lists the server's latest tasks with their `state` (trueai-org: the newest 100, TaskController.cs; the
    * open-source server: all it holds). The batch read filters by id only, so this is the one way to ask.
@@ -215,6 +233,8 @@ export class MidjourneyProxyProvider implements Provider {
         const res = await this.http.json<unknown>('mj/task/list-by-condition', { body: { ids: ids.slice(i, i + 100) } });
         if (res.status === 404) {
           this.noBatchEndpoint = true;
+          // The open-source server (no batch read) has no image-seed either: results stop offering 📋.
+          this.capabilities.seed = false;
           break;
         }
         if (!Array.isArray(res.body)) throw new UpstreamAccountError('unavailable', `list-by-condition: HTTP ${res.status}, not a task list`);

@@ -25,6 +25,8 @@ export interface Capabilities {
   imagePrompts?: boolean;
   /** /shorten: the relay asks Midjourney for shorter versions of a prompt (the job's `descriptions`). */
   shorten?: boolean;
+  /** 📋 on results: the relay can tell a finished job's seed (`Provider.seed`). */
+  seed?: boolean;
   /** The relay translates Chinese prompts itself: the user is not told that the bot could not translate theirs. */
   translatesPrompts?: boolean;
 }
@@ -116,6 +118,11 @@ export interface Provider {
   readonly id: ProviderId;
   readonly capabilities: Capabilities;
   submit(req: SubmitRequest): Promise<Submitted>;
+  /**
+   * The seed of a finished job (📋), or undefined when the relay cannot tell it for this one; present exactly
+   * when `capabilities.seed` is set. Throws UpstreamRejected when the relay refuses.
+   */
+  seed?(job: ParentRef): Promise<string | undefined>;
   /** Submits a /shorten job; present exactly when `capabilities.shorten` is set. */
   shorten?(req: ShortenRequest): Promise<Submitted>;
   /** Current state of the given jobs; ids the upstream no longer knows are omitted. */

@@ -20,6 +20,12 @@ export const AFTER_UPSCALE = [
   ['Upscale (2x)', 'Upscale (4x)'],
 ];
 
+/** Button rows with 📋 (the seed, where the relay can tell it) at the end of the last row, as the bot places it. */
+export function withSeed(rows: string[][]): string[][] {
+  const last = rows.at(-1);
+  return last && last.length < 5 ? [...rows.slice(0, -1), [...last, '📋']] : [...rows, ['📋']];
+}
+
 /** `/draw prompt` sent to the fake Discord by `userId` (Alice unless said), in English. */
 export function slashDraw(discord: FakeDiscord, prompt: string, userId = ALICE) {
   return discord.slashCommand({ name: 'draw', options: { prompt }, userId, locale: 'en-US' });

@@ -107,6 +107,9 @@ const shortenedEmbed = (prompt: string) =>
   `## Important tokens\n\n${prompt.split(/\s+/).slice(0, 4).map((w) => `**${w}**`).join(' ')}\n\n## Shortened prompts\n\n` +
   SHORTENED.map((p, i) => `${i + 1}️⃣ ${p}`).join('\n\n');
 
+/** The seed the fake reports for a task: fixed per id, so a test can predict it. */
+export const seedOf = (id: string) => String(1_000_000_000 + Number(id) * 7919);
+
 const isImageDataUri = (v: unknown) => typeof v === 'string' && /^data:image\/(png|jpeg|webp|gif);base64,[A-Za-z0-9+/]+=*$/.test(v);
 
 const button = (customId: string, label = '', emoji = ''): MjButton => ({ customId, emoji, label, style: 2, type: 2 });
@@ -162,6 +165,8 @@ export class FakeMidjourneyProxy extends MjRelayFake {
   stepMs: number;
   /** Every task ever created, forgotten ones included, in order: the evidence for "submitted once". */
   readonly created: MjTaskJson[] = [];
+  /** The task ids whose seed was asked for (image-seed). */
+  readonly seedRequests: string[] = [];
   /** Submissions whose answer was held back by `delaySubmits`. */
   lateAnswers = 0;
   private readonly failures: Array<[string, string]> = [];
@@ -312,10 +317,25 @@ export class FakeMidjourneyProxy extends MjRelayFake {
       // trueai answers an empty 200 whether or not there was anything left to stop.
       return sendJson(res, 200, undefined);
     }
+    const seedMatch = /^\/mj\/task\/([^/]+)\/image-seed$/.exec(req.path);
+    if (req.method === 'GET' && seedMatch && !this.opts.openSource) return this.imageSeed(res, decodeURIComponent(seedMatch[1]!));
     const fetchMatch = /^\/mj\/task\/([^/]+)\/fetch$/.exec(req.path);
     // Spring answers a missing task with 200 and an empty body.
     if (req.method === 'GET' && fetchMatch) return sendJson(res, 200, this.tasks.get(decodeURIComponent(fetchMatch[1]!))?.json);
     return sendJson(res, 404, { status: 404, error: 'Not Found', path: req.path });
+  }
+
+  /**
+   * trueai-org's `GET /mj/task/{id}/image-seed` (src/Midjourney.API/Controllers/TaskController.cs `ImageSeed`):
+   * 200 `{code: 1, description: "成功", result: seed}` for a finished task; 400 `{code: 4, "关联任务状态错误"}` for
+   * one without a message hash (not finished); 404 `{code: 3, "关联任务不存在或已失效"}` for an unknown id.
+   */
+  private imageSeed(res: ServerResponse, id: string): void {
+    const task = this.tasks.get(id);
+    if (!task) return sendJson(res, 404, { code: 3, description: '关联任务不存在或已失效', result: null, properties: {} });
+    if (task.json.status !== 'SUCCESS') return sendJson(res, 400, { code: 4, description: '关联任务状态错误', result: null, properties: {} });
+    this.seedRequests.push(id);
+    sendJson(res, 200, { code: 1, description: '成功', result: seedOf(id), properties: {} });
   }
 
   private refusal(prompt: string) {
