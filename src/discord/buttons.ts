@@ -12,6 +12,7 @@ import { isDescribePick, isShortenPick, pickIndex, shortenIndex, type DescribePi
 import { CANCEL, RETRY, SEED, decodeCustomId } from './custom-id.ts';
 import { startJob } from './jobs.ts';
 import { FOLLOW_UP_JOB, NEW_JOB, preconditions, refuse as refuseWith, runPreconditions } from './preconditions.ts';
+import { editModal } from './edit-modal.ts';
 import { zoomModal } from './zoom-modal.ts';
 
 export async function handleButton(ctx: AppContext, interaction: ButtonInteraction): Promise<void> {
@@ -39,6 +40,8 @@ export async function handleButton(ctx: AppContext, interaction: ButtonInteracti
   if (!granted) return;
   // Custom Zoom first asks for the factor; the job starts when the modal is submitted.
   if (parsed.action === 'zoom:custom') return interaction.showModal(zoomModal(parent, t));
+  // Edit asks for the new prompt first (prefilled with this one); the job starts when the modal is submitted.
+  if (parsed.action === 'edit') return interaction.showModal(editModal(parent, t));
 
   await interaction.deferReply();
   await startJob(ctx, interaction, granted, { action: parsed.action, parentId: parent.id, prompt: parent.prompt, promptUpstream: parent.promptUpstream });

@@ -34,6 +34,7 @@ function actionName(t: Translate, action: string): string | undefined {
   if (action === 'vary:strong') return t('actions.varyStrong');
   if (action.startsWith('zoom:')) return t('actions.zoom');
   if (action.startsWith('pan:')) return t('actions.pan');
+  if (action === 'edit') return t('actions.edit');
   if (action.startsWith('upscale:') && !actionIndex(action as InternalAction)) return t('actions.upscaleMore');
   return undefined;
 }
@@ -177,7 +178,7 @@ export function shortenedMessage(task: Task): OutgoingMessage {
 const GROUPS: InternalAction[][] = [
   ['upscale:1', 'upscale:2', 'upscale:3', 'upscale:4', 'reroll'],
   ['variation:1', 'variation:2', 'variation:3', 'variation:4'],
-  ['vary:strong', 'vary:subtle'],
+  ['vary:strong', 'vary:subtle', 'edit'],
   ['zoom:2', 'zoom:1.5', 'zoom:custom'],
   ['pan:left', 'pan:right', 'pan:up', 'pan:down'],
   ['upscale:2x', 'upscale:4x', 'upscale:subtle', 'upscale:creative'],
@@ -202,6 +203,7 @@ function button(taskId: string, action: InternalAction, t: Translate): APIButton
     case 'upscale:4x': return { ...base, label: t('buttons.upscale4x') };
     case 'upscale:subtle': return { ...base, label: t('buttons.upscaleSubtle') };
     case 'upscale:creative': return { ...base, label: t('buttons.upscaleCreative') };
+    case 'edit': return { ...base, label: t('buttons.edit'), emoji: { name: '✏️' } };
     default: return { ...base, label: action.slice(0, 80) };
   }
 }

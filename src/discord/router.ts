@@ -7,6 +7,7 @@ import { handleButton } from './buttons.ts';
 import type { CommandRegistry } from './command.ts';
 import { discordError } from './messenger.ts';
 import { runPreconditions } from './preconditions.ts';
+import { handleEditModal, isEditModal } from './edit-modal.ts';
 import { handleZoomModal } from './zoom-modal.ts';
 
 export async function routeInteraction(ctx: AppContext, commands: CommandRegistry, interaction: Interaction): Promise<void> {
@@ -18,7 +19,7 @@ export async function routeInteraction(ctx: AppContext, commands: CommandRegistr
       return;
     }
     if (interaction.isModalSubmit()) {
-      await handleZoomModal(ctx, interaction);
+      await (isEditModal(interaction.customId) ? handleEditModal(ctx, interaction) : handleZoomModal(ctx, interaction));
       return;
     }
     const command = commands.get(interaction.commandName);

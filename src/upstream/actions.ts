@@ -14,7 +14,10 @@ export const SINGLE_ACTIONS = [
   'upscale:2x', 'upscale:4x', 'upscale:subtle', 'upscale:creative',
 ] as const;
 
-export const INTERNAL_ACTIONS = [...GRID_ACTIONS, ...SINGLE_ACTIONS] as const;
+/** ✏️ Edit on an upscale: a new prompt over that image (relays with an edit endpoint offer it per job). */
+export const EDIT_ACTIONS = ['edit'] as const;
+
+export const INTERNAL_ACTIONS = [...GRID_ACTIONS, ...SINGLE_ACTIONS, ...EDIT_ACTIONS] as const;
 export type InternalAction = (typeof INTERNAL_ACTIONS)[number];
 /** Jobs started by a command rather than a button: /draw, /blend, /describe, /shorten. */
 export type InputAction = 'imagine' | 'blend' | 'describe' | 'shorten';

@@ -163,6 +163,7 @@ export class MidjourneyProxyProvider implements Provider {
       const [base64] = await dataUris([req.image]);
       return this.accepted(await this.post('mj/submit/describe', { base64, state: req.taskId, ...notifyHook }));
     }
+    if (req.action === 'edit') return this.edit(req.parent.imageUrls[0], req.prompt ?? req.parent.prompt, req.taskId, notifyHook);
     const customIds = (req.parent.upstreamData?.customIds ?? {}) as CustomIds;
     const customId = customIds[req.action];
     if (customId && !this.noActionEndpoint) {
@@ -181,6 +182,18 @@ export class MidjourneyProxyProvider implements Provider {
     const change = changeRequest(req.action);
     if (!change) throw new UpstreamRejected('errors.actionUnavailable');
     return this.accepted(await this.post('mj/submit/change', { taskId: req.parent.upstreamId, ...change, state: req.taskId, ...notifyHook }));
+  }
+
+  /**
+   * ✏️ Edit: trueai-org's `POST /mj/submit/edits` (alias `edit`; SubmitEditsDTO: `prompt`, `image` as a URL or
+   * base64, plus state/notifyHook; SubmitController.cs) redraws the upscaled image, given by its URL, to the new
+   * prompt. Servers without it answer 404: the job is refused.
+   */
+  private async edit(image: string | undefined, prompt: string, taskId: string, notifyHook: { notifyHook?: string }): Promise<Submitted> {
+    if (!image) throw new UpstreamRejected('errors.expired');
+    const res = await this.http.json<SubmitResult>('mj/submit/edits', { body: { prompt, image, state: taskId, ...notifyHook } });
+    if (res.status === 404) throw new UpstreamRejected('images:errors.unsupported');
+    return this.accepted(this.checked(res.body, res.status));
   }
 
   /**
@@ -299,9 +312,11 @@ export class MidjourneyProxyProvider implements Provider {
       const customIds = customIdsFromButtons(task.buttons);
       const fromButtons = Object.keys(customIds).length > 0;
       // Without buttons (open-source server) the grid offers what /change can do; a single image, nothing.
-      const actions = fromButtons
+      const actions: InternalAction[] = fromButtons
         ? INTERNAL_ACTIONS.filter((a) => customIds[a])
         : GRID_TASKS.has(String(task.action ?? '').toUpperCase()) ? [...GRID_ACTIONS] : [];
+      // ✏️ Edit on an upscale of a plus server (trueai-org's /mj/submit/edits; V8 offers edits instead of zoom and pan).
+      if (fromButtons && String(task.action ?? '').toUpperCase() === 'UPSCALE') actions.push('edit');
       return { upstreamId, status, progress: 100, imageUrls: [image], actions, upstreamData: fromButtons ? { customIds } : {} };
     }
     // Held by Midjourney's moderation or refused, while the relay still shows the task going: it will never finish.

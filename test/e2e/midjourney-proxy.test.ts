@@ -8,9 +8,9 @@ import { useRelaySession } from './relay-session.ts';
 import { ALICE, BOB, GRID, buttonFaces, customIdOf, imageInfo, isFinal, slashDraw, withSeed } from './support.ts';
 
 const KEY = 'mj-e2e-secret';
-// What the relay's buttons[] offers after an upscale, minus Vary (Region) which needs a mask editor.
+// What the relay's buttons[] offers after an upscale, minus Vary (Region) which needs a mask editor, plus ✏️ Edit.
 const AFTER_UPSCALE = [
-  ['Vary (Strong)', 'Vary (Subtle)'],
+  ['Vary (Strong)', 'Vary (Subtle)', 'Edit'],
   ['Zoom Out 2x', 'Zoom Out 1.5x', 'Custom Zoom'],
   ['⬅️', '➡️', '⬆️', '⬇️'],
   ['Upscale (2x)', 'Upscale (4x)'],

@@ -79,7 +79,7 @@ export interface FakeMidjourneyProxyOptions {
 }
 
 const PROGRESS = ['0%', '25%', '63%', '91%'];
-const GRID_ACTIONS = new Set(['IMAGINE', 'BLEND', 'VARIATION', 'REROLL', 'HIGH_VARIATION', 'LOW_VARIATION', 'ZOOM', 'PAN', 'CUSTOM_ZOOM']);
+const GRID_ACTIONS = new Set(['EDIT', 'IMAGINE', 'BLEND', 'VARIATION', 'REROLL', 'HIGH_VARIATION', 'LOW_VARIATION', 'ZOOM', 'PAN', 'CUSTOM_ZOOM']);
 
 /** What every fake /describe suggests. */
 export const DESCRIPTIONS = [
@@ -165,6 +165,8 @@ export class FakeMidjourneyProxy extends MjRelayFake {
   stepMs: number;
   /** Every task ever created, forgotten ones included, in order: the evidence for "submitted once". */
   readonly created: MjTaskJson[] = [];
+  /** The `image` of every accepted edit, in order. */
+  readonly editImages: string[] = [];
   /** The task ids whose seed was asked for (image-seed). */
   readonly seedRequests: string[] = [];
   /** Submissions whose answer was held back by `delaySubmits`. */
@@ -295,6 +297,7 @@ export class FakeMidjourneyProxy extends MjRelayFake {
     if (req.method === 'POST' && req.path === '/mj/submit/blend') return this.answerSubmit(res, this.blend(body));
     if (req.method === 'POST' && req.path === '/mj/submit/describe') return this.answerSubmit(res, this.describe(body));
     if (req.method === 'POST' && req.path === '/mj/submit/shorten' && !this.opts.openSource) return this.answerSubmit(res, this.shorten(body));
+    if (req.method === 'POST' && (req.path === '/mj/submit/edits' || req.path === '/mj/submit/edit') && !this.opts.openSource) return this.answerSubmit(res, this.edit(body));
     if (req.method === 'POST' && req.path === '/mj/submit/action') return this.answerSubmit(res, this.action(body));
     if (req.method === 'POST' && req.path === '/mj/submit/change') return this.answerSubmit(res, this.change(body));
     if (req.method === 'POST' && req.path === '/mj/submit/modal') return this.answerSubmit(res, this.modal(body));
@@ -393,6 +396,26 @@ export class FakeMidjourneyProxy extends MjRelayFake {
     if (!prompt) return { code: 4, description: 'prompt不能为空', result: null, properties: {} };
     const task = this.create('SHORTEN', prompt, body);
     task.json.description = `/shorten ${prompt}`;
+    this.start(task);
+    return this.accepted(task);
+  }
+
+  /**
+   * trueai-org's `POST /mj/submit/edits` (alias `edit`; SubmitController.cs `Edits`, SubmitEditsDTO {prompt, image,
+   * accountFilter} + state/notifyHook): code 4 "image或prompt不能为空" without either; `image` is an http(s) URL or
+   * base64 (a data URI, or bare base64 taken as PNG). The task's action is EDIT and its prompt the new one; what it
+   * ends as is not in that source, so the fake finishes it as a grid like an imagine.
+   */
+  private edit(body: Record<string, unknown>) {
+    const prompt = typeof body.prompt === 'string' ? body.prompt.trim() : '';
+    const image = typeof body.image === 'string' ? body.image.trim() : '';
+    if (!prompt || !image) return { code: 4, description: 'image或prompt不能为空', result: null, properties: {} };
+    if (!/^https?:\/\//i.test(image) && !isImageDataUri(image) && !/^[A-Za-z0-9+/]+=*$/.test(image)) return { code: 4, description: 'base64格式错误', result: null, properties: {} };
+    const refused = this.refusal(prompt);
+    if (refused) return refused;
+    const task = this.create('EDIT', prompt, body);
+    task.json.description = `/edit ${prompt}`;
+    this.editImages.push(image);
     this.start(task);
     return this.accepted(task);
   }
