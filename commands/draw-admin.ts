@@ -30,10 +30,11 @@ const OPTION = {
   reason: en('admin:command.options.reason.name'),
   limit: en('admin:command.options.limit.name'),
   perUser: en('admin:command.options.perUser.name'),
+  enabled: en('video:admin.options.enabled.name'),
 };
 
 const option = (key: keyof typeof OPTION, type: ApplicationCommandOptionType, extra: object = {}) =>
-  ({ type, ...command(`options.${key}`), ...extra }) as APIApplicationCommandBasicOption;
+  ({ type, ...(key === 'enabled' ? described('video:admin.options.enabled') : command(`options.${key}`)), ...extra }) as APIApplicationCommandBasicOption;
 const subcommand = (key: string, options: APIApplicationCommandBasicOption[]): APIApplicationCommandSubcommandOption => ({
   type: ApplicationCommandOptionType.Subcommand,
   ...command(key),
@@ -99,6 +100,17 @@ const HANDLERS: Record<string, (r: Request) => Promise<string>> = {
     return t(lifted ? 'admin:unban.done' : 'admin:unban.notBanned', { user: user.id, scope });
   },
 
+  /** Turns video (Animate, Extend) on or off in the server, or says which it is. */
+  async video({ ctx, interaction, t, guildId }) {
+    const enabled = interaction.options.getBoolean(OPTION.enabled);
+    if (enabled !== null) {
+      await ctx.admin.setVideoDisabled(guildId, !enabled, interaction.user.id);
+      ctx.log.info({ by: interaction.user.id, guildId, video: enabled }, 'video setting changed');
+    }
+    const off = ctx.admin.videoDisabled(guildId);
+    return t(off ? 'video:admin.off' : 'video:admin.on', { weight: ctx.quotas.videoWeight });
+  },
+
   async quota({ ctx, interaction, t, guildId }) {
     const limit = interaction.options.getInteger(OPTION.limit);
     const perUser = interaction.options.getInteger(OPTION.perUser);
@@ -159,6 +171,7 @@ export const drawAdmin = {
         option('limit', ApplicationCommandOptionType.Integer, { min_value: 0, max_value: 100_000 }),
         option('perUser', ApplicationCommandOptionType.Integer, { min_value: 0, max_value: 100_000 }),
       ]),
+      { type: ApplicationCommandOptionType.Subcommand, ...described('video:admin'), options: [option('enabled', ApplicationCommandOptionType.Boolean)] },
     ],
   },
 

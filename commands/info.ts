@@ -2,6 +2,7 @@
 // their jobs in the queue, how long the queue is, and how each relay account is doing. Private.
 import { ApplicationCommandType, ApplicationIntegrationType, InteractionContextType, MessageFlags } from 'discord.js';
 import { described, translator } from '../src/i18n.ts';
+import { isVideoAction } from '../src/upstream/actions.ts';
 import type { Command } from './types.ts';
 
 const unix = (d: Date) => Math.floor(d.getTime() / 1000);
@@ -26,12 +27,19 @@ export const info = {
         ? t('queue:info.accountOk', vars)
         : t('queue:info.accountPaused', { ...vars, reason: t(`queue:info.reasons.${state.reason}`), until: unix(state.until) });
     });
+    // Video is offered where a relay account can animate and the server has not turned it off.
+    const videoLine = () => {
+      if (!ctx.accounts.list.some((a) => a.provider.capabilities.actions.some((x) => isVideoAction(x)))) return t('video:info.unsupported');
+      if (ctx.admin.videoDisabled(interaction.guildId)) return t('video:info.disabled');
+      return t('video:info.enabled', { weight: ctx.quotas.videoWeight });
+    };
     const content = [
       t('queue:info.title'),
       usage.user.limit === null ? t('queue:info.youUnlimited', usage.user) : t('queue:info.you', { ...usage.user, reset }),
       usage.guild.limit === null ? t('queue:info.serverUnlimited', usage.guild) : t('queue:info.server', { ...usage.guild, reset }),
       t('queue:info.yourJobs', { ...usage.queue, max: ctx.quotas.limits.USER_MAX_QUEUED }),
       t('queue:info.queue', queue),
+      videoLine(),
       t('queue:info.accounts'),
       ...accounts,
     ].join('\n');

@@ -135,7 +135,7 @@ export async function startApp(config: Config, log: Logger, database: Database):
   admin.onGuildChange((guildId) => usage.forgetGuild(guildId));
   await Promise.all([admin.start(notifications, log), settings.start(notifications, log), usage.preload(database.db)]);
   const quotas = new Quotas(database.db, admin, config);
-  const acceptor = new Acceptor(database.db, usage, { limits: (guildId, applied) => quotas.jobLimits(guildId, applied), onStored: () => dispatch.kick(), log });
+  const acceptor = new Acceptor(database.db, usage, { limits: (guildId, applied) => quotas.jobLimits(guildId, applied), videoWeight: config.VIDEO_QUOTA_WEIGHT, onStored: () => dispatch.kick(), log });
   const ctx: AppContext = {
     config,
     log,

@@ -131,6 +131,8 @@ const schema = z.object({
   USER_DAILY_QUOTA: int(100, 0),
   /** Jobs per server per UTC day (0: unlimited); servers may set their own with /draw-admin quota. */
   GUILD_DAILY_QUOTA: int(0, 0),
+  /** What one video job (Animate, a clip pick, Extend) counts toward the daily quotas: about Midjourney's GPU-time ratio. */
+  VIDEO_QUOTA_WEIGHT: int(8, 1, 100),
   /** Sharding: how many shards the bot has in all, and which of them this process runs (default: all). */
   SHARD_COUNT: z.preprocess((v) => (typeof v === 'string' && v.trim() === '' ? undefined : v), z.coerce.number().int('must be a whole number').min(1).max(1000).optional()),
   SHARD_IDS: shardIds,

@@ -1,7 +1,7 @@
 // The job limits: each user's daily quota and each server's (per UTC day), and how many jobs one user may
 // have waiting. Daily quotas apply to new jobs (/draw, /blend, /describe, and a /describe pick); upscales and
 // other buttons on a result only count, so a grid already made can be finished. The queue limit applies to
-// every job. Failed and cancelled jobs never count.
+// every job. Failed and cancelled jobs never count; a video job counts VIDEO_QUOTA_WEIGHT jobs.
 //
 // This module says which limits are in force (the bot's defaults, or a server's own, from memory) and reads
 // the use of them for /info and /draw-admin. The check itself is one rule (limitRefusal in
@@ -12,7 +12,7 @@ import { countUsage, nextUtcMidnight, type Counts, type JobLimits, type LimitsAp
 import { userQueue } from '../tasks/usage.ts';
 import type { AdminRepo } from './repo.ts';
 
-export type Limits = Pick<Config, 'USER_MAX_QUEUED' | 'USER_DAILY_QUOTA' | 'GUILD_DAILY_QUOTA'>;
+export type Limits = Pick<Config, 'USER_MAX_QUEUED' | 'USER_DAILY_QUOTA' | 'GUILD_DAILY_QUOTA'> & Partial<Pick<Config, 'VIDEO_QUOTA_WEIGHT'>>;
 
 /** The daily quotas in force in one server; null: unlimited. */
 export interface DailyLimits {
@@ -38,6 +38,11 @@ export class Quotas {
     readonly limits: Limits,
   ) {}
 
+  /** What a video job counts toward the daily quotas. */
+  get videoWeight(): number {
+    return this.limits.VIDEO_QUOTA_WEIGHT ?? 1;
+  }
+
   /** The server's own limits where it set them, else the bot's defaults. */
   daily(guildId: string | null): DailyLimits {
     if (guildId === null) return { user: limitOf(this.limits.USER_DAILY_QUOTA), guild: null };
@@ -54,7 +59,7 @@ export class Quotas {
   /** What counts toward `limits` right now, read from the database in one statement (not under the locks). */
   async count(who: Who, limits: JobLimits, now = new Date()): Promise<Counts> {
     const guilds = limits.guildDaily !== null && who.guildId !== null ? [who.guildId] : [];
-    const counted = await countUsage(this.db, [who], guilds, now);
+    const counted = await countUsage(this.db, [who], guilds, now, this.videoWeight);
     const counts: Counts = {
       userToday: [...counted.userToday.values()][0] ?? 0,
       waiting: counted.waiting.get(who.userId) ?? 0,
@@ -68,7 +73,7 @@ export class Quotas {
     const limits = this.daily(who.guildId);
     const reset = nextUtcMidnight(now);
     const [counted, queue] = await Promise.all([
-      countUsage(this.db, [who], who.guildId === null ? [] : [who.guildId], now),
+      countUsage(this.db, [who], who.guildId === null ? [] : [who.guildId], now, this.videoWeight),
       userQueue(this.db, who.userId),
     ]);
     return {

@@ -18,10 +18,12 @@ export type BanScope = string | null;
 export interface QuotaOverrides {
   guild: number | null;
   perUser: number | null;
+  /** Video turned off in the server (/draw-admin video); absent or false: on. */
+  videoOff?: boolean;
 }
 
 /** What instances tell each other on CHANNEL. */
-type Change = { t: 'ban'; g: BanScope; u: string; on: boolean } | { t: 'guild'; g: string; guild: number | null; perUser: number | null };
+type Change = { t: 'ban'; g: BanScope; u: string; on: boolean } | { t: 'guild'; g: string; guild: number | null; perUser: number | null; videoOff?: boolean };
 
 const CHANNEL = 'mj_admin';
 const NONE: QuotaOverrides = { guild: null, perUser: null };
@@ -52,11 +54,11 @@ export class AdminRepo {
   async load(): Promise<void> {
     const [bans, settings] = await Promise.all([
       this.db.select({ guildId: userBans.guildId, userId: userBans.userId }).from(userBans),
-      this.db.select({ guildId: guildSettings.guildId, guild: guildSettings.dailyQuota, perUser: guildSettings.userDailyQuota }).from(guildSettings),
+      this.db.select({ guildId: guildSettings.guildId, guild: guildSettings.dailyQuota, perUser: guildSettings.userDailyQuota, videoOff: guildSettings.videoDisabled }).from(guildSettings),
     ]);
     const before = this.overrides;
     this.bans = new Set(bans.map((b) => banKey(b.guildId, b.userId)));
-    this.overrides = new Map(settings.map((s) => [s.guildId, { guild: s.guild, perUser: s.perUser }]));
+    this.overrides = new Map(settings.map((s) => [s.guildId, { guild: s.guild, perUser: s.perUser, videoOff: s.videoOff }]));
     for (const guildId of new Set([...before.keys(), ...this.overrides.keys()])) {
       const a = before.get(guildId) ?? NONE;
       const b = this.overrides.get(guildId) ?? NONE;
@@ -112,6 +114,16 @@ export class AdminRepo {
     await this.saveGuild(guildId, { userDailyQuota: quota }, updatedBy);
   }
 
+  /** Turns video (Animate, Extend) off or back on in the server. */
+  async setVideoDisabled(guildId: string, disabled: boolean, updatedBy: string): Promise<void> {
+    await this.saveGuild(guildId, { videoDisabled: disabled }, updatedBy);
+  }
+
+  /** Whether the server turned video off, from memory. */
+  videoDisabled(guildId: string | null): boolean {
+    return guildId !== null && (this.overrides.get(guildId)?.videoOff ?? false);
+  }
+
   /** The shared queue now, and the jobs at each relay account (by account id). */
   async liveQueue(): Promise<{ queue: { waiting: number; inProgress: number }; inFlight: Map<string, number> }> {
     const [queue, inFlight] = await Promise.all([queueTotals(this.db), inFlightByAccount(this.db)]);
@@ -123,14 +135,14 @@ export class AdminRepo {
     return jobStats(this.db, guildId);
   }
 
-  private async saveGuild(guildId: string, set: { dailyQuota?: number | null; userDailyQuota?: number | null }, updatedBy: string): Promise<void> {
+  private async saveGuild(guildId: string, set: { dailyQuota?: number | null; userDailyQuota?: number | null; videoDisabled?: boolean }, updatedBy: string): Promise<void> {
     const change = await this.db.transaction(async (tx) => {
       const [row] = await tx
         .insert(guildSettings)
         .values({ guildId, ...set, updatedBy })
         .onConflictDoUpdate({ target: guildSettings.guildId, set: { ...set, updatedBy, updatedAt: sql`now()` } })
-        .returning({ guild: guildSettings.dailyQuota, perUser: guildSettings.userDailyQuota });
-      const change: Change = { t: 'guild', g: guildId, guild: row!.guild, perUser: row!.perUser };
+        .returning({ guild: guildSettings.dailyQuota, perUser: guildSettings.userDailyQuota, videoOff: guildSettings.videoDisabled });
+      const change: Change = { t: 'guild', g: guildId, guild: row!.guild, perUser: row!.perUser, videoOff: row!.videoOff };
       await this.notify(tx, change);
       return change;
     });
@@ -149,7 +161,7 @@ export class AdminRepo {
       return;
     }
     const before = this.overrides.get(change.g) ?? NONE;
-    this.overrides.set(change.g, { guild: change.guild, perUser: change.perUser });
+    this.overrides.set(change.g, { guild: change.guild, perUser: change.perUser, videoOff: change.videoOff ?? false });
     if (before.guild !== change.guild || before.perUser !== change.perUser) this.guildChanged(change.g);
   }
 

@@ -138,6 +138,8 @@ export const guildSettings = pgTable('guild_settings', {
   dailyQuota: integer('daily_quota'),
   /** Jobs per UTC day for each member; null = the USER_DAILY_QUOTA default, 0 = unlimited. */
   userDailyQuota: integer('user_daily_quota'),
+  /** Video (Animate, Extend) turned off in this server by /draw-admin video. */
+  videoDisabled: boolean('video_disabled').notNull().default(false),
   updatedBy: text('updated_by'),
   updatedAt: ts('updated_at').notNull().default(sql`now()`),
 });

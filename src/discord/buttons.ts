@@ -8,7 +8,8 @@ import { translator } from '../i18n.ts';
 import { parsePrompt } from '../prompt/parse.ts';
 import { checkPrompt } from '../prompt/validate.ts';
 import type { CancelOutcome } from '../tasks/cancel.ts';
-import { isDescribePick, isShortenPick, pickIndex, shortenIndex, type DescribePick, type TaskAction } from '../upstream/actions.ts';
+import { isDescribePick, isManualAnimate, isShortenPick, isVideoAction, pickIndex, shortenIndex, type DescribePick, type TaskAction } from '../upstream/actions.ts';
+import { animateModal } from './animate-modal.ts';
 import { CANCEL, RETRY, SEED, decodeCustomId } from './custom-id.ts';
 import { startJob } from './jobs.ts';
 import { FOLLOW_UP_JOB, NEW_JOB, preconditions, refuse as refuseWith, runPreconditions } from './preconditions.ts';
@@ -35,6 +36,8 @@ export async function handleButton(ctx: AppContext, interaction: ButtonInteracti
   // The result is stored before it is uploaded, so a click that races the final status update still works.
   if (!parent.imageUrls) return refuse('errors.notFinished');
   if (!parent.actions?.includes(parsed.action)) return refuse('errors.actionUnavailable');
+  // A server may turn video off (/draw-admin video): its Animate and Extend buttons then start nothing.
+  if (isVideoAction(parsed.action) && ctx.admin.videoDisabled(interaction.guildId)) return refuse('video:errors.disabled');
   // Upscales, variations and the like follow up on a result: not under the daily quotas (they only count).
   const granted = await runPreconditions(ctx, interaction, FOLLOW_UP_JOB);
   if (!granted) return;
@@ -42,6 +45,8 @@ export async function handleButton(ctx: AppContext, interaction: ButtonInteracti
   if (parsed.action === 'zoom:custom') return interaction.showModal(zoomModal(parent, t));
   // Edit asks for the new prompt first (prefilled with this one); the job starts when the modal is submitted.
   if (parsed.action === 'edit') return interaction.showModal(editModal(parent, t));
+  // Manual Animate first asks for the motion prompt; the job starts when the modal is submitted.
+  if (isManualAnimate(parsed.action)) return interaction.showModal(animateModal(parent, parsed.action, t));
 
   await interaction.deferReply();
   await startJob(ctx, interaction, granted, { action: parsed.action, parentId: parent.id, prompt: parent.prompt, promptUpstream: parent.promptUpstream });

@@ -36,18 +36,22 @@ export interface DeliveryTarget {
   noAccessNote: string;
 }
 
+/** Every file of a message: the single `file`, then any `files` (a batch of clips). */
+const allFiles = (msg: OutgoingMessage) => [...(msg.file ? [msg.file] : []), ...(msg.files ?? [])];
+
 function body(msg: OutgoingMessage) {
   return {
     content: msg.content,
     components: msg.components,
     // Listing attachments replaces the old ones: a new preview or the result replaces the previous image.
-    attachments: msg.file ? [{ id: '0', filename: msg.file.name }] : [],
+    attachments: allFiles(msg).map((f, i) => ({ id: String(i), filename: f.name })),
     allowed_mentions: { parse: [] as never[] },
   };
 }
 
 function files(msg: OutgoingMessage) {
-  return msg.file ? [{ name: msg.file.name, data: msg.file.data, contentType: msg.file.contentType }] : undefined;
+  const all = allFiles(msg);
+  return all.length > 0 ? all.map((f) => ({ name: f.name, data: f.data, contentType: f.contentType })) : undefined;
 }
 
 export class Messenger {

@@ -2,7 +2,7 @@
 import { ButtonStyle, ComponentType, type APIActionRowComponent, type APIButtonComponentWithCustomId } from 'discord.js';
 import type { Task } from '../db/schema.ts';
 import { translator, type Translate } from '../i18n.ts';
-import { DESCRIBE_PICKS, SHORTEN_PICKS, actionIndex, isInternalAction, pickIndex, shortenIndex, type InternalAction } from '../upstream/actions.ts';
+import { DESCRIBE_PICKS, SHORTEN_PICKS, actionIndex, isInternalAction, pickIndex, shortenIndex, videoPickIndex, type InternalAction } from '../upstream/actions.ts';
 import { CANCEL, RETRY, SEED, encodeCustomId } from './custom-id.ts';
 
 export interface OutgoingFile {
@@ -15,6 +15,8 @@ export interface OutgoingMessage {
   content: string;
   components: APIActionRowComponent<APIButtonComponentWithCustomId>[];
   file?: OutgoingFile;
+  /** Several files in one message (a batch of video clips); sent after `file` when both are set. */
+  files?: OutgoingFile[];
 }
 
 /** Discord's message limit; prompts are capped below it, but a long translation could still push us over. */
@@ -36,6 +38,8 @@ function actionName(t: Translate, action: string): string | undefined {
   if (action.startsWith('pan:')) return t('actions.pan');
   if (action === 'edit') return t('actions.edit');
   if (action.startsWith('upscale:') && !actionIndex(action as InternalAction)) return t('actions.upscaleMore');
+  if (action.startsWith('animate:')) return t('video:actions.animate');
+  if (action.startsWith('extend:')) return t('video:actions.extend');
   return undefined;
 }
 
@@ -47,6 +51,8 @@ export function headline(task: JobText, t: Translate = translator(task.locale)):
   const vars = { prompt: escapeMarkdown(task.prompt), user: task.userId };
   const index = isInternalAction(task.action) && task.action.startsWith('upscale:') ? actionIndex(task.action) : undefined;
   if (index) return t('job.lineUpscale', { ...vars, index });
+  const clip = videoPickIndex(task.action as InternalAction);
+  if (clip) return t('video:job.lineClip', { ...vars, index: clip });
   const name = actionName(t, task.action);
   return name ? t('job.lineAction', { ...vars, action: name }) : t('job.line', vars);
 }
@@ -130,6 +136,14 @@ function withSeedButton(taskId: string, rows: OutgoingMessage['components']): Ou
   return rows.length < 5 ? [...rows, { type: ComponentType.ActionRow, components: [seed] }] : rows;
 }
 
+/** A finished video job: its clips uploaded as files (never linked: relay links expire), with their buttons. */
+export function videoResultMessage(task: Task, clips: OutgoingFile[], note?: string): OutgoingMessage {
+  const t = translator(task.locale);
+  const actions = (task.actions ?? []).filter(isInternalAction);
+  const text = `${headline(task, t)}${sentLine(task, t)}${note ? `\n${note}` : ''}`;
+  return { content: clip(text), components: buttonRows(task.id, actions, t), files: clips };
+}
+
 const KEYCAPS = ['1️⃣', '2️⃣', '3️⃣', '4️⃣'];
 
 /** A finished /describe: the suggested prompts, numbered, each with a button that draws it for whoever clicks. */
@@ -181,7 +195,10 @@ const GROUPS: InternalAction[][] = [
   ['vary:strong', 'vary:subtle', 'edit'],
   ['zoom:2', 'zoom:1.5', 'zoom:custom'],
   ['pan:left', 'pan:right', 'pan:up', 'pan:down'],
+  ['animate:low', 'animate:high', 'animate:manual:low', 'animate:manual:high'],
   ['upscale:2x', 'upscale:4x', 'upscale:subtle', 'upscale:creative'],
+  ['video:pick:1', 'video:pick:2', 'video:pick:3', 'video:pick:4'],
+  ['extend:low', 'extend:high'],
 ];
 
 function button(taskId: string, action: InternalAction, t: Translate): APIButtonComponentWithCustomId {
@@ -204,6 +221,14 @@ function button(taskId: string, action: InternalAction, t: Translate): APIButton
     case 'upscale:subtle': return { ...base, label: t('buttons.upscaleSubtle') };
     case 'upscale:creative': return { ...base, label: t('buttons.upscaleCreative') };
     case 'edit': return { ...base, label: t('buttons.edit'), emoji: { name: '✏️' } };
+    case 'animate:low': return { ...base, label: t('video:buttons.animateLow'), emoji: { name: '🎞️' } };
+    case 'animate:high': return { ...base, label: t('video:buttons.animateHigh'), emoji: { name: '🎞️' } };
+    case 'animate:manual:low': return { ...base, label: t('video:buttons.animateManualLow'), emoji: { name: '✍️' } };
+    case 'animate:manual:high': return { ...base, label: t('video:buttons.animateManualHigh'), emoji: { name: '✍️' } };
+    case 'extend:low': return { ...base, label: t('video:buttons.extendLow'), emoji: { name: '🎞️' } };
+    case 'extend:high': return { ...base, label: t('video:buttons.extendHigh'), emoji: { name: '🎞️' } };
+    case 'video:pick:1': case 'video:pick:2': case 'video:pick:3': case 'video:pick:4':
+      return { ...base, label: `U${videoPickIndex(action)}` };
     default: return { ...base, label: action.slice(0, 80) };
   }
 }

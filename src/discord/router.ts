@@ -9,6 +9,9 @@ import { discordError } from './messenger.ts';
 import { runPreconditions } from './preconditions.ts';
 import { handleEditModal, isEditModal } from './edit-modal.ts';
 import { handleZoomModal } from './zoom-modal.ts';
+import { handleAnimateModal } from './animate-modal.ts';
+import { decodeCustomId } from './custom-id.ts';
+import { isManualAnimate } from '../upstream/actions.ts';
 
 export async function routeInteraction(ctx: AppContext, commands: CommandRegistry, interaction: Interaction): Promise<void> {
   if (!interaction.isChatInputCommand() && !interaction.isButton() && !interaction.isModalSubmit()) return;
@@ -19,7 +22,11 @@ export async function routeInteraction(ctx: AppContext, commands: CommandRegistr
       return;
     }
     if (interaction.isModalSubmit()) {
-      await (isEditModal(interaction.customId) ? handleEditModal(ctx, interaction) : handleZoomModal(ctx, interaction));
+      // The modal's custom_id names its action like a button's: Manual Animate, Edit, else Custom Zoom.
+      const action = decodeCustomId(interaction.customId)?.action;
+      if (action && isManualAnimate(action)) await handleAnimateModal(ctx, interaction);
+      else if (isEditModal(interaction.customId)) await handleEditModal(ctx, interaction);
+      else await handleZoomModal(ctx, interaction);
       return;
     }
     const command = commands.get(interaction.commandName);

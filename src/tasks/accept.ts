@@ -15,6 +15,7 @@ import type { Db } from '../db/client.ts';
 import { isConnectionError, retryDatabase } from '../db/retry.ts';
 import { tasks, type Task } from '../db/schema.ts';
 import type { Logger } from '../log.ts';
+import { VIDEO_ACTIONS, isVideoAction } from '../upstream/actions.ts';
 
 /** A task row to insert (a column may be SQL, e.g. `clock_timestamp()`), with the fields the limits read. */
 export type NewTaskRow = PgInsertValue<typeof tasks> & { id: string; guildId: string | null; userId: string };
@@ -114,7 +115,10 @@ interface CountRow {
  * Counts, in one statement, what the limits need for these users and servers: each (server, user)'s jobs
  * today, each user's waiting jobs, and each listed server's jobs today.
  */
-export async function countUsage(db: Db, pairs: readonly Who[], guilds: readonly string[], now: Date): Promise<{
+/** What one job counts toward the daily quotas: a video job `videoWeight` jobs (its GPU time), any other one. */
+export const jobWeight = (action: unknown, videoWeight: number) => (typeof action === 'string' && isVideoAction(action) ? videoWeight : 1);
+
+export async function countUsage(db: Db, pairs: readonly Who[], guilds: readonly string[], now: Date, videoWeight = 1): Promise<{
   userToday: Map<string, number>;
   waiting: Map<string, number>;
   guildToday: Map<string, number>;
@@ -123,18 +127,20 @@ export async function countUsage(db: Db, pairs: readonly Who[], guilds: readonly
   if (pairs.length === 0 && guilds.length === 0) return out;
   const since = dayStart(now).toISOString();
   const users = [...new Set(pairs.map((p) => p.userId))];
+  // Each job counts its weight: video jobs count `videoWeight` (the queue limit still counts jobs).
+  const weight = sql`coalesce(sum(case when t.action in (select json_array_elements_text(${JSON.stringify(VIDEO_ACTIONS)}::json)) then ${videoWeight}::int else 1 end), 0)`;
   // The lists travel as JSON: one statement text whatever their length, so the server plans it once per connection.
   const rows = rowsOf<CountRow>(
     await db.execute(sql`
       select 'u' as kind, w.g as guild_id, w.u as user_id,
-        (select count(*) from tasks t where t.user_id = w.u and t.guild_id is not distinct from w.g
+        (select ${weight} from tasks t where t.user_id = w.u and t.guild_id is not distinct from w.g
           and t.created_at >= ${since}::timestamptz and t.status not in ('failed', 'cancelled'))::int as n
       from json_to_recordset(${JSON.stringify(pairs.map((p) => ({ g: p.guildId, u: p.userId })))}::json) as w(g text, u text)
       union all
       select 'q', null, q.u, (select count(*) from tasks t where t.user_id = q.u and t.status = 'queued')::int
       from json_array_elements_text(${JSON.stringify(users)}::json) as q(u)
       union all
-      select 'g', g.g, null, (select count(*) from tasks t where t.guild_id = g.g
+      select 'g', g.g, null, (select ${weight} from tasks t where t.guild_id = g.g
           and t.created_at >= ${since}::timestamptz and t.status not in ('failed', 'cancelled'))::int
       from json_array_elements_text(${JSON.stringify(guilds)}::json) as g(g)`),
   );
@@ -234,6 +240,8 @@ export interface AcceptorOptions {
   limits: LimitsOf;
   /** How long the first job of a batch waits for others (ms). Later ones also join while a batch is running. */
   windowMs?: number;
+  /** What a video job counts toward the daily quotas (VIDEO_QUOTA_WEIGHT; default 1). */
+  videoWeight?: number;
   /** At most this many jobs per transaction. */
   maxBatch?: number;
   /** Called once after each batch that stored at least one job (wakes the dispatcher). */
@@ -335,7 +343,8 @@ export class Acceptor {
       // waits for the locks (a count sent alongside them could be planned before they are held).
       await tx.execute(sql`select count(pg_advisory_xact_lock(ns, k)) from
         (select distinct ns, hashtext(v) as k from json_to_recordset(${JSON.stringify(locks)}::json) as l(ns int, v text) order by ns, k) as ordered`);
-      const counted = await countUsage(tx, pairs, guilds, now);
+      const videoWeight = this.opts.videoWeight ?? 1;
+      const counted = await countUsage(tx, pairs, guilds, now, videoWeight);
       const decisions = batch.map((p, i) => {
         const pk = pairKey(p.row.guildId, p.row.userId);
         const counts: Counts = {
@@ -346,8 +355,9 @@ export class Acceptor {
         const refusal = limitRefusal(counts, limits[i]!, now);
         if (!refusal) {
           // This job counts for the ones after it in the batch.
-          counted.userToday.set(pk, counts.userToday + 1);
-          if (p.row.guildId !== null && counts.guildToday !== undefined) counted.guildToday.set(p.row.guildId, counts.guildToday + 1);
+          const w = jobWeight(p.row.action, videoWeight);
+          counted.userToday.set(pk, counts.userToday + w);
+          if (p.row.guildId !== null && counts.guildToday !== undefined) counted.guildToday.set(p.row.guildId, counts.guildToday + w);
           counted.waiting.set(p.row.userId, counts.waiting + 1);
         }
         return refusal;
@@ -368,7 +378,7 @@ export class Acceptor {
       if (w.guildId !== null && outcome.counted.guildToday.has(w.guildId)) counts.guildToday = outcome.counted.guildToday.get(w.guildId);
       this.memory.remember(w, counts, now);
     }
-    for (const t of outcome.stored) if (t.guildId !== null && !outcome.counted.guildToday.has(t.guildId)) this.memory.addToGuild(t.guildId, 1);
+    for (const t of outcome.stored) if (t.guildId !== null && !outcome.counted.guildToday.has(t.guildId)) this.memory.addToGuild(t.guildId, jobWeight(t.action, this.opts.videoWeight ?? 1));
     const byId = new Map(outcome.stored.map((t) => [t.id, t]));
     batch.forEach((p, i) => {
       const refusal = outcome.decisions[i];

@@ -7,14 +7,16 @@
 import type { Task } from '../db/schema.ts';
 import { discordError, isDeadTokenError, type Delivered, type DeliveryTarget, type Messenger } from '../discord/messenger.ts';
 import { isFailCode, isLocaleKey } from '../upstream/fail-codes.ts';
-import { cancelledMessage, describedMessage, shortenedMessage, failedMessage, progressMessage, queuedMessage, resultMessage, waitingMessage, type OutgoingFile, type OutgoingMessage } from '../discord/render.ts';
+import { cancelledMessage, describedMessage, shortenedMessage, failedMessage, progressMessage, queuedMessage, resultMessage, videoResultMessage, waitingMessage, type OutgoingFile, type OutgoingMessage } from '../discord/render.ts';
 import { translator } from '../i18n.ts';
 import { retryDatabase } from '../db/retry.ts';
 import type { Logger } from '../log.ts';
 import { jobsFinished } from '../metrics.ts';
 import type { Accounts } from '../upstream/accounts.ts';
 import type { DownloadedImage } from '../upstream/provider.ts';
-import { downloadImage } from './download.ts';
+import { isVideoAction } from '../upstream/actions.ts';
+import { shrinkVideo } from '../video.ts';
+import { downloadImage, downloadVideo } from './download.ts';
 import { DISCORD_UPLOAD_LIMIT, extensionFor, fitUploadLimit } from './images.ts';
 import type { Lifecycle } from './lifecycle.ts';
 import { Loop } from './loop.ts';
@@ -167,6 +169,7 @@ export class Delivery {
       if (!task.descriptions?.length) throw new DownloadFailed('finished shorten job has no prompts');
       return this.messenger.deliver(target, shortenedMessage(task));
     }
+    if (isVideoAction(task.action)) return this.deliverVideo(task, target);
     return this.deliverImage(task, target);
   }
 
@@ -203,6 +206,38 @@ export class Delivery {
         if (discordError(err)?.status !== 413 || attempt >= 2) throw err;
         limit = Math.floor(image.data.length / 2);
         this.log.warn({ taskId: task.id, bytes: image.data.length, retryLimit: limit }, 'Discord refused the upload as too large; sending it smaller');
+      }
+    }
+  }
+
+  /**
+   * Uploads a video job's clips (a batch of up to four, or the one picked or extended) as MP4 files. A clip over
+   * the limit is re-encoded smaller; Discord's own limit can be lower (the server's setting, told only by a 413),
+   * so on 413 the limit is lowered to 70 % of the largest clip and the clips fitted again. A clip that cannot fit is left out with a note.
+   */
+  private async deliverVideo(task: Task, target: DeliveryTarget): Promise<Delivered> {
+    const urls = (task.imageUrls ?? []).slice(0, 4);
+    if (urls.length === 0) throw new DownloadFailed('finished video job has no clip');
+    const provider = this.accounts.providerFor(task);
+    let clips: Buffer[];
+    try {
+      clips = (await Promise.all(urls.map((url) => downloadVideo(provider, url)))).map((c) => c.data);
+    } catch (err) {
+      throw new DownloadFailed(`result video: ${(err as Error).message}`, { cause: err });
+    }
+    const t = translator(task.locale);
+    let limit = DISCORD_UPLOAD_LIMIT;
+    for (let attempt = 0; ; attempt++) {
+      const fitted = await Promise.all(clips.map((clip) => shrinkVideo(clip, limit)));
+      const files = fitted.flatMap((data, i) => (data ? [{ name: `video_${i + 1}${resultMarker(task)}mp4`, data, contentType: 'video/mp4' }] : []));
+      const note = files.length < clips.length ? t('video:tooLarge') : undefined;
+      try {
+        return await this.messenger.deliver(target, videoResultMessage(task, files, note));
+      } catch (err) {
+        if (discordError(err)?.status !== 413 || files.length === 0) throw err;
+        // After a few rounds, the message goes without its clips rather than never.
+        limit = attempt >= 3 ? 0 : Math.floor(Math.max(...files.map((f) => f.data.length)) * 0.7);
+        this.log.warn({ taskId: task.id, retryLimit: limit }, 'Discord refused the clips as too large; sending them smaller');
       }
     }
   }

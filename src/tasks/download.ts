@@ -7,13 +7,14 @@ const TIMEOUT_MS = 60_000;
 
 export class DownloadError extends Error {}
 
-export async function httpDownload(url: string, maxBytes = MAX_DOWNLOAD_BYTES, timeoutMs = TIMEOUT_MS): Promise<DownloadedImage> {
+export async function httpDownload(url: string, maxBytes = MAX_DOWNLOAD_BYTES, timeoutMs = TIMEOUT_MS, kind: 'image' | 'video' = 'image'): Promise<DownloadedImage> {
   const parsed = new URL(url);
   if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') throw new DownloadError(`refusing to download ${parsed.protocol} URL`);
   const res = await fetch(parsed, { signal: AbortSignal.timeout(timeoutMs), redirect: 'follow' });
   if (!res.ok || !res.body) throw new DownloadError(`image download failed: HTTP ${res.status}`);
   const contentType = (res.headers.get('content-type') ?? '').split(';')[0]!.trim().toLowerCase();
-  if (!contentType.startsWith('image/')) throw new DownloadError(`not an image: ${contentType || 'no content type'}`);
+  // CDNs often serve clips as application/octet-stream: a video is checked by its bytes instead (isMp4).
+  if (kind === 'image' && !contentType.startsWith('image/')) throw new DownloadError(`not an image: ${contentType || 'no content type'}`);
   if (Number(res.headers.get('content-length') ?? 0) > maxBytes) throw new DownloadError('image too large');
   const chunks: Buffer[] = [];
   let size = 0;
@@ -28,4 +29,14 @@ export async function httpDownload(url: string, maxBytes = MAX_DOWNLOAD_BYTES, t
 /** Images the provider serves itself come from it; everything else over HTTP. */
 export function downloadImage(provider: Provider, url: string): Promise<DownloadedImage> {
   return provider.download ? provider.download(url) : httpDownload(url);
+}
+
+/** An MP4 (ISO BMFF) file starts with its `ftyp` box. */
+export const isMp4 = (data: Buffer) => data.length > 12 && data.subarray(4, 8).toString('latin1') === 'ftyp';
+
+/** A clip of a video job, from the provider itself or over HTTP; refused unless it is an MP4. */
+export async function downloadVideo(provider: Provider, url: string): Promise<DownloadedImage> {
+  const clip = provider.download ? await provider.download(url) : await httpDownload(url, MAX_DOWNLOAD_BYTES, TIMEOUT_MS, 'video');
+  if (!isMp4(clip.data)) throw new DownloadError(`not an MP4 video (${clip.contentType || 'no content type'})`);
+  return { data: clip.data, contentType: 'video/mp4' };
 }

@@ -3,7 +3,7 @@
 // Push: with `callback_url` AceData answers `{task_id}` at once and POSTs the final result later; polling
 // (`POST /midjourney/tasks`, retrieve_batch) is the safety net. Without a callback the request would block until
 // the image is done, so the adapter streams ndjson in the background instead and serves fetch() from it.
-import { INTERNAL_ACTIONS, type InternalAction } from './actions.ts';
+import { INTERNAL_ACTIONS, isVideoAction, type InternalAction } from './actions.ts';
 import { AceDataStreams, STREAM_ID_PREFIX, type StreamState } from './acedata-stream.ts';
 import { UpstreamHttp, type RelayConnection } from './http.ts';
 import { clampPercent, isRecord, namesByAction, relayAction, str } from './parse.ts';
@@ -140,7 +140,8 @@ export interface AceDataOptions {
 export class AceDataProvider implements Provider {
   readonly id = 'acedata' as const;
   readonly capabilities: Capabilities = {
-    actions: INTERNAL_ACTIONS.filter((a) => a !== 'zoom:custom'),
+    // No video yet: AceData's /midjourney/videos is not wired up.
+    actions: INTERNAL_ACTIONS.filter((a) => a !== 'zoom:custom' && !isVideoAction(a)),
     push: true,
     batchFetch: true,
     progress: true,

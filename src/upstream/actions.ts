@@ -14,10 +14,20 @@ export const SINGLE_ACTIONS = [
   'upscale:2x', 'upscale:4x', 'upscale:subtle', 'upscale:creative',
 ] as const;
 
+/**
+ * Video (Midjourney's Animate): an image's Animate makes a batch of clips; a pick shows one of them, which can be
+ * extended (about 4 s longer each time). A video job's result URLs are clips, not images.
+ */
+export const ANIMATE_ACTIONS = ['animate:low', 'animate:high', 'animate:manual:low', 'animate:manual:high'] as const;
+export const VIDEO_PICKS = ['video:pick:1', 'video:pick:2', 'video:pick:3', 'video:pick:4'] as const;
+export const EXTEND_ACTIONS = ['extend:low', 'extend:high'] as const;
+export const VIDEO_ACTIONS = [...ANIMATE_ACTIONS, ...VIDEO_PICKS, ...EXTEND_ACTIONS] as const;
+export type VideoAction = (typeof VIDEO_ACTIONS)[number];
+
 /** ✏️ Edit on an upscale: a new prompt over that image (relays with an edit endpoint offer it per job). */
 export const EDIT_ACTIONS = ['edit'] as const;
 
-export const INTERNAL_ACTIONS = [...GRID_ACTIONS, ...SINGLE_ACTIONS, ...EDIT_ACTIONS] as const;
+export const INTERNAL_ACTIONS = [...GRID_ACTIONS, ...SINGLE_ACTIONS, ...VIDEO_ACTIONS, ...EDIT_ACTIONS] as const;
 export type InternalAction = (typeof INTERNAL_ACTIONS)[number];
 /** Jobs started by a command rather than a button: /draw, /blend, /describe, /shorten. */
 export type InputAction = 'imagine' | 'blend' | 'describe' | 'shorten';
@@ -51,6 +61,25 @@ export const pickIndex = (pick: DescribePick) => Number(pick.slice('describe:'.l
 const ACTION_SET: ReadonlySet<string> = new Set(INTERNAL_ACTIONS);
 export function isInternalAction(value: string): value is InternalAction {
   return ACTION_SET.has(value);
+}
+
+const VIDEO_SET: ReadonlySet<string> = new Set(VIDEO_ACTIONS);
+/** Jobs whose result is video (clips to upload), and the buttons that start them. */
+export function isVideoAction(value: string): value is VideoAction {
+  return VIDEO_SET.has(value);
+}
+
+/** The motion an Animate or Extend asks for (animate:high → high). */
+export const videoMotion = (action: VideoAction): 'low' | 'high' | undefined =>
+  action.endsWith(':low') ? 'low' : action.endsWith(':high') ? 'high' : undefined;
+
+/** Manual Animate: the user writes the motion prompt (a modal prefilled with the image's prompt) first. */
+export const isManualAnimate = (action: string) => action === 'animate:manual:low' || action === 'animate:manual:high';
+
+/** The clip a video pick shows (video:pick:3 → 3). */
+export function videoPickIndex(action: TaskAction): number | undefined {
+  const m = /^video:pick:([1-4])$/.exec(action);
+  return m ? Number(m[1]) : undefined;
 }
 
 /** U1–U4 pick one image out of a grid; every other action makes a new grid, except the upscalers of a single image. */

@@ -13,6 +13,11 @@ const RULES: Array<[RegExp, (m: RegExpExecArray) => InternalAction | undefined]>
   [/^MJ::Outpaint::75::/, () => 'zoom:1.5'],
   [/^MJ::CustomZoom::/, () => 'zoom:custom'],
   [/^MJ::JOB::pan_(left|right|up|down)::/, (m) => `pan:${m[1]}` as InternalAction],
+  // Video (trueai-org, TaskInfo.cs / CustomComponentModel.CreateAnimateButtons): Animate on an upscale, U1–U4 on
+  // a batch of clips (video_virtual_upscale), Extend on a picked clip. The extend rule comes first: both start alike.
+  [/^MJ::JOB::animate_(high|low)_extend::/, (m) => `extend:${m[1]}` as InternalAction],
+  [/^MJ::JOB::animate_(high|low)::/, (m) => `animate:${m[1]}` as InternalAction],
+  [/^MJ::JOB::video_virtual_upscale::([1-4])::/, (m) => `video:pick:${m[1]}` as InternalAction],
   // Version-specific upscalers: upsample_v5_2x, upsample_v6_2x_subtle, upsample_v7_2x_creative...
   [/^MJ::JOB::upsample_v\d+_2x_(subtle|creative)::/, (m) => `upscale:${m[1]}` as InternalAction],
   [/^MJ::JOB::upsample_v\d+_(2x|4x)::/, (m) => `upscale:${m[1]}` as InternalAction],

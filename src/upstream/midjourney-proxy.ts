@@ -2,7 +2,7 @@
 // resellers running them). Plus servers act on a task through the customIds of its `buttons[]`; the
 // open-source one only knows `/mj/submit/change` (U/V/reroll), so we fall back to it when `/action` is 404.
 import { DownloadError, httpDownload } from '../tasks/download.ts';
-import { GRID_ACTIONS, INTERNAL_ACTIONS, actionIndex, type InternalAction } from './actions.ts';
+import { GRID_ACTIONS, INTERNAL_ACTIONS, actionIndex, isVideoAction, videoMotion, type InternalAction } from './actions.ts';
 import { UpstreamHttp, type RelayConnection } from './http.ts';
 import { blockingCodeOf, type FailCode } from './fail-codes.ts';
 import { customIdsFromButtons } from './midjourney-proxy-buttons.ts';
@@ -43,6 +43,16 @@ export interface MjTask {
   properties?: Record<string, unknown> | null;
   prompt?: string | null;
   promptEn?: string | null;
+  /** Video tasks (action VIDEO): the first clip, and every clip of the batch. */
+  videoUrl?: string | null;
+  videoUrls?: Array<{ url?: string | null; thumbnail?: string | null }> | null;
+}
+
+/** The clips of a finished video task: `videoUrls[].url`, else the one `videoUrl`. */
+function videoUrlsOf(task: MjTask): string[] {
+  const list = Array.isArray(task.videoUrls) ? task.videoUrls.map((v) => v?.url).filter((u): u is string => typeof u === 'string' && u !== '') : [];
+  if (list.length > 0) return list;
+  return typeof task.videoUrl === 'string' && task.videoUrl ? [task.videoUrl] : [];
 }
 
 /** Midjourney's embed titles that stop a job, as relays copy them into `description` ("{title}, {desc}" or "[title] desc"). */
@@ -166,6 +176,8 @@ export class MidjourneyProxyProvider implements Provider {
     if (req.action === 'edit') return this.edit(req.parent.imageUrls[0], req.prompt ?? req.parent.prompt, req.taskId, notifyHook);
     const customIds = (req.parent.upstreamData?.customIds ?? {}) as CustomIds;
     const customId = customIds[req.action];
+    // Without the button: Animate and Extend through trueai-org's /mj/submit/video (SubmitVideoDTO).
+    if (!customId && isVideoAction(req.action)) return this.submitVideo(req.action, req.parent, req.taskId, req.prompt, notifyHook);
     if (customId && !this.noActionEndpoint) {
       const res = await this.http.json<SubmitResult>('mj/submit/action', {
         body: { taskId: req.parent.upstreamId, customId, state: req.taskId, ...notifyHook },
@@ -220,6 +232,23 @@ export class MidjourneyProxyProvider implements Provider {
     if (res.status !== 200 || !body || typeof body !== 'object' || body.code !== 1) return undefined;
     const seed = String(body.result ?? '').trim();
     return /^\d+$/.test(seed) ? seed : undefined;
+  }
+
+  /**
+   * `POST /mj/submit/video`: Animate an image (by its URL) into a batch of four, or Extend clip `index` (0–3) of a
+   * video task. Only for actions whose button the parent lacks; a pick has no such call.
+   */
+  private async submitVideo(action: InternalAction, parent: ParentRef, taskId: string, prompt: string | undefined, notifyHook: { notifyHook?: string }): Promise<Submitted> {
+    const motion = isVideoAction(action) ? videoMotion(action) : undefined;
+    if (!motion) throw new UpstreamRejected('errors.actionUnavailable');
+    const common = { prompt: prompt ?? parent.prompt, motion, loop: false, videoType: 'vid_1.1_i2v_480', state: taskId, ...notifyHook };
+    if (action.startsWith('animate:')) {
+      const image = parent.imageUrls[0];
+      if (!image) throw new UpstreamRejected('errors.actionUnavailable');
+      return this.accepted(await this.post('mj/submit/video', { ...common, image, batchSize: 4 }));
+    }
+    // Extend acts on a picked clip: the only one of its task.
+    return this.accepted(await this.post('mj/submit/video', { ...common, action: 'extend', taskId: parent.upstreamId, index: 0, batchSize: 1 }));
   }
 
   /**
@@ -307,13 +336,23 @@ export class MidjourneyProxyProvider implements Provider {
       if (descriptions.length === 0) return { upstreamId, status: 'failed', failCode: 'no_description' };
       return { upstreamId, status, progress: 100, imageUrls: [], actions: [], descriptions };
     }
+    const videos = videoUrlsOf(task);
+    if (status === 'succeeded' && (String(task.action ?? '').toUpperCase() === 'VIDEO' || videos.length > 0)) {
+      if (videos.length === 0) return { upstreamId, status: 'failed', failReason: 'video:errors.notVideo' };
+      const customIds = customIdsFromButtons(task.buttons);
+      // Only the video buttons: a reroll under a batch of clips would make a batch of clips, not an image.
+      const actions = INTERNAL_ACTIONS.filter((a) => customIds[a] && isVideoAction(a));
+      return { upstreamId, status, progress: 100, imageUrls: videos.slice(0, 4).map((u) => this.http.resolve(u)), actions, upstreamData: { customIds } };
+    }
     if (status === 'succeeded') {
       if (!image) return { upstreamId, status: 'failed', failCode: 'no_image' };
       const customIds = customIdsFromButtons(task.buttons);
       const fromButtons = Object.keys(customIds).length > 0;
       // Without buttons (open-source server) the grid offers what /change can do; a single image, nothing.
+      // Manual Animate has no button of its own: offered where the image can be animated, through /mj/submit/video.
+      const manual: Partial<Record<InternalAction, boolean>> = { 'animate:manual:low': Boolean(customIds['animate:low']), 'animate:manual:high': Boolean(customIds['animate:high']) };
       const actions: InternalAction[] = fromButtons
-        ? INTERNAL_ACTIONS.filter((a) => customIds[a])
+        ? INTERNAL_ACTIONS.filter((a) => customIds[a] || manual[a])
         : GRID_TASKS.has(String(task.action ?? '').toUpperCase()) ? [...GRID_ACTIONS] : [];
       // ✏️ Edit on an upscale of a plus server (trueai-org's /mj/submit/edits; V8 offers edits instead of zoom and pan).
       if (fromButtons && String(task.action ?? '').toUpperCase() === 'UPSCALE') actions.push('edit');

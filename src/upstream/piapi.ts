@@ -26,8 +26,7 @@ export interface PiapiTask {
 }
 
 /** Our action → PiAPI's task_type and input (besides origin_task_id). */
-// Partial: actions PiAPI has no task for (Edit) are simply absent.
-const REQUESTS: Partial<Record<InternalAction, { task_type: string; input: Record<string, string> } | undefined>> = {
+const REQUESTS: Partial<Record<InternalAction, { task_type: string; input: Record<string, string> }>> = {
   'upscale:1': { task_type: 'upscale', input: { index: '1' } },
   'upscale:2': { task_type: 'upscale', input: { index: '2' } },
   'upscale:3': { task_type: 'upscale', input: { index: '3' } },

@@ -2,6 +2,7 @@
 // them, at the aspect ratio the prompt asks for. Rendered from SVG by sharp.
 import { createHash } from 'node:crypto';
 import sharp from 'sharp';
+import { encodeFrames } from '../video.ts';
 
 export interface ImageSpec {
   seed: number;
@@ -112,4 +113,43 @@ export async function renderPreview(spec: ImageSpec, progress: number, quadrant?
   const source = quadrant ? singleSvg(spec, quadrant, 512) : gridSvg(spec, 512);
   const sigma = Math.max(0.3, 12 * (1 - progress / 100));
   return sharp(source).blur(sigma).webp({ quality: 60 }).toBuffer();
+}
+
+/** What a simulated clip shows: the upscaled image, panned and zoomed (more with high motion), frame by frame. */
+export interface ClipSpec {
+  /** The clip of its batch (1–4): each moves its own way. */
+  clip: number;
+  seconds: number;
+  motion: 'low' | 'high';
+}
+
+/** Frames per second of the simulator's clips: few, so a clip is small and quick to encode. */
+const CLIP_FPS = 12;
+/** The clip's long side; even dimensions, as H.264 in 4:2:0 requires. */
+const CLIP_LONG_SIDE = 480;
+
+/** A short, real MP4 (H.264) of one quadrant of the job's image, drawn as the stills are. */
+export async function renderClip(spec: ImageSpec, quadrant: number, clip: ClipSpec): Promise<Buffer> {
+  const even = (n: number) => Math.max(2, Math.round(n / 2) * 2);
+  const { w: rw, h: rh } = dims(spec.ratio, CLIP_LONG_SIDE);
+  const [w, h] = [even(rw), even(rh)];
+  // The still, drawn larger than the frame, so every frame is a window moving across it.
+  const zoomRoom = clip.motion === 'high' ? 1.5 : 1.2;
+  const bigW = Math.round(w * zoomRoom);
+  const bigH = Math.round(h * zoomRoom);
+  const base = await sharp(svg(bigW, bigH, tile({ ...spec, label: `${spec.label} · clip ${clip.clip}` }, quadrant, 0, 0, bigW, bigH))).removeAlpha().raw().toBuffer();
+  const still = sharp(base, { raw: { width: bigW, height: bigH, channels: 3 } });
+  const count = Math.max(2, Math.round(clip.seconds * CLIP_FPS));
+  // Each clip of a batch pans toward its own corner.
+  const dirX = clip.clip % 2 === 1 ? 1 : -1;
+  const dirY = clip.clip <= 2 ? 1 : -1;
+  const frames: Buffer[] = [];
+  for (let i = 0; i < count; i++) {
+    // A slow back-and-forth: an extended clip keeps moving instead of freezing at the edge.
+    const phase = (1 - Math.cos((i / CLIP_FPS) * 0.9)) / 2;
+    const x = Math.round(((bigW - w) / 2) * (1 + dirX * phase));
+    const y = Math.round(((bigH - h) / 2) * (1 + dirY * phase));
+    frames.push(await still.clone().extract({ left: Math.min(bigW - w, x), top: Math.min(bigH - h, y), width: w, height: h }).raw().toBuffer());
+  }
+  return encodeFrames(frames, w, h, CLIP_FPS);
 }

@@ -3,10 +3,10 @@
 // can be recomputed after a restart exactly as a relay would still report them.
 import { randomInt } from 'node:crypto';
 import { aspectRatio } from '../prompt/validate.ts';
-import { GRID_ACTIONS, SINGLE_ACTIONS, actionIndex, resultIsGrid, type InternalAction, type TaskAction } from './actions.ts';
+import { ANIMATE_ACTIONS, EXTEND_ACTIONS, GRID_ACTIONS, SINGLE_ACTIONS, VIDEO_ACTIONS, VIDEO_PICKS, actionIndex, isManualAnimate, isVideoAction, resultIsGrid, videoMotion, videoPickIndex, type InternalAction, type TaskAction } from './actions.ts';
 import { BLEND_RATIO, UpstreamRejected, type Capabilities, type DownloadedImage, type Provider, type Submitted, type UpstreamJob, type SubmitRequest } from './provider.ts';
 import { withModeParam } from './parse.ts';
-import { renderGrid, renderPreview, renderSingle, type ImageSpec } from './simulator-images.ts';
+import { renderClip, renderGrid, renderPreview, renderSingle, type ImageSpec } from './simulator-images.ts';
 
 interface SimJob {
   /** prompt */
@@ -23,13 +23,22 @@ interface SimJob {
   t: number;
   /** images it started from (image prompts, blend, describe) */
   n?: number;
+  /** video: motion, clip length (s), and the clip picked (absent: the batch of four) */
+  m?: 'low' | 'high';
+  d?: number;
+  c?: number;
 }
 
 const PREFIX = 'sim-';
 /** Progress reported at each step after the first (queued) one; the job completes one step after the last. */
 const PROGRESS_STEPS = [0, 15, 38, 62, 85];
 
-const AFTER_UPSCALE: InternalAction[] = SINGLE_ACTIONS.filter((a) => !['zoom:custom', 'upscale:subtle', 'upscale:creative'].includes(a));
+const AFTER_UPSCALE: InternalAction[] = [...SINGLE_ACTIONS.filter((a) => !['zoom:custom', 'upscale:subtle', 'upscale:creative'].includes(a)), ...ANIMATE_ACTIONS];
+/** Seconds of a new clip and what each Extend adds (Midjourney: 5 s and about 4 s; shorter here, to stay small). */
+const CLIP_SECONDS = 2;
+const EXTEND_SECONDS = 1;
+/** Clips in an Animate batch. */
+const VIDEO_BATCH = 4;
 const AFTER_BIG_UPSCALE: InternalAction[] = AFTER_UPSCALE.filter((a) => !a.startsWith('upscale:'));
 
 const UPSCALE_SIZE: Record<string, number> = { 'upscale:2x': 2048, 'upscale:4x': 4096, 'upscale:subtle': 2048, 'upscale:creative': 2048 };
@@ -37,6 +46,8 @@ const UPSCALE_SIZE: Record<string, number> = { 'upscale:2x': 2048, 'upscale:4x':
 const LABELS: Record<string, string> = {
   imagine: 'Imagine', blend: 'Blend', reroll: 'Reroll', 'vary:subtle': 'Vary (Subtle)', 'vary:strong': 'Vary (Strong)',
   'zoom:2': 'Zoom Out 2x', 'zoom:1.5': 'Zoom Out 1.5x', 'zoom:custom': 'Custom Zoom',
+  'animate:manual:low': 'Animate (Manual, Low motion)', 'animate:manual:high': 'Animate (Manual, High motion)',
+  'animate:low': 'Animate (Low motion)', 'animate:high': 'Animate (High motion)', 'extend:low': 'Extend (Low motion)', 'extend:high': 'Extend (High motion)',
   'pan:left': 'Pan Left', 'pan:right': 'Pan Right', 'pan:up': 'Pan Up', 'pan:down': 'Pan Down',
 };
 const label = (a: TaskAction) => LABELS[a] ?? a.replace(/^(\w)(\w*):(\w+)$/, (_, f: string, r: string, n: string) => `${f.toUpperCase()}${r} ${n}`);
@@ -57,7 +68,7 @@ const newSeed = () => randomInt(0, 2 ** 31);
 export class SimulatorProvider implements Provider {
   readonly id = 'simulator' as const;
   readonly capabilities: Capabilities = {
-    actions: [...GRID_ACTIONS, ...SINGLE_ACTIONS],
+    actions: [...GRID_ACTIONS, ...SINGLE_ACTIONS, ...VIDEO_ACTIONS],
     push: false,
     batchFetch: true,
     progress: true,
@@ -85,7 +96,8 @@ export class SimulatorProvider implements Provider {
     const { action } = req;
     const index = actionIndex(action);
     let job: SimJob;
-    if (action.startsWith('upscale:') && index) job = { p: parent.p, a: action, s: parent.s, q: index, z: 1024, t };
+    if (isVideoAction(action)) job = { ...videoJob(parent, action, t), ...(isManualAnimate(action) && req.prompt && { p: req.prompt }) };
+    else if (action.startsWith('upscale:') && index) job = { p: parent.p, a: action, s: parent.s, q: index, z: 1024, t };
     else if (action.startsWith('upscale:')) job = { p: parent.p, a: action, s: parent.s, q: parent.q ?? 1, z: UPSCALE_SIZE[action] ?? 2048, t };
     else job = { p: parent.p, a: action, s: newSeed(), t };
     return { upstreamId: encode(job) };
@@ -103,6 +115,15 @@ export class SimulatorProvider implements Provider {
         out.push({ upstreamId, status: 'running', progress, previewUrl: `simulator://${upstreamId}/preview/${progress}` });
       } else if (job.a === 'describe') {
         out.push({ upstreamId, status: 'succeeded', progress: 100, imageUrls: [], actions: [], descriptions: describePlaceholders(job.s) });
+      } else if (isVideoAction(job.a)) {
+        const clips = job.c ? [job.c] : Array.from({ length: VIDEO_BATCH }, (_, i) => i + 1);
+        out.push({
+          upstreamId,
+          status: 'succeeded',
+          progress: 100,
+          imageUrls: clips.map((c) => `simulator://${upstreamId}/clip/${c}`),
+          actions: job.c ? [...EXTEND_ACTIONS] : [...VIDEO_PICKS],
+        });
       } else {
         const grid = resultIsGrid(job.a);
         out.push({
@@ -127,15 +148,29 @@ export class SimulatorProvider implements Provider {
   }
 
   async download(url: string): Promise<DownloadedImage> {
-    const m = /^simulator:\/\/([^/]+)\/(grid|single|preview)(?:\/(\d+))?$/.exec(url);
+    const m = /^simulator:\/\/([^/]+)\/(grid|single|preview|clip)(?:\/(\d+))?$/.exec(url);
     const job = m && decode(m[1]!);
     if (!m || !job) throw new Error(`simulator: not a simulator image: ${url.slice(0, 80)}`);
     const spec: ImageSpec = { seed: job.s, prompt: job.p, ratio: aspectRatio(job.p), label: job.n ? `${label(job.a)} · ${job.n} image${job.n > 1 ? 's' : ''}` : label(job.a) };
     if (m[2] === 'preview') return { data: await renderPreview(spec, Number(m[3] ?? 0), job.q), contentType: 'image/webp' };
+    if (m[2] === 'clip') {
+      const data = await renderClip(spec, job.q ?? 1, { clip: Number(m[3] ?? 1), seconds: job.d ?? CLIP_SECONDS, motion: job.m ?? 'low' });
+      return { data, contentType: 'video/mp4' };
+    }
     if (m[2] === 'grid') return { data: await renderGrid(spec), contentType: 'image/png' };
     const size = job.z ?? 1024;
     return { data: await renderSingle(spec, job.q ?? 1, size), contentType: size > 2048 ? 'image/jpeg' : 'image/png' };
   }
+}
+
+/** Animate starts a batch of clips of an image; a pick shows one; Extend makes the picked clip longer. */
+function videoJob(parent: SimJob, action: InternalAction & TaskAction, t: number): SimJob {
+  const base = { p: parent.p, a: action, s: parent.s, q: parent.q ?? 1, t };
+  if (action.startsWith('animate:')) return { ...base, m: videoMotion(action as never) ?? 'low', d: CLIP_SECONDS };
+  const pick = videoPickIndex(action);
+  if (pick) return { ...base, m: parent.m, d: parent.d ?? CLIP_SECONDS, c: pick };
+  // Extend: the same clip, longer, moving as asked.
+  return { ...base, m: videoMotion(action as never) ?? parent.m, d: (parent.d ?? CLIP_SECONDS) + EXTEND_SECONDS, c: parent.c ?? 1 };
 }
 
 const SUBJECTS = ['a lighthouse on a cliff', 'a red fox in the snow', 'a city street at night', 'a bowl of ripe fruit', 'an old sailing ship', 'a quiet mountain lake'];

@@ -3,7 +3,7 @@
 // A job's `data.components` list what may follow it; an action sends one of those names back verbatim.
 // `hookUrl` receives the fetch-shaped body and is retried until we answer 200. `discordImage` links expire
 // after 24 h, so `cdnImage` is preferred.
-import { INTERNAL_ACTIONS, type InternalAction } from './actions.ts';
+import { INTERNAL_ACTIONS, isVideoAction, type InternalAction } from './actions.ts';
 import { UpstreamHttp, type RelayConnection } from './http.ts';
 import { parseDescriptions } from './midjourney-proxy.ts';
 import { fetchEach, isRecord, namesByAction, relayAction, strOrNumber } from './parse.ts';
@@ -82,7 +82,8 @@ export function parseTtJob(body: unknown, resolve: (url: string) => string): Ups
 export class TtApiProvider implements Provider {
   readonly id = 'ttapi' as const;
   readonly capabilities: Capabilities = {
-    actions: INTERNAL_ACTIONS.filter((a) => a !== 'zoom:custom'),
+    // No video yet: TTApi's video endpoints are not wired up.
+    actions: INTERNAL_ACTIONS.filter((a) => a !== 'zoom:custom' && !isVideoAction(a)),
     push: true,
     // One job per fetch call: the core's batch is fetched a few at a time.
     batchFetch: false,

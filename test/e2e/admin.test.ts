@@ -79,6 +79,7 @@ describe('/draw-admin', () => {
       ['ban', 1, '封禁'],
       ['unban', 1, '解封'],
       ['quota', 1, '配额'],
+      ['video', 1, '视频'],
     ]);
   });
 

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startBot, type BotProcess } from '../support/bot.ts';
 import { createTestDatabase, type TestDatabase } from '../support/database.ts';
 import { FakeDiscord } from '../support/fake-discord.ts';
-import { AFTER_UPSCALE, ALICE, BOB, GRID, buttonFaces, customIdOf, imageInfo, isFinal, simulatorEnv } from './support.ts';
+import { SIMULATOR_AFTER_UPSCALE as AFTER_UPSCALE, ALICE, BOB, GRID, buttonFaces, customIdOf, imageInfo, isFinal, simulatorEnv } from './support.ts';
 
 let discord: FakeDiscord;
 let db: TestDatabase;

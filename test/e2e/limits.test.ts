@@ -81,6 +81,7 @@ describe('limits and /info', () => {
         '**This server today:** 0 jobs · no daily limit',
         '**Your jobs now:** 0 waiting (at most 2), 0 in progress',
         '**Queue (all servers):** 0 waiting, 0 in progress',
+        '**Video:** on · each video job counts as 8 jobs toward the daily quotas',
         '**Relay accounts**',
         '• `simulator`: ✅ working · 0/1 jobs in progress',
       ].join('\n'),
@@ -107,6 +108,7 @@ describe('limits and /info', () => {
       '**This server today:** 3 jobs · no daily limit',
       '**Your jobs now:** 2 waiting (at most 2), 1 in progress',
       '**Queue (all servers):** 2 waiting, 1 in progress',
+      '**Video:** on · each video job counts as 8 jobs toward the daily quotas',
       '**Relay accounts**',
       '• `simulator`: ✅ working · 1/1 jobs in progress',
     ]);
@@ -117,6 +119,7 @@ describe('limits and /info', () => {
         '**本服务器今天：**3 个任务 · 没有每日限制',
         '**你当前的任务：**2 个等待中（最多 2 个），1 个进行中',
         '**队列（所有服务器）：**2 个等待中，1 个进行中',
+        '**视频：**已开启 · 每个视频任务按 8 个任务计入每日配额',
         '**中转账号**',
         '• `simulator`：✅ 正常 · 进行中 1/1 个任务',
       ].join('\n'),

@@ -25,6 +25,11 @@ export function withSeed(rows: string[][]): string[][] {
   const last = rows.at(-1);
   return last && last.length < 5 ? [...rows.slice(0, -1), [...last, '📋']] : [...rows, ['📋']];
 }
+/** The simulator's upscale also offers Animate (it makes video; most relays' fakes here do not). */
+export const SIMULATOR_AFTER_UPSCALE = [...AFTER_UPSCALE.slice(0, 3), ['Animate (Low motion)', 'Animate (High motion)', 'Manual (Low motion)', 'Manual (High motion)'], ...AFTER_UPSCALE.slice(3)];
+
+/** A finished video job: its clips are uploaded as video_N_<id>.mp4 (or it failed). */
+export const isVideoDelivered = (m: SeenMessage) => m.content.startsWith('❌') || (m.attachments.some((a) => /^video_\d_/.test(a.filename)) && isFinal(m)) || m.content.includes('upload limit');
 
 /** `/draw prompt` sent to the fake Discord by `userId` (Alice unless said), in English. */
 export function slashDraw(discord: FakeDiscord, prompt: string, userId = ALICE) {

@@ -23,7 +23,19 @@
 // branch). novicezk's ErrorMessageHandler fails the task with the embed's description instead (that is FAILURE
 // with failReason, see failPrompt). The fake holds the task IN_PROGRESS with the embed in `description`: the
 // shape a relay that surfaces the hold shows (unconfirmed beyond those two sources; the adapter reads both).
+//
+// Video (`video: true`, trueai's Setting.EnableVideo), after trueai-org/midjourney-proxy's source:
+// src/Midjourney.Base/Models/CustomComponentModel.cs (CreateAnimateButtons: `MJ::JOB::animate_high|animate_low::
+// {index}::{hash}::SOLO` under an upscale), src/Midjourney.Base/Models/TaskInfo.cs (a video task's `VideoUrls`
+// [{url}] and `videoUrl`; SetVideoUpscaleButtons: `MJ::JOB::video_virtual_upscale::{1..n}::{hash}` and a reroll;
+// SetVideoExtendButtons: `MJ::JOB::animate_high_extend|animate_low_extend::1::{hash}`), src/Midjourney.Base/Models/
+// Enums.cs (every video task has action VIDEO; VIDEO_EXTEND is deprecated) and src/Midjourney.Base/Dto/
+// SubmitVideoDTO.cs (`POST /mj/submit/video {prompt, motion: low|high, image (url|base64), endImage?, loop,
+// action?: "extend", index?: 0–3, taskId?, videoType: vid_1.1_i2v_480|vid_1.1_i2v_720, batchSize: 1|2|4}`).
+// Clips are real MP4s made by the ffmpeg that ships in npm, served from `/videos/`.
+import { spawn } from 'node:child_process';
 import type { ServerResponse } from 'node:http';
+import { createRequire } from 'node:module';
 import { FakeRelayServer, MjRelayFake, fakeHash, sendImage, sendJson, type SeenRequest } from './fake-mj-common.ts';
 
 export interface MjButton {
@@ -50,6 +62,9 @@ export interface MjTaskJson {
   failReason: string | null;
   properties: Record<string, unknown>;
   buttons: MjButton[];
+  /** Video tasks only. */
+  videoUrl?: string;
+  videoUrls?: Array<{ url: string; thumbnail: string }>;
 }
 
 interface FakeTask {
@@ -64,6 +79,8 @@ interface FakeTask {
   big?: boolean;
   /** Stopped by /cancel: its timers no longer move it. */
   cancelled?: boolean;
+  /** A video task: what made it, how many clips, and how long each plays. */
+  video?: { kind: 'animate' | 'pick' | 'extend'; clips: number; seconds: number };
 }
 
 export interface FakeMidjourneyProxyOptions {
@@ -76,6 +93,27 @@ export interface FakeMidjourneyProxyOptions {
   queueAfter?: number;
   /** The key is the server's admin token (default true): /mj/admin/tasks answers; false: 401 as for a plain user. */
   admin?: boolean;
+  /** Video turned on (trueai's EnableVideo): upscales offer Animate, and /mj/submit/video answers. */
+  video?: boolean;
+}
+
+/** Seconds of a fake clip, and what an Extend adds (short: the tests only need "longer"). */
+const CLIP_SECONDS = 2;
+const EXTEND_SECONDS = 1;
+/** ffmpeg's moving test pattern, tinted per clip of a batch so the four clips differ. */
+const PATTERNS = [0, 90, 180, 270].map((hue) => (seconds: number) => `testsrc2=size=320x240:rate=10:duration=${seconds},hue=h=${hue}`);
+
+/** A real H.264 MP4 from an ffmpeg test source, written to stdout as fragmented MP4. */
+function makeClip(source: string): Promise<Buffer> {
+  const ffmpeg = (createRequire(import.meta.url)('@ffmpeg-installer/ffmpeg') as { path: string }).path;
+  return new Promise((resolve, reject) => {
+    const args = ['-hide_banner', '-nostdin', '-f', 'lavfi', '-i', source, '-c:v', 'libx264', '-pix_fmt', 'yuv420p', '-movflags', 'frag_keyframe+empty_moov', '-f', 'mp4', 'pipe:1'];
+    const child = spawn(ffmpeg, args, { stdio: ['ignore', 'pipe', 'ignore'] });
+    const chunks: Buffer[] = [];
+    child.stdout.on('data', (c: Buffer) => chunks.push(c));
+    child.on('error', reject);
+    child.on('close', (code) => (code === 0 ? resolve(Buffer.concat(chunks)) : reject(new Error(`ffmpeg exited with ${code}`))));
+  });
 }
 
 const PROGRESS = ['0%', '25%', '63%', '91%'];
@@ -122,8 +160,9 @@ function gridButtons(hash: string): MjButton[] {
   ];
 }
 
-function upscaleButtons(hash: string, bigUpscale: boolean): MjButton[] {
+function upscaleButtons(hash: string, bigUpscale: boolean, video = false): MjButton[] {
   return [
+    ...(video ? [button(`MJ::JOB::animate_high::1::${hash}::SOLO`, 'Animate (High motion)', '🎞️'), button(`MJ::JOB::animate_low::1::${hash}::SOLO`, 'Animate (Low motion)', '🎞️')] : []),
     ...(bigUpscale ? [] : [button(`MJ::JOB::upsample_v5_2x::1::${hash}::SOLO`, 'Upscale (2x)'), button(`MJ::JOB::upsample_v5_4x::1::${hash}::SOLO`, 'Upscale (4x)')]),
     button(`MJ::JOB::high_variation::1::${hash}::SOLO`, 'Vary (Strong)', '🪄'),
     button(`MJ::JOB::low_variation::1::${hash}::SOLO`, 'Vary (Subtle)', '🪄'),
@@ -136,9 +175,23 @@ function upscaleButtons(hash: string, bigUpscale: boolean): MjButton[] {
   ];
 }
 
+function videoBatchButtons(hash: string, clips: number): MjButton[] {
+  return [...Array.from({ length: clips }, (_, i) => button(`MJ::JOB::video_virtual_upscale::${i + 1}::${hash}`, `U${i + 1}`)), button(`MJ::JOB::reroll::0::${hash}::SOLO`, '', '🔄')];
+}
+
+function videoExtendButtons(hash: string): MjButton[] {
+  return [button(`MJ::JOB::animate_high_extend::1::${hash}`, 'Extend (High motion)', '🎞️'), button(`MJ::JOB::animate_low_extend::1::${hash}`, 'Extend (Low motion)', '🎞️')];
+}
+
 /** customId → the task action it starts (and the quadrant, for U/V). */
-function actionOf(customId: string): { action: string; index?: number; modal?: boolean } | undefined {
-  let m = /^MJ::JOB::(upsample|variation)::([1-4])::/.exec(customId);
+function actionOf(customId: string): { action: string; index?: number; modal?: boolean; video?: 'animate' | 'pick' | 'extend' } | undefined {
+  let m = /^MJ::JOB::animate_(high|low)_extend::/.exec(customId);
+  if (m) return { action: 'VIDEO', video: 'extend' };
+  m = /^MJ::JOB::animate_(high|low)::([1-4])::/.exec(customId);
+  if (m) return { action: 'VIDEO', video: 'animate' };
+  m = /^MJ::JOB::video_virtual_upscale::([1-4])::/.exec(customId);
+  if (m) return { action: 'VIDEO', video: 'pick', index: Number(m[1]) };
+  m = /^MJ::JOB::(upsample|variation)::([1-4])::/.exec(customId);
   if (m) return { action: m[1] === 'upsample' ? 'UPSCALE' : 'VARIATION', index: Number(m[2]) };
   if (/^MJ::JOB::reroll::/.test(customId)) return { action: 'REROLL' };
   m = /^MJ::JOB::(high|low)_variation::/.exec(customId);
@@ -187,7 +240,7 @@ export class FakeMidjourneyProxy extends MjRelayFake {
   }
 
   static async start(options: FakeMidjourneyProxyOptions = {}): Promise<FakeMidjourneyProxy> {
-    const opts = { apiKey: 'mj-test-secret', stepMs: 150, openSource: false, queueAfter: 3, admin: true, ...options };
+    const opts = { apiKey: 'mj-test-secret', stepMs: 150, openSource: false, queueAfter: 3, admin: true, video: false, ...options };
     return MjRelayFake.serve((server) => new FakeMidjourneyProxy(server, opts));
   }
 
@@ -289,6 +342,15 @@ export class FakeMidjourneyProxy extends MjRelayFake {
 
   protected async route(req: SeenRequest, res: ServerResponse): Promise<void> {
     if (req.method === 'GET' && req.path.startsWith('/images/')) return sendImage(res, req.path, 256, req.path.includes('-single') ? 384 : 256);
+    const clip = /^\/videos\/(\d+)-([1-4])\.mp4$/.exec(req.path);
+    if (req.method === 'GET' && clip) {
+      const video = this.tasks.get(clip[1]!)?.video;
+      if (!video) return sendJson(res, 404, { status: 404, error: 'Not Found', path: req.path });
+      const data = await makeClip(PATTERNS[Number(clip[2]) - 1]!(video.seconds));
+      // CDNs often serve clips as octet-stream: the bot must check the bytes, not the header.
+      res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': data.length }).end(data);
+      return;
+    }
     if (req.headers['mj-api-secret'] !== this.opts.apiKey || this.authFailure) return sendJson(res, 401, { code: 401, description: 'Unauthorized' });
     const body = (req.body ?? {}) as Record<string, unknown>;
     const plusOnly = ['/mj/submit/action', '/mj/submit/modal', '/mj/task/list-by-condition', '/mj/task/list-by-ids', '/mj/admin/tasks'];
@@ -299,6 +361,7 @@ export class FakeMidjourneyProxy extends MjRelayFake {
     if (req.method === 'POST' && req.path === '/mj/submit/shorten' && !this.opts.openSource) return this.answerSubmit(res, this.shorten(body));
     if (req.method === 'POST' && (req.path === '/mj/submit/edits' || req.path === '/mj/submit/edit') && !this.opts.openSource) return this.answerSubmit(res, this.edit(body));
     if (req.method === 'POST' && req.path === '/mj/submit/action') return this.answerSubmit(res, this.action(body));
+    if (req.method === 'POST' && req.path === '/mj/submit/video') return this.answerSubmit(res, this.submitVideo(body));
     if (req.method === 'POST' && req.path === '/mj/submit/change') return this.answerSubmit(res, this.change(body));
     if (req.method === 'POST' && req.path === '/mj/submit/modal') return this.answerSubmit(res, this.modal(body));
     if (req.method === 'GET' && req.path === '/mj/task/list') {
@@ -429,10 +492,50 @@ export class FakeMidjourneyProxy extends MjRelayFake {
     const refused = this.refusal(parent.json.prompt);
     if (refused) return refused;
     const task = this.create(what.action, parent.json.prompt, body, parent, what.index);
+    if (what.video) {
+      const from = parent.video?.seconds ?? 0;
+      if (what.video === 'animate') task.video = { kind: 'animate', clips: 4, seconds: CLIP_SECONDS };
+      else if (what.video === 'pick') task.video = { kind: 'pick', clips: 1, seconds: from || CLIP_SECONDS };
+      else {
+        task.video = { kind: 'extend', clips: 1, seconds: (from || CLIP_SECONDS) + EXTEND_SECONDS };
+        // The same clip, longer: it keeps the picked clip's picture.
+        task.index = parent.index;
+      }
+    }
     if (what.modal) {
       task.json.status = 'MODAL';
       return { code: 21, description: '窗口等待', result: task.json.id, properties: { finalPrompt: parent.json.prompt } };
     }
+    this.start(task);
+    return this.accepted(task);
+  }
+
+  /** SubmitVideoDTO: Animate an image (URL or base64) into `batchSize` clips, or Extend clip `index` of `taskId`. */
+  private submitVideo(body: Record<string, unknown>) {
+    if (!this.opts.video) return { code: 4, description: '未开启视频功能', result: null, properties: {} };
+    const motion = String(body.motion ?? 'low');
+    if (!['low', 'high'].includes(motion)) return { code: 4, description: 'motion参数错误', result: null, properties: {} };
+    const batchSize = Number(body.batchSize ?? 4);
+    if (![1, 2, 4].includes(batchSize)) return { code: 4, description: 'batchSize参数错误', result: null, properties: {} };
+    const prompt = String(body.prompt ?? '');
+    if (body.action === 'extend') {
+      const parent = this.tasks.get(String(body.taskId ?? ''));
+      const index = Number(body.index);
+      if (!parent?.video || parent.json.status !== 'SUCCESS') return { code: 3, description: '关联任务不存在或已失效', result: null, properties: {} };
+      if (!(index >= 0 && index < parent.video.clips)) return { code: 4, description: 'index参数错误', result: null, properties: {} };
+      const task = this.create('VIDEO', prompt || parent.json.prompt, body, parent);
+      task.video = { kind: 'extend', clips: 1, seconds: parent.video.seconds + EXTEND_SECONDS };
+      task.index = parent.video.clips === 1 ? parent.index : index + 1;
+      this.start(task);
+      return this.accepted(task);
+    }
+    if (body.action !== undefined && body.action !== null && body.action !== '') return { code: 4, description: 'action参数错误', result: null, properties: {} };
+    const image = body.image;
+    if (typeof image !== 'string' || !(/^https?:\/\//.test(image) || isImageDataUri(image))) return { code: 4, description: 'image参数错误', result: null, properties: {} };
+    const refused = this.refusal(prompt);
+    if (refused) return refused;
+    const task = this.create('VIDEO', prompt, body);
+    task.video = { kind: 'animate', clips: batchSize, seconds: CLIP_SECONDS };
     this.start(task);
     return this.accepted(task);
   }
@@ -549,14 +652,28 @@ export class FakeMidjourneyProxy extends MjRelayFake {
           this.notify(task);
           return;
         }
-        const single = json.action === 'UPSCALE';
         const hash = fakeHash(json.id);
+        if (task.video) {
+          const videoUrls = Array.from({ length: task.video.clips }, (_, i) => ({ url: `${this.url}/videos/${json.id}-${task.index ?? i + 1}.mp4`, thumbnail: `${this.url}/images/${json.id}-${i + 1}-single.png` }));
+          Object.assign(json, {
+            status: 'SUCCESS',
+            progress: '100%',
+            finishTime: Date.now(),
+            imageUrl: videoUrls[0]!.thumbnail,
+            videoUrl: videoUrls[0]!.url,
+            videoUrls,
+            buttons: task.video.kind === 'animate' ? videoBatchButtons(hash, task.video.clips) : videoExtendButtons(hash),
+          });
+          this.notify(task);
+          return;
+        }
+        const single = json.action === 'UPSCALE';
         Object.assign(json, {
           status: 'SUCCESS',
           progress: '100%',
           finishTime: Date.now(),
           imageUrl: `${this.url}/images/${json.id}${single ? '-single' : ''}.png`,
-          buttons: this.opts.openSource ? [] : single ? upscaleButtons(hash, task.big === true) : gridButtons(hash),
+          buttons: this.opts.openSource ? [] : single ? upscaleButtons(hash, task.big === true, this.opts.video) : gridButtons(hash),
         });
       }
       this.notify(task);

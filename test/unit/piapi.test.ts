@@ -162,7 +162,7 @@ describe('PiAPI webhooks', () => {
     const callbackUrl = `${base}/upstream/callback/8e0b6a0e-5b3f-4a4e-9a55-0c7f0f0d7e11/s3cr3t-token`;
     const { upstreamId } = await provider.submit({ kind: 'imagine', taskId: 't9', prompt: 'pushed', callbackUrl });
     expect(fake.requests.at(-1)!.body).toMatchObject({ config: { webhook_config: { endpoint: callbackUrl, secret: 's3cr3t-token' } } });
-    for (let i = 0; i < 200 && !received.some((r) => (r.body as { data: { status: string } }).data.status === 'completed'); i++) await sleep(20);
+    for (let i = 0; i < 1000 && !received.some((r) => (r.body as { data: { status: string } }).data.status === 'completed'); i++) await sleep(20);
     const jobs = received.map((r) => provider.parseWebhook(r.body)!);
     expect(received.every((r) => r.path === new URL(callbackUrl).pathname && r.secret === 's3cr3t-token')).toBe(true);
     expect(jobs.every((j) => j.upstreamId === upstreamId)).toBe(true);

@@ -1,0 +1,1 @@
+ALTER TABLE "guild_settings" ADD COLUMN "video_disabled" boolean DEFAULT false NOT NULL;

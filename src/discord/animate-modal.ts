@@ -1,0 +1,62 @@
+// Manual Animate: Midjourney asks for the motion prompt before animating. The modal is prefilled with the
+// image's prompt; what is typed goes through the same checks as a /draw prompt (length, parameters, banned
+// words) and is sent upstream as the video job's prompt.
+import { ComponentType, TextInputStyle, type APIModalInteractionResponseCallbackData, type ModalSubmitInteraction } from 'discord.js';
+import type { AppContext } from '../context.ts';
+import type { Task } from '../db/schema.ts';
+import type { Translate } from '../i18n.ts';
+import { parsePrompt } from '../prompt/parse.ts';
+import { checkPrompt } from '../prompt/validate.ts';
+import { isManualAnimate, type InternalAction } from '../upstream/actions.ts';
+import { decodeCustomId, encodeCustomId } from './custom-id.ts';
+import { startJob } from './jobs.ts';
+import { FOLLOW_UP_JOB, refuse as refuseWith, runPreconditions } from './preconditions.ts';
+
+const MOTION_INPUT = 'motion';
+/** Discord's longest text input; checkPrompt holds the prompt to our own limit. */
+const INPUT_MAX = 4000;
+
+/** The modal a Manual Animate click answers with; its custom_id names the parent task and the action like a button's. */
+export function animateModal(parent: Task, action: InternalAction, t: Translate): APIModalInteractionResponseCallbackData {
+  return {
+    custom_id: encodeCustomId(parent.id, action),
+    title: t('video:modal.title'),
+    components: [
+      {
+        type: ComponentType.ActionRow,
+        components: [
+          {
+            type: ComponentType.TextInput,
+            custom_id: MOTION_INPUT,
+            label: t('video:modal.motion'),
+            style: TextInputStyle.Paragraph,
+            min_length: 1,
+            max_length: INPUT_MAX,
+            required: true,
+            value: parent.prompt.slice(0, INPUT_MAX),
+          },
+        ],
+      },
+    ],
+  };
+}
+
+export async function handleAnimateModal(ctx: AppContext, interaction: ModalSubmitInteraction): Promise<void> {
+  const refuse = (key: string, vars?: Record<string, unknown>) => refuseWith(interaction, { key, vars });
+  const parsed = decodeCustomId(interaction.customId);
+  if (!parsed || !isManualAnimate(parsed.action)) return refuse('errors.unknownButton');
+  const action = parsed.action as InternalAction;
+  // The same checks as the click: the parent may have been purged, video turned off, or the user banned meanwhile.
+  const parent = await ctx.repo.get(parsed.taskId);
+  if (!parent || parent.status === 'failed' || parent.status === 'cancelled') return refuse('errors.expired');
+  if (!parent.imageUrls || !parent.actions?.includes(action)) return refuse('errors.actionUnavailable');
+  if (ctx.admin.videoDisabled(interaction.guildId)) return refuse('video:errors.disabled');
+  const check = checkPrompt(interaction.fields.getTextInputValue(MOTION_INPUT));
+  if (!check.ok) return refuse(check.error, check.vars);
+  const banned = ctx.bannedWords.find(parsePrompt(check.prompt));
+  if (banned) return refuse('translate:banned', { word: banned.word });
+  const granted = await runPreconditions(ctx, interaction, FOLLOW_UP_JOB);
+  if (!granted) return;
+  await interaction.deferReply();
+  await startJob(ctx, interaction, granted, { action, parentId: parent.id, prompt: check.prompt, promptUpstream: check.prompt });
+}
