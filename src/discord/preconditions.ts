@@ -126,7 +126,7 @@ export const preconditions = {
   } satisfies Precondition,
 
   /** Some relay account can do this (blend, describe, image prompts). */
-  capability: (feature: 'blend' | 'describe' | 'imagePrompts', refusal: (s: Subject) => Refusal): Precondition => ({
+  capability: (feature: 'blend' | 'describe' | 'imagePrompts' | 'shorten', refusal: (s: Subject) => Refusal): Precondition => ({
     name: `capability:${feature}`,
     run: (g) => (g.ctx.accounts.can(feature) ? undefined : refusal(g.subject)),
   }),

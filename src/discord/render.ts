@@ -2,8 +2,8 @@
 import { ButtonStyle, ComponentType, type APIActionRowComponent, type APIButtonComponentWithCustomId } from 'discord.js';
 import type { Task } from '../db/schema.ts';
 import { translator, type Translate } from '../i18n.ts';
-import { DESCRIBE_PICKS, VARY_REGION, actionIndex, isInternalAction, pickIndex, videoPickIndex, type InternalAction } from '../upstream/actions.ts';
-import { CANCEL, RETRY, encodeCustomId } from './custom-id.ts';
+import { DESCRIBE_PICKS, SHORTEN_PICKS, VARY_REGION, actionIndex, isInternalAction, pickIndex, shortenIndex, videoPickIndex, type InternalAction } from '../upstream/actions.ts';
+import { CANCEL, RETRY, SEED, encodeCustomId } from './custom-id.ts';
 
 export interface OutgoingFile {
   name: string;
@@ -29,6 +29,7 @@ const escapeMarkdown = (s: string) => s.replace(/([*_~`|\\<>])/g, '\\$1');
 function actionName(t: Translate, action: string): string | undefined {
   if (action === 'blend') return t('images:actions.blend');
   if (action === 'describe') return t('images:actions.describe');
+  if (action === 'shorten') return t('commands:shorten.action');
   if (action.startsWith('variation:')) return t('actions.variation');
   if (action === 'reroll') return t('actions.reroll');
   if (action === 'vary:subtle') return t('actions.varySubtle');
@@ -36,6 +37,7 @@ function actionName(t: Translate, action: string): string | undefined {
   if (action === VARY_REGION) return t('editor:button');
   if (action.startsWith('zoom:')) return t('actions.zoom');
   if (action.startsWith('pan:')) return t('actions.pan');
+  if (action === 'edit') return t('actions.edit');
   if (action.startsWith('upscale:') && !actionIndex(action as InternalAction)) return t('actions.upscaleMore');
   if (action.startsWith('animate:')) return t('video:actions.animate');
   if (action.startsWith('extend:')) return t('video:actions.extend');
@@ -114,10 +116,12 @@ function retryRow(taskId: string, t: Translate): OutgoingMessage['components'] {
   }];
 }
 
-/** What a result offers beyond its relay's actions. */
+/** What a result offers beyond its job's own actions. */
 export interface ResultOptions {
   /** 🖌️ Vary (Region): the editor page can serve this image (see src/editor). */
   regionEditor?: boolean;
+  /** 📋: the relay can tell the job's seed. */
+  seed?: boolean;
 }
 
 export function resultMessage(task: Task, image: OutgoingFile, opts: ResultOptions = {}): OutgoingMessage {
@@ -125,7 +129,7 @@ export function resultMessage(task: Task, image: OutgoingFile, opts: ResultOptio
   const actions = (task.actions ?? []).filter(isInternalAction);
   const rows = buttonRows(task.id, actions, t);
   if (opts.regionEditor) addRegionButton(rows, task.id, t);
-  return { content: clip(`${headline(task, t)}${sentLine(task, t)}`), components: rows, file: image };
+  return { content: clip(`${headline(task, t)}${sentLine(task, t)}`), components: opts.seed ? withSeedButton(task.id, rows) : rows, file: image };
 }
 
 /** 🖌️ Vary (Region) beside Vary (Strong/Subtle), as Midjourney places it (a row of its own if there is none). */
@@ -140,6 +144,14 @@ function addRegionButton(rows: OutgoingMessage['components'], taskId: string, t:
   const varyRow = rows.find((r) => r.components.some((b) => b.custom_id.endsWith(':vary:strong') || b.custom_id.endsWith(':vary:subtle')));
   if (varyRow && varyRow.components.length < 5) varyRow.components.push(region);
   else if (rows.length < 5) rows.push({ type: ComponentType.ActionRow, components: [region] });
+}
+
+/** 📋 at the end of the last row with room (a row holds 5 buttons, a message 5 rows), or on a row of its own. */
+function withSeedButton(taskId: string, rows: OutgoingMessage['components']): OutgoingMessage['components'] {
+  const seed: APIButtonComponentWithCustomId = { type: ComponentType.Button, style: ButtonStyle.Secondary, custom_id: encodeCustomId(taskId, SEED), emoji: { name: '📋' } };
+  const last = rows.at(-1);
+  if (last && last.components.length < 5) return [...rows.slice(0, -1), { ...last, components: [...last.components, seed] }];
+  return rows.length < 5 ? [...rows, { type: ComponentType.ActionRow, components: [seed] }] : rows;
 }
 
 /** A finished video job: its clips uploaded as files (never linked: relay links expire), with their buttons. */
@@ -172,11 +184,33 @@ export function describedMessage(task: Task): OutgoingMessage {
   };
 }
 
+const SHORTEN_KEYCAPS = ['1️⃣', '2️⃣', '3️⃣', '4️⃣', '5️⃣'];
+
+/** A finished /shorten: the shortened prompts (up to five), numbered, each with a button that draws it for whoever clicks. */
+export function shortenedMessage(task: Task): OutgoingMessage {
+  const t = translator(task.locale);
+  const prompts = (task.descriptions ?? []).slice(0, SHORTEN_PICKS.length);
+  const list = prompts.map((p, i) => `${SHORTEN_KEYCAPS[i]} ${escapeMarkdown(p)}`).join('\n\n');
+  const picks = SHORTEN_PICKS.slice(0, prompts.length);
+  return {
+    content: clip(`${headline(task, t)}${sentLine(task, t)}\n${t('commands:shorten.intro')}\n\n${list}`),
+    components: picks.length === 0 ? [] : [{
+      type: ComponentType.ActionRow,
+      components: picks.map((pick) => ({
+        type: ComponentType.Button,
+        style: ButtonStyle.Secondary,
+        custom_id: encodeCustomId(task.id, pick),
+        emoji: { name: SHORTEN_KEYCAPS[shortenIndex(pick) - 1]! },
+      })),
+    }],
+  };
+}
+
 // Buttons the way Midjourney lays them out; each group is one row (at most 5 buttons, at most 5 rows).
 const GROUPS: InternalAction[][] = [
   ['upscale:1', 'upscale:2', 'upscale:3', 'upscale:4', 'reroll'],
   ['variation:1', 'variation:2', 'variation:3', 'variation:4'],
-  ['vary:strong', 'vary:subtle'],
+  ['vary:strong', 'vary:subtle', 'edit'],
   ['zoom:2', 'zoom:1.5', 'zoom:custom'],
   ['pan:left', 'pan:right', 'pan:up', 'pan:down'],
   ['animate:low', 'animate:high', 'animate:manual:low', 'animate:manual:high'],
@@ -204,6 +238,7 @@ function button(taskId: string, action: InternalAction, t: Translate): APIButton
     case 'upscale:4x': return { ...base, label: t('buttons.upscale4x') };
     case 'upscale:subtle': return { ...base, label: t('buttons.upscaleSubtle') };
     case 'upscale:creative': return { ...base, label: t('buttons.upscaleCreative') };
+    case 'edit': return { ...base, label: t('buttons.edit'), emoji: { name: '✏️' } };
     case 'animate:low': return { ...base, label: t('video:buttons.animateLow'), emoji: { name: '🎞️' } };
     case 'animate:high': return { ...base, label: t('video:buttons.animateHigh'), emoji: { name: '🎞️' } };
     case 'animate:manual:low': return { ...base, label: t('video:buttons.animateManualLow'), emoji: { name: '✍️' } };

@@ -8,6 +8,7 @@ import type { CommandRegistry } from './command.ts';
 import { discordError } from './messenger.ts';
 import { runPreconditions } from './preconditions.ts';
 import { handleRemixModal, isRemixModal } from './remix-modal.ts';
+import { handleEditModal, isEditModal } from './edit-modal.ts';
 import { handleZoomModal } from './zoom-modal.ts';
 import { handleAnimateModal } from './animate-modal.ts';
 import { decodeCustomId } from './custom-id.ts';
@@ -22,9 +23,10 @@ export async function routeInteraction(ctx: AppContext, commands: CommandRegistr
       return;
     }
     if (interaction.isModalSubmit()) {
-      // The modal's custom_id names its action like a button's: Manual Animate, Remix, else Custom Zoom.
+      // The modal's custom_id names its action like a button's: Manual Animate, Edit, Remix, else Custom Zoom.
       const action = decodeCustomId(interaction.customId)?.action;
       if (action && isManualAnimate(action)) await handleAnimateModal(ctx, interaction);
+      else if (isEditModal(interaction.customId)) await handleEditModal(ctx, interaction);
       else await (isRemixModal(interaction.customId) ? handleRemixModal(ctx, interaction) : handleZoomModal(ctx, interaction));
       return;
     }

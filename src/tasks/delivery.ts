@@ -7,7 +7,7 @@
 import type { Task } from '../db/schema.ts';
 import { discordError, isDeadTokenError, type Delivered, type DeliveryTarget, type Messenger } from '../discord/messenger.ts';
 import { isFailCode, isLocaleKey } from '../upstream/fail-codes.ts';
-import { cancelledMessage, describedMessage, failedMessage, progressMessage, queuedMessage, resultMessage, videoResultMessage, waitingMessage, type OutgoingFile, type OutgoingMessage } from '../discord/render.ts';
+import { cancelledMessage, describedMessage, shortenedMessage, failedMessage, progressMessage, queuedMessage, resultMessage, videoResultMessage, waitingMessage, type OutgoingFile, type OutgoingMessage } from '../discord/render.ts';
 import { translator } from '../i18n.ts';
 import { retryDatabase } from '../db/retry.ts';
 import type { Logger } from '../log.ts';
@@ -167,6 +167,10 @@ export class Delivery {
       if (!task.descriptions?.length) throw new DownloadFailed('finished describe job has no prompts');
       return this.messenger.deliver(target, describedMessage(task));
     }
+    if (task.action === 'shorten') {
+      if (!task.descriptions?.length) throw new DownloadFailed('finished shorten job has no prompts');
+      return this.messenger.deliver(target, shortenedMessage(task));
+    }
     if (isVideoAction(task.action)) return this.deliverVideo(task, target);
     return this.deliverImage(task, target);
   }
@@ -242,7 +246,8 @@ export class Delivery {
 
   private imageMessage(task: Task, image: DownloadedImage): OutgoingMessage {
     const name = `${task.action.startsWith('upscale:') ? 'image' : 'grid'}${resultMarker(task)}${extensionFor(image.contentType)}`;
-    return resultMessage(task, { name, data: image.data, contentType: image.contentType }, { regionEditor: this.opts.regionEditor?.(task) ?? false });
+    const seed = Boolean(this.accounts.providerFor(task).capabilities.seed);
+    return resultMessage(task, { name, data: image.data, contentType: image.contentType }, { regionEditor: this.opts.regionEditor?.(task) ?? false, seed });
   }
 
   private target(task: Task): DeliveryTarget {

@@ -25,6 +25,7 @@ export function canRun(account: Account, task: Pick<QueuedTask, 'action' | 'mode
   if (task.mode && account.modes && !account.modes.includes(task.mode)) return false;
   if (task.action === 'blend') return caps.blend;
   if (task.action === 'describe') return caps.describe;
+  if (task.action === 'shorten') return Boolean(caps.shorten);
   if (task.action === 'imagine' && task.hasImages) return Boolean(caps.imagePrompts);
   return true;
 }

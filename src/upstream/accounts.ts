@@ -61,8 +61,8 @@ export class Accounts {
   }
 
   /** What some account can do: commands offer a feature when any account can run it (the dispatcher routes it there). */
-  can(feature: keyof Pick<Capabilities, 'blend' | 'describe' | 'imagePrompts'>): boolean {
-    return this.list.some((a) => a.provider.capabilities[feature]);
+  can(feature: keyof Pick<Capabilities, 'blend' | 'describe' | 'imagePrompts' | 'shorten'>): boolean {
+    return this.list.some((a) => Boolean(a.provider.capabilities[feature]));
   }
 
   /** Whether some account serves this speed mode. */

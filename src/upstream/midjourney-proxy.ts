@@ -15,6 +15,7 @@ import {
   type InputImage,
   type ParentRef,
   type Provider,
+  type ShortenRequest,
   type Submitted,
   type InpaintRequest,
   type SubmitRequest,
@@ -76,6 +77,25 @@ export function parseDescriptions(text: string): string[] {
     .filter((line) => line !== '');
 }
 
+/**
+ * A shorten result: Midjourney's embed ("…Shortened prompts\n1️⃣ first\n2️⃣ second…", up to five), which
+ * trueai-org keeps as the task's `description` and `properties.finalPrompt` (DiscordWebSocketService.HandleShorten)
+ * and reads back the same way (TaskService: the lines after "Shortened prompts", each without its keycap).
+ */
+export function parseShortened(text: string): string[] {
+  const at = text.indexOf('Shortened prompts');
+  if (at < 0) return [];
+  return text
+    .slice(at)
+    .split('\n')
+    .slice(1)
+    .map((line) => line.trim())
+    .filter((line) => /^[1-5]\uFE0F?\u20E3/u.test(line))
+    .map((line) => line.replace(/^[1-5]\uFE0F?\u20E3\s*/u, '').trim())
+    .filter((line) => line !== '')
+    .slice(0, 5);
+}
+
 const STATUS: Record<string, UpstreamStatus> = {
   NOT_START: 'submitted',
   SUBMITTED: 'submitted',
@@ -133,6 +153,10 @@ export class MidjourneyProxyProvider implements Provider {
     inpaint: true,
     // trueai-org: `enableRemix` on /mj/submit/action makes V, 🔄, Vary and pans answer 21, then /mj/submit/modal takes the prompt.
     remix: [...GRID_ACTIONS.filter((a) => !a.startsWith('upscale:')), 'vary:subtle', 'vary:strong', 'pan:left', 'pan:right', 'pan:up', 'pan:down'],
+    // trueai-org's /mj/submit/shorten; the open-source server answers 404 and the job is refused.
+    shorten: true,
+    // trueai-org's GET /mj/task/{id}/image-seed; elsewhere (404) the clicker is told the relay cannot say.
+    seed: true,
   };
   /** Learned on the first 404: the server is the open-source one (no /action) or an old one (no batch). */
   private noActionEndpoint = false;
@@ -159,6 +183,7 @@ export class MidjourneyProxyProvider implements Provider {
       const [base64] = await dataUris([req.image]);
       return this.accepted(await this.post('mj/submit/describe', { base64, state: req.taskId, ...notifyHook }));
     }
+    if (req.action === 'edit') return this.edit(req.parent.imageUrls[0], req.prompt ?? req.parent.prompt, req.taskId, notifyHook);
     const customIds = (req.parent.upstreamData?.customIds ?? {}) as CustomIds;
     const customId = customIds[req.action];
     // Without the button: Animate and Extend through trueai-org's /mj/submit/video (SubmitVideoDTO).
@@ -180,6 +205,44 @@ export class MidjourneyProxyProvider implements Provider {
     const change = changeRequest(req.action);
     if (!change) throw new UpstreamRejected('errors.actionUnavailable');
     return this.accepted(await this.post('mj/submit/change', { taskId: req.parent.upstreamId, ...change, state: req.taskId, ...notifyHook }));
+  }
+
+  /**
+   * ✏️ Edit: trueai-org's `POST /mj/submit/edits` (alias `edit`; SubmitEditsDTO: `prompt`, `image` as a URL or
+   * base64, plus state/notifyHook; SubmitController.cs) redraws the upscaled image, given by its URL, to the new
+   * prompt. Servers without it answer 404: the job is refused.
+   */
+  private async edit(image: string | undefined, prompt: string, taskId: string, notifyHook: { notifyHook?: string }): Promise<Submitted> {
+    if (!image) throw new UpstreamRejected('errors.expired');
+    const res = await this.http.json<SubmitResult>('mj/submit/edits', { body: { prompt, image, state: taskId, ...notifyHook } });
+    if (res.status === 404) throw new UpstreamRejected('images:errors.unsupported');
+    return this.accepted(this.checked(res.body, res.status));
+  }
+
+  /**
+   * trueai-org's `POST /mj/submit/shorten` (SubmitImagineDTO: prompt, state, notifyHook; SubmitController.cs)
+   * answers like every submit; the open-source server has no such route (404): the job is refused.
+   */
+  async shorten(req: ShortenRequest): Promise<Submitted> {
+    const notifyHook = req.callbackUrl ? { notifyHook: req.callbackUrl } : {};
+    const res = await this.http.json<SubmitResult>('mj/submit/shorten', { body: { prompt: req.prompt, state: req.taskId, ...notifyHook } });
+    if (res.status === 404) throw new UpstreamRejected('images:errors.unsupported');
+    return this.accepted(this.checked(res.body, res.status));
+  }
+
+  /**
+   * trueai-org's `GET /mj/task/{id}/image-seed` (TaskController.cs): `{code: 1, result: "<seed>"}` when known
+   * (asked of Midjourney first if need be); code 3 (HTTP 404: no such task, or no such route), 4 (HTTP 400: the
+   * task has no message hash yet) or 9 (Midjourney did not answer) when not.
+   */
+  async seed(job: ParentRef): Promise<string | undefined> {
+    const res = await this.http.json<SubmitResult>(`mj/task/${encodeURIComponent(job.upstreamId)}/image-seed`);
+    const body = res.body;
+    // No such route (an old or open-source server: its 404 has no result code): stop offering 📋.
+    if (res.status === 404 && body?.code === undefined) this.capabilities.seed = false;
+    if (res.status !== 200 || !body || typeof body !== 'object' || body.code !== 1) return undefined;
+    const seed = String(body.result ?? '').trim();
+    return /^\d+$/.test(seed) ? seed : undefined;
   }
 
   /**
@@ -223,6 +286,8 @@ export class MidjourneyProxyProvider implements Provider {
         const res = await this.http.json<unknown>('mj/task/list-by-condition', { body: { ids: ids.slice(i, i + 100) } });
         if (res.status === 404) {
           this.noBatchEndpoint = true;
+          // The open-source server (no batch read) has no image-seed either: results stop offering 📋.
+          this.capabilities.seed = false;
           break;
         }
         if (!Array.isArray(res.body)) throw new UpstreamAccountError('unavailable', `list-by-condition: HTTP ${res.status}, not a task list`);
@@ -276,6 +341,12 @@ export class MidjourneyProxyProvider implements Provider {
       if (descriptions.length === 0) return { upstreamId, status: 'failed', failCode: 'no_description' };
       return { upstreamId, status, progress: 100, imageUrls: [], actions: [], descriptions };
     }
+    if (status === 'succeeded' && String(task.action ?? '').toUpperCase() === 'SHORTEN') {
+      const text = [task.properties?.finalPrompt, task.description].find((v): v is string => typeof v === 'string' && v.includes('Shortened prompts'));
+      const descriptions = text ? parseShortened(text) : [];
+      if (descriptions.length === 0) return { upstreamId, status: 'failed', failCode: 'no_description' };
+      return { upstreamId, status, progress: 100, imageUrls: [], actions: [], descriptions };
+    }
     const videos = videoUrlsOf(task);
     if (status === 'succeeded' && (String(task.action ?? '').toUpperCase() === 'VIDEO' || videos.length > 0)) {
       if (videos.length === 0) return { upstreamId, status: 'failed', failReason: 'video:errors.notVideo' };
@@ -291,13 +362,15 @@ export class MidjourneyProxyProvider implements Provider {
       // Without buttons (open-source server) the grid offers what /change can do; a single image, nothing.
       // Manual Animate has no button of its own: offered where the image can be animated, through /mj/submit/video.
       const manual: Partial<Record<InternalAction, boolean>> = { 'animate:manual:low': Boolean(customIds['animate:low']), 'animate:manual:high': Boolean(customIds['animate:high']) };
-      const actions = fromButtons
+      const actions: InternalAction[] = fromButtons
         ? INTERNAL_ACTIONS.filter((a) => customIds[a] || manual[a])
         : GRID_TASKS.has(String(task.action ?? '').toUpperCase()) ? [...GRID_ACTIONS] : [];
       // Vary (Region)'s button is kept apart: it is no InternalAction (it needs the editor's mask).
       const inpaint = Array.isArray(task.buttons)
         ? (task.buttons as Array<{ customId?: unknown }>).map((b) => b?.customId).find((c): c is string => typeof c === 'string' && c.startsWith('MJ::Inpaint::'))
         : undefined;
+      // ✏️ Edit on an upscale of a plus server (trueai-org's /mj/submit/edits; V8 offers edits instead of zoom and pan).
+      if (fromButtons && String(task.action ?? '').toUpperCase() === 'UPSCALE') actions.push('edit');
       return { upstreamId, status, progress: 100, imageUrls: [image], actions, upstreamData: fromButtons ? { customIds, ...(inpaint && { inpaintCustomId: inpaint }) } : {} };
     }
     // Held by Midjourney's moderation or refused, while the relay still shows the task going: it will never finish.

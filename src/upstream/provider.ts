@@ -23,6 +23,10 @@ export interface Capabilities {
   describe: boolean;
   /** /draw takes image attachments (as image prompts); typed image URLs always go upstream as text. */
   imagePrompts?: boolean;
+  /** /shorten: the relay asks Midjourney for shorter versions of a prompt (the job's `descriptions`). */
+  shorten?: boolean;
+  /** 📋 on results: the relay can tell a finished job's seed (`Provider.seed`). */
+  seed?: boolean;
   /** The relay translates Chinese prompts itself: the user is not told that the bot could not translate theirs. */
   translatesPrompts?: boolean;
   /** Vary (Region) on an upscaled image: `inpaint` takes a mask (the editor page needs PUBLIC_URL too). */
@@ -82,6 +86,14 @@ export interface InpaintRequest {
   callbackUrl?: string;
 }
 
+/** /shorten's job: a method of its own (`Provider.shorten`), so adapters without it need no change. */
+export interface ShortenRequest {
+  kind: 'shorten';
+  taskId: string;
+  prompt: string;
+  callbackUrl?: string;
+}
+
 export type UpstreamStatus = 'submitted' | 'running' | 'succeeded' | 'failed';
 
 /** A job as the upstream reports it, normalised. */
@@ -103,7 +115,7 @@ export interface UpstreamJob {
    * while the relay still reports it waiting or running.
    */
   failCode?: FailCode;
-  /** On success of a describe job: the suggested prompts (four). */
+  /** On success of a describe job: the suggested prompts (four); of a shorten job, the shortened prompts (up to five). */
   descriptions?: string[];
   /** Adapter-private data to keep on the task row (merged into what submit returned). */
   upstreamData?: Record<string, unknown>;
@@ -127,6 +139,13 @@ export interface Provider {
   inpaint?(req: InpaintRequest): Promise<Submitted>;
   /** Whether this finished job (its adapter data) can be inpainted; unset: every upscaled image can. */
   inpaintable?(upstreamData: Record<string, unknown> | null): boolean;
+  /**
+   * The seed of a finished job (📋), or undefined when the relay cannot tell it for this one; present exactly
+   * when `capabilities.seed` is set. Throws UpstreamRejected when the relay refuses.
+   */
+  seed?(job: ParentRef): Promise<string | undefined>;
+  /** Submits a /shorten job; present exactly when `capabilities.shorten` is set. */
+  shorten?(req: ShortenRequest): Promise<Submitted>;
   /** Current state of the given jobs; ids the upstream no longer knows are omitted. */
   fetch(ids: string[]): Promise<UpstreamJob[]>;
   /** Images the provider serves itself (the simulator); otherwise the core downloads over HTTP. */

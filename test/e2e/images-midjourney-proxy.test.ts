@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DESCRIPTIONS, FakeMidjourneyProxy } from '../support/fake-midjourney-proxy.ts';
 import { imageOptions, pdf, png, refusal, slash, suggestedPrompts } from './image-inputs.ts';
 import { ALICE, BOB, useRelaySession } from './relay-session.ts';
-import { GRID, buttonFaces, customIdOf, isFinal } from './support.ts';
+import { GRID, buttonFaces, customIdOf, isFinal, withSeed } from './support.ts';
 
 let mj: FakeMidjourneyProxy;
 beforeAll(async () => {
@@ -22,7 +22,7 @@ describe('image inputs on midjourney-proxy', () => {
     const ref = await png('ref.png');
     const interaction = await slash(s.discord, 'draw', { prompt: 'https://example.com/a.png a knight --iw 2', ...imageOptions([ref], 'draw') });
     const grid = await interaction.waitForMessage(isFinal, 20_000);
-    expect(buttonFaces(grid)).toEqual(GRID);
+    expect(buttonFaces(grid)).toEqual(withSeed(GRID));
     expect(lastBody('/mj/submit/imagine')).toMatchObject({ prompt: 'https://example.com/a.png a knight --iw 2', base64Array: [dataUri(ref.bytes)] });
     // The attachment was read from Discord's CDN (at submit time); the typed link was not fetched by the bot.
     expect(s.discord.attachmentReads.some((p) => p.endsWith('/ref.png'))).toBe(true);
@@ -34,7 +34,7 @@ describe('image inputs on midjourney-proxy', () => {
     const interaction = await slash(s.discord, 'blend', { ...imageOptions(uploads, 'blend'), dimensions: 'landscape' });
     const grid = await interaction.waitForMessage(isFinal, 20_000);
     expect(grid.content).toBe(`**a.png b.png --ar 3:2** - Blend by <@${ALICE}>`);
-    expect(buttonFaces(grid)).toEqual(GRID);
+    expect(buttonFaces(grid)).toEqual(withSeed(GRID));
     expect(lastBody('/mj/submit/blend')).toMatchObject({ base64Array: uploads.map((u) => dataUri(u.bytes)), dimensions: 'LANDSCAPE' });
 
     const upscaled = await s.click(grid, customIdOf(grid, 'U1'));

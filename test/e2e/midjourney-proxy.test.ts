@@ -5,12 +5,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FakeDiscord, type SeenMessage } from '../support/fake-discord.ts';
 import { FakeMidjourneyProxy } from '../support/fake-midjourney-proxy.ts';
 import { useRelaySession } from './relay-session.ts';
-import { ALICE, BOB, GRID, buttonFaces, customIdOf, imageInfo, isFinal, slashDraw } from './support.ts';
+import { ALICE, BOB, GRID, buttonFaces, customIdOf, imageInfo, isFinal, slashDraw, withSeed } from './support.ts';
 
 const KEY = 'mj-e2e-secret';
-// What the relay's buttons[] offers after an upscale; Vary (Region) only with PUBLIC_URL (its editor page).
+// What the relay's buttons[] offers after an upscale, plus ✏️ Edit; Vary (Region) only with PUBLIC_URL (its editor page).
 const AFTER_UPSCALE = [
-  ['Vary (Strong)', 'Vary (Subtle)'],
+  ['Vary (Strong)', 'Vary (Subtle)', 'Edit'],
   ['Zoom Out 2x', 'Zoom Out 1.5x', 'Custom Zoom'],
   ['⬅️', '➡️', '⬆️', '⬇️'],
   ['Upscale (2x)', 'Upscale (4x)'],
@@ -47,7 +47,7 @@ describe('midjourney-proxy, polled', () => {
     grid = await finished(interaction);
     mj.stepMs = 100;
     expect(grid.content).toBe('**a cute cat --ar 16:9** - <@100000000000000001>');
-    expect(buttonFaces(grid)).toEqual(GRID);
+    expect(buttonFaces(grid)).toEqual(withSeed(GRID));
     noUpstreamIds(grid);
     expect((await imageInfo(grid)).format).toBe('png');
     const progress = interaction.edits().filter((e) => /\(\d+%\)$/.test(e.message.content));
@@ -60,7 +60,7 @@ describe('midjourney-proxy, polled', () => {
   it('U2 upscales through the parent’s customId and offers only what the relay offers next', async () => {
     upscaled = await click(grid, 'U2');
     expect(upscaled.content).toBe('**a cute cat --ar 16:9** - Image #2 <@100000000000000002>');
-    expect(buttonFaces(upscaled)).toEqual(AFTER_UPSCALE);
+    expect(buttonFaces(upscaled)).toEqual(withSeed(AFTER_UPSCALE));
     noUpstreamIds(upscaled);
     expect(mj.lastRequest('/mj/submit/action')!.body).toMatchObject({ customId: expect.stringMatching(/^MJ::JOB::upsample::2::/) });
   });
@@ -68,7 +68,7 @@ describe('midjourney-proxy, polled', () => {
   it('V3 makes variations; Custom Zoom goes through the relay’s modal', async () => {
     const varied = await click(grid, 'V3', ALICE);
     expect(varied.content).toBe('**a cute cat --ar 16:9** - Variations by <@100000000000000001>');
-    expect(buttonFaces(varied)).toEqual(GRID);
+    expect(buttonFaces(varied)).toEqual(withSeed(GRID));
     // Custom Zoom asks for the factor in a Discord modal first, then goes through the relay's own modal.
     const opened = await discord.clickButton({ message: upscaled, customId: customIdOf(upscaled, 'Custom Zoom'), userId: BOB });
     expect((await opened.waitForCallback()).type).toBe(9);
@@ -79,7 +79,7 @@ describe('midjourney-proxy, polled', () => {
     expect(mj.requests.filter((r) => r.path === '/mj/submit/modal')).toHaveLength(modalsBefore);
     const zoomed = await finished(await discord.submitModal({ from: opened, values: { zoom: '1.5' }, userId: BOB }));
     expect(zoomed.content.split('\n')[0]).toBe('**a cute cat --ar 16:9** - Zoom Out by <@100000000000000002>');
-    expect(buttonFaces(zoomed)).toEqual(GRID);
+    expect(buttonFaces(zoomed)).toEqual(withSeed(GRID));
     expect(mj.lastRequest('/mj/submit/modal')!.body).toMatchObject({ prompt: 'a cute cat --ar 16:9 --zoom 1.5' });
   });
 
@@ -117,7 +117,7 @@ describe('midjourney-proxy, polled', () => {
     // Anyone may retry: the same prompt goes to the relay again, as a new job of whoever clicked.
     const retried = await click(failed, '↻ Retry');
     expect(retried.content).toBe('**a shady alley** - <@100000000000000002>');
-    expect(buttonFaces(retried)).toEqual(GRID);
+    expect(buttonFaces(retried)).toEqual(withSeed(GRID));
     expect(mj.tasksFor('a shady alley').map((t) => t.prompt)).toEqual(['a shady alley', 'a shady alley']);
   });
 
@@ -137,7 +137,7 @@ describe('midjourney-proxy, polled', () => {
   it('a full queue is retried with backoff and the job still finishes', async () => {
     mj.queueFull = 1;
     const result = await finished(await draw('a patient heron'));
-    expect(buttonFaces(result)).toEqual(GRID);
+    expect(buttonFaces(result)).toEqual(withSeed(GRID));
     await s.bot.waitForLog((l) => l.msg === 'upstream busy; retrying' && l.kind === 'queue_full', 5_000);
   });
 
@@ -158,7 +158,7 @@ describe('midjourney-proxy: ↻ Retry under the clicker’s own limits', () => {
     const failed = await finished(await draw('a fragile kite', ALICE));
     mj.unfail();
     expect(buttonFaces(failed)).toEqual([['↻ Retry']]);
-    expect(buttonFaces(await finished(await draw('a paper boat', BOB)))).toEqual(GRID);
+    expect(buttonFaces(await finished(await draw('a paper boat', BOB)))).toEqual(withSeed(GRID));
 
     // BOB's one job of the day is used: a retry is a new /draw for him, under the same quota.
     const refused = await discord.clickButton({ message: failed, customId: customIdOf(failed, '↻ Retry'), userId: BOB });
@@ -166,7 +166,7 @@ describe('midjourney-proxy: ↻ Retry under the clicker’s own limits', () => {
 
     const retried = await click(failed, '↻ Retry', ALICE);
     expect(retried.content).toBe('**a fragile kite** - <@100000000000000001>');
-    expect(buttonFaces(retried)).toEqual(GRID);
+    expect(buttonFaces(retried)).toEqual(withSeed(GRID));
     expect(mj.tasksFor('fragile kite')).toHaveLength(2);
     expect(s.bot.logs.filter((l) => l.msg === 'task accepted' && l.prompt === 'a fragile kite')).toHaveLength(2);
   });
@@ -179,15 +179,15 @@ describe('midjourney-proxy, pushed', () => {
   it('draws, upscales and varies with every update pushed to a per-task callback URL', async () => {
     const before = mj.callbacks.length;
     const grid = await finished(await draw('a pushed owl'));
-    expect(buttonFaces(grid)).toEqual(GRID);
+    expect(buttonFaces(grid)).toEqual(withSeed(GRID));
     const hook = mj.lastRequest('/mj/submit/imagine')!.body as { notifyHook: string };
     expect(hook.notifyHook).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/upstream\/callback\/[0-9a-f-]{36}\/[\w-]{16,}$/);
 
     const single = await click(grid, 'U1');
     expect(single.content).toBe('**a pushed owl** - Image #1 <@100000000000000002>');
-    expect(buttonFaces(single)).toEqual([['Vary (Strong)', 'Vary (Subtle)', 'Vary (Region)'], ...AFTER_UPSCALE.slice(1)]);
+    expect(buttonFaces(single)).toEqual(withSeed([[...AFTER_UPSCALE[0]!, 'Vary (Region)'], ...AFTER_UPSCALE.slice(1)]));
     const varied = await click(grid, 'V4');
-    expect(buttonFaces(varied)).toEqual(GRID);
+    expect(buttonFaces(varied)).toEqual(withSeed(GRID));
 
     const pushed = mj.callbacks.slice(before);
     expect(pushed.length).toBeGreaterThan(6);

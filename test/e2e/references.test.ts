@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FakeMidjourneyProxy } from '../support/fake-midjourney-proxy.ts';
 import { pdf, png, refusal, slash } from './image-inputs.ts';
 import { useRelaySession } from './relay-session.ts';
-import { GRID, buttonFaces, isFinal } from './support.ts';
+import { GRID, buttonFaces, isFinal, withSeed } from './support.ts';
 
 let mj: FakeMidjourneyProxy;
 beforeAll(async () => {
@@ -42,7 +42,7 @@ describe('reference images on /draw', () => {
     const character = await png('character.png', 200, 200, 10);
     const interaction = await slash(s.discord, 'draw', { prompt: 'a lighthouse at dusk --v 7', sref: style, oref: omni, cref: character });
     const grid = await interaction.waitForMessage(isFinal, 20_000);
-    expect(buttonFaces(grid)).toEqual(GRID);
+    expect(buttonFaces(grid)).toEqual(withSeed(GRID));
     // The headline keeps the prompt as typed; the relay gets the references after it.
     expect(grid.content).toMatch(/^\*\*a lighthouse at dusk --v 7\*\*/);
 

@@ -20,6 +20,11 @@ export const AFTER_UPSCALE = [
   ['Upscale (2x)', 'Upscale (4x)'],
 ];
 
+/** Button rows with 📋 (the seed, where the relay can tell it) at the end of the last row, as the bot places it. */
+export function withSeed(rows: string[][]): string[][] {
+  const last = rows.at(-1);
+  return last && last.length < 5 ? [...rows.slice(0, -1), [...last, '📋']] : [...rows, ['📋']];
+}
 /** The simulator's upscale also offers Animate (it makes video; most relays' fakes here do not). */
 export const SIMULATOR_AFTER_UPSCALE = [...AFTER_UPSCALE.slice(0, 3), ['Animate (Low motion)', 'Animate (High motion)', 'Manual (Low motion)', 'Manual (High motion)'], ...AFTER_UPSCALE.slice(3)];
 

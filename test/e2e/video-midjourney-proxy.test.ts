@@ -8,12 +8,12 @@ import { videoDuration } from '../../src/video.ts';
 import { FakeDiscord, type SeenMessage } from '../support/fake-discord.ts';
 import { FakeMidjourneyProxy } from '../support/fake-midjourney-proxy.ts';
 import { useRelaySession } from './relay-session.ts';
-import { ALICE, BOB, buttonFaces, customIdOf, isFinal, isVideoDelivered, slashDraw } from './support.ts';
+import { ALICE, BOB, buttonFaces, customIdOf, isFinal, isVideoDelivered, slashDraw, withSeed } from './support.ts';
 
 const KEY = 'mj-video-secret';
-// The relay's buttons after an upscale with video on (Vary (Region) left out: it needs a mask editor).
+// The relay's buttons after an upscale with video on (Vary (Region) left out: it needs a mask editor; ✏️ Edit added).
 const AFTER_UPSCALE = [
-  ['Vary (Strong)', 'Vary (Subtle)'],
+  ['Vary (Strong)', 'Vary (Subtle)', 'Edit'],
   ['Zoom Out 2x', 'Zoom Out 1.5x', 'Custom Zoom'],
   ['⬅️', '➡️', '⬆️', '⬇️'],
   // Manual Animate has no button at the relay: offered where it animates, through /mj/submit/video.
@@ -65,7 +65,7 @@ describe('midjourney-proxy video, polled', () => {
 
   it('an upscale offers the relay’s Animate buttons', async () => {
     upscaled = await upscale('a red kite over the sea');
-    expect(buttonFaces(upscaled)).toEqual(AFTER_UPSCALE);
+    expect(buttonFaces(upscaled)).toEqual(withSeed(AFTER_UPSCALE));
     expect(JSON.stringify(upscaled.components)).not.toContain('MJ::');
   });
 

@@ -126,7 +126,7 @@ function makeClip(source: string): Promise<Buffer> {
 /** Actions trueai-org turns into a remix modal when asked (`enableRemix`). */
 const REMIX_ACTIONS = new Set(['VARIATION', 'HIGH_VARIATION', 'LOW_VARIATION', 'REROLL', 'PAN']);
 const PROGRESS = ['0%', '25%', '63%', '91%'];
-const GRID_ACTIONS = new Set(['IMAGINE', 'BLEND', 'VARIATION', 'REROLL', 'HIGH_VARIATION', 'LOW_VARIATION', 'ZOOM', 'PAN', 'CUSTOM_ZOOM']);
+const GRID_ACTIONS = new Set(['EDIT', 'IMAGINE', 'BLEND', 'VARIATION', 'REROLL', 'HIGH_VARIATION', 'LOW_VARIATION', 'ZOOM', 'PAN', 'CUSTOM_ZOOM']);
 
 /** What every fake /describe suggests. */
 export const DESCRIPTIONS = [
@@ -135,6 +135,27 @@ export const DESCRIPTIONS = [
   'orange cat curled up by a window, watercolor --ar 3:2',
   'a sleepy kitten in warm sunlight, soft focus photography --ar 3:2',
 ];
+
+/** What every fake /shorten suggests (Midjourney gives up to five). */
+export const SHORTENED = [
+  'tabby cat, windowsill, morning light --ar 3:2',
+  'cat asleep on a windowsill --ar 3:2',
+  'sleepy tabby cat, soft light --ar 3:2',
+  'cat, window, morning --ar 3:2',
+  'tabby cat napping --ar 3:2',
+];
+
+// /shorten (trueai-org only; source: github.com/trueai-org/midjourney-proxy, SubmitController.cs `[HttpPost("shorten")]`
+// taking SubmitImagineDTO {prompt, state, notifyHook…} and answering SubmitResultVO like every submit). The task's
+// action is SHORTEN; on success DiscordWebSocketService.HandleShorten stores Midjourney's embed description as the
+// task's `description` and `properties.finalPrompt`, with no image; TaskService reads the prompts back as the
+// non-blank lines after "Shortened prompts", each past its keycap. The embed text below follows that shape.
+const shortenedEmbed = (prompt: string) =>
+  `## Important tokens\n\n${prompt.split(/\s+/).slice(0, 4).map((w) => `**${w}**`).join(' ')}\n\n## Shortened prompts\n\n` +
+  SHORTENED.map((p, i) => `${i + 1}️⃣ ${p}`).join('\n\n');
+
+/** The seed the fake reports for a task: fixed per id, so a test can predict it. */
+export const seedOf = (id: string) => String(1_000_000_000 + Number(id) * 7919);
 
 const isImageDataUri = (v: unknown) => typeof v === 'string' && /^data:image\/(png|jpeg|webp|gif);base64,[A-Za-z0-9+/]+=*$/.test(v);
 
@@ -208,6 +229,10 @@ export class FakeMidjourneyProxy extends MjRelayFake {
   readonly modals: Array<{ taskId: string; prompt?: string; maskBase64?: string; action: string }> = [];
   /** Every task ever created, forgotten ones included, in order: the evidence for "submitted once". */
   readonly created: MjTaskJson[] = [];
+  /** The `image` of every accepted edit, in order. */
+  readonly editImages: string[] = [];
+  /** The task ids whose seed was asked for (image-seed). */
+  readonly seedRequests: string[] = [];
   /** Submissions whose answer was held back by `delaySubmits`. */
   lateAnswers = 0;
   private readonly failures: Array<[string, string]> = [];
@@ -344,6 +369,8 @@ export class FakeMidjourneyProxy extends MjRelayFake {
     if (req.method === 'POST' && req.path === '/mj/submit/imagine') return this.answerSubmit(res, this.imagine(body));
     if (req.method === 'POST' && req.path === '/mj/submit/blend') return this.answerSubmit(res, this.blend(body));
     if (req.method === 'POST' && req.path === '/mj/submit/describe') return this.answerSubmit(res, this.describe(body));
+    if (req.method === 'POST' && req.path === '/mj/submit/shorten' && !this.opts.openSource) return this.answerSubmit(res, this.shorten(body));
+    if (req.method === 'POST' && (req.path === '/mj/submit/edits' || req.path === '/mj/submit/edit') && !this.opts.openSource) return this.answerSubmit(res, this.edit(body));
     if (req.method === 'POST' && req.path === '/mj/submit/action') return this.answerSubmit(res, this.action(body));
     if (req.method === 'POST' && req.path === '/mj/submit/video') return this.answerSubmit(res, this.submitVideo(body));
     if (req.method === 'POST' && req.path === '/mj/submit/change') return this.answerSubmit(res, this.change(body));
@@ -367,10 +394,25 @@ export class FakeMidjourneyProxy extends MjRelayFake {
       // trueai answers an empty 200 whether or not there was anything left to stop.
       return sendJson(res, 200, undefined);
     }
+    const seedMatch = /^\/mj\/task\/([^/]+)\/image-seed$/.exec(req.path);
+    if (req.method === 'GET' && seedMatch && !this.opts.openSource) return this.imageSeed(res, decodeURIComponent(seedMatch[1]!));
     const fetchMatch = /^\/mj\/task\/([^/]+)\/fetch$/.exec(req.path);
     // Spring answers a missing task with 200 and an empty body.
     if (req.method === 'GET' && fetchMatch) return sendJson(res, 200, this.tasks.get(decodeURIComponent(fetchMatch[1]!))?.json);
     return sendJson(res, 404, { status: 404, error: 'Not Found', path: req.path });
+  }
+
+  /**
+   * trueai-org's `GET /mj/task/{id}/image-seed` (src/Midjourney.API/Controllers/TaskController.cs `ImageSeed`):
+   * 200 `{code: 1, description: "成功", result: seed}` for a finished task; 400 `{code: 4, "关联任务状态错误"}` for
+   * one without a message hash (not finished); 404 `{code: 3, "关联任务不存在或已失效"}` for an unknown id.
+   */
+  private imageSeed(res: ServerResponse, id: string): void {
+    const task = this.tasks.get(id);
+    if (!task) return sendJson(res, 404, { code: 3, description: '关联任务不存在或已失效', result: null, properties: {} });
+    if (task.json.status !== 'SUCCESS') return sendJson(res, 400, { code: 4, description: '关联任务状态错误', result: null, properties: {} });
+    this.seedRequests.push(id);
+    sendJson(res, 200, { code: 1, description: '成功', result: seedOf(id), properties: {} });
   }
 
   private refusal(prompt: string) {
@@ -419,6 +461,35 @@ export class FakeMidjourneyProxy extends MjRelayFake {
     if (!isImageDataUri(body.base64)) return { code: 4, description: 'base64参数错误', result: null, properties: {} };
     const task = this.create('DESCRIBE', '', body);
     task.json.description = '/describe';
+    this.start(task);
+    return this.accepted(task);
+  }
+
+  private shorten(body: Record<string, unknown>) {
+    const prompt = String(body.prompt ?? '');
+    if (!prompt) return { code: 4, description: 'prompt不能为空', result: null, properties: {} };
+    const task = this.create('SHORTEN', prompt, body);
+    task.json.description = `/shorten ${prompt}`;
+    this.start(task);
+    return this.accepted(task);
+  }
+
+  /**
+   * trueai-org's `POST /mj/submit/edits` (alias `edit`; SubmitController.cs `Edits`, SubmitEditsDTO {prompt, image,
+   * accountFilter} + state/notifyHook): code 4 "image或prompt不能为空" without either; `image` is an http(s) URL or
+   * base64 (a data URI, or bare base64 taken as PNG). The task's action is EDIT and its prompt the new one; what it
+   * ends as is not in that source, so the fake finishes it as a grid like an imagine.
+   */
+  private edit(body: Record<string, unknown>) {
+    const prompt = typeof body.prompt === 'string' ? body.prompt.trim() : '';
+    const image = typeof body.image === 'string' ? body.image.trim() : '';
+    if (!prompt || !image) return { code: 4, description: 'image或prompt不能为空', result: null, properties: {} };
+    if (!/^https?:\/\//i.test(image) && !isImageDataUri(image) && !/^[A-Za-z0-9+/]+=*$/.test(image)) return { code: 4, description: 'base64格式错误', result: null, properties: {} };
+    const refused = this.refusal(prompt);
+    if (refused) return refused;
+    const task = this.create('EDIT', prompt, body);
+    task.json.description = `/edit ${prompt}`;
+    this.editImages.push(image);
     this.start(task);
     return this.accepted(task);
   }
@@ -596,6 +667,13 @@ export class FakeMidjourneyProxy extends MjRelayFake {
           // The input picture comes back as the image; the four prompts are in `finalPrompt` (and `prompt`).
           const text = DESCRIPTIONS.map((d, i) => `${i + 1}️⃣ ${d}`).join('\n\n');
           Object.assign(json, { status: 'SUCCESS', progress: '100%', finishTime: Date.now(), imageUrl: `${this.url}/images/${json.id}-single.png`, prompt: text, promptEn: text, buttons: [] });
+          json.properties = { ...json.properties, finalPrompt: text };
+          this.notify(task);
+          return;
+        }
+        if (json.action === 'SHORTEN') {
+          const text = shortenedEmbed(json.prompt);
+          Object.assign(json, { status: 'SUCCESS', progress: '100%', finishTime: Date.now(), description: text, buttons: [] });
           json.properties = { ...json.properties, finalPrompt: text };
           this.notify(task);
           return;

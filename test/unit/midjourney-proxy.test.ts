@@ -145,9 +145,9 @@ describe('midjourney-proxy adapter against the fake relay (plus)', () => {
     expect(action.body).toEqual({ taskId: grid.id, customId: mj.task(grid.id)!.buttons[1]!.customId, state: 't-2' });
     const job = await until(provider, upstreamId);
     expect(job.status).toBe('succeeded');
-    // Vary (Region) is in buttons[] but needs a mask editor: not offered.
+    // Vary (Region) is in buttons[] but needs a mask editor: not offered. Edit goes through /mj/submit/edits.
     expect(job.actions).toEqual([
-      'vary:subtle', 'vary:strong', 'zoom:2', 'zoom:1.5', 'zoom:custom', 'pan:left', 'pan:right', 'pan:up', 'pan:down', 'upscale:2x', 'upscale:4x',
+      'vary:subtle', 'vary:strong', 'zoom:2', 'zoom:1.5', 'zoom:custom', 'pan:left', 'pan:right', 'pan:up', 'pan:down', 'upscale:2x', 'upscale:4x', 'edit',
     ]);
     single = { id: upstreamId, job };
   });
