@@ -21,7 +21,7 @@ let env: Record<string, string>;
 /** What the Dockerfile's build stage copies, built with the same script, in a directory of its own. */
 async function buildLikeTheImage(): Promise<string> {
   const dir = await mkdtemp(path.join(tmpdir(), 'mj-build-'));
-  for (const entry of ['package.json', 'tsconfig.json', 'tsconfig.build.json', 'src', 'commands', 'locales', 'drizzle']) {
+  for (const entry of ['package.json', 'tsconfig.json', 'tsconfig.build.json', 'src', 'commands', 'locales', 'drizzle', 'static']) {
     await cp(path.join(ROOT, entry), path.join(dir, entry), { recursive: true });
   }
   await symlink(path.join(ROOT, 'node_modules'), path.join(dir, 'node_modules'), 'dir');
