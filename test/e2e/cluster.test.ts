@@ -11,7 +11,6 @@ import { FakeDiscord, guildIdOnShard, shardOf } from '../support/fake-discord.ts
 import { printLogsOnFailure, waitForResults } from './queue-support.ts';
 import { ALICE, simulatorEnv } from './support.ts';
 
-const pglite = !process.env.TEST_DATABASE_URL;
 const TSX_LOADER = pathToFileURL(path.join(ROOT, 'node_modules/tsx/dist/loader.mjs')).href;
 const launcher = (processes: number) => ({ args: ['--import', TSX_LOADER, path.join(ROOT, 'src/cluster.ts'), '--processes', String(processes)] });
 
@@ -31,7 +30,7 @@ function children(pid: number): number[] {
 }
 
 describe('the launcher without PostgreSQL', () => {
-  it('refuses to start several processes on the embedded PGlite, saying why', async () => {
+  it('refuses to start several processes without DATABASE_URL (each would start its own embedded server), saying why', async () => {
     const discord = await FakeDiscord.start();
     try {
       const bot = spawnBot({ DISCORD_TOKEN: discord.token, DISCORD_API_URL: discord.apiUrl, DATA_DIR: '/nonexistent' }, launcher(2));
@@ -43,7 +42,7 @@ describe('the launcher without PostgreSQL', () => {
   });
 });
 
-describe.skipIf(pglite)('two processes, four shards, one database', () => {
+describe('two processes, four shards, one database', () => {
   let discord: FakeDiscord;
   let db: TestDatabase;
   let bot: BotProcess;
