@@ -1,8 +1,8 @@
 // `npm run start:cluster [-- --processes N]`: the bot as several processes on one machine, so it uses every core.
 // Each process is the ordinary bot (src/main.ts) running some of the shards — the same thing as several
 // instances on several machines (README → Running several instances), on one machine: they share the
-// PostgreSQL database (DATABASE_URL is required: PGlite is one process only), and Node's cluster module lets them
-// share one HTTP_PORT for relay callbacks and /healthz.
+// PostgreSQL database (DATABASE_URL is required: the embedded server belongs to the one process that started
+// it), and Node's cluster module lets them share one HTTP_PORT for relay callbacks and /healthz.
 //
 // Shards: SHARD_COUNT in all (default: one per process); this machine runs SHARD_IDS (default: all of them),
 // dealt out to the processes in turn. Processes: --processes N, default the number of cores (never more than
@@ -40,7 +40,7 @@ async function primary(): Promise<void> {
     config = loadConfig();
     processes = processesArg(process.argv.slice(2)) ?? os.availableParallelism();
     if (!config.DATABASE_URL) {
-      throw new ConfigError('Configuration error: DATABASE_URL is not set — several processes need a PostgreSQL database to share (the embedded PGlite serves one process only; use `npm start`).');
+      throw new ConfigError('Configuration error: DATABASE_URL is not set — several processes need a PostgreSQL database to share (the embedded server belongs to one process; use `npm start`, or set DATABASE_URL).');
     }
   } catch (err) {
     if (!(err instanceof ConfigError)) throw err;

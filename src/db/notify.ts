@@ -1,7 +1,7 @@
 // PostgreSQL LISTEN/NOTIFY between the instances of the bot sharing one database: what one instance changes
 // (a ban, a server's quotas) the others hear about at once and update their memory of it. Publishing is a
 // plain `select pg_notify(...)` in the transaction that writes (delivered on commit); this file is the
-// listening side. On PGlite there is one process only, so there is nobody to tell (`localOnly`).
+// listening side.
 import postgres from 'postgres';
 import type { Logger } from '../log.ts';
 
@@ -13,12 +13,6 @@ export interface Notifications {
   listen(channel: string, onMessage: (payload: string) => void, onListen: () => Promise<void> | void): Promise<void>;
   close(): Promise<void>;
 }
-
-/** One process, one database (PGlite): nothing to listen to. */
-export const localOnly: Notifications = {
-  async listen() {},
-  async close() {},
-};
 
 interface Channel {
   onMessage: (payload: string) => void;

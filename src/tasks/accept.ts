@@ -99,9 +99,9 @@ const GUILD_LOCK = 0x6d6a_0002;
 const dayStart = (now: Date) => new Date(nextUtcMidnight(now).getTime() - 86_400_000);
 const pairKey = (guildId: string | null, userId: string) => `${guildId ?? ''}\u0000${userId}`;
 
-/** Rows of `db.execute`: an array on postgres.js, `{ rows }` on PGlite. */
+/** Rows of `db.execute` (postgres.js answers with an array of rows). */
 function rowsOf<T>(result: unknown): T[] {
-  return (Array.isArray(result) ? result : (result as { rows: T[] }).rows) as T[];
+  return result as T[];
 }
 
 interface CountRow {
