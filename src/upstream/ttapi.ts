@@ -3,7 +3,11 @@
 // A job's `data.components` list what may follow it; an action sends one of those names back verbatim.
 // `hookUrl` receives the fetch-shaped body and is retried until we answer 200. `discordImage` links expire
 // after 24 h, so `cdnImage` is preferred.
-import { INTERNAL_ACTIONS, isVideoAction, type InternalAction } from './actions.ts';
+// Video (docs.ttapi.io videoapi/submit and videoapi/extend): `POST /midjourney/video/submit {prompt, imageUrl,
+// endingUrl?, mode, manual: low|high, resolution?, bs: 1|2|4, hookUrl?}` and `POST /midjourney/video/extend {jobId,
+// index 0–3, manual, animateMode: auto|manual, bs, hookUrl?}` → `data.jobId` (newer pages: `data.job_id`); results
+// through /v1/fetch or the hook. Where a finished video job lists its clips is not documented: every likely field is read.
+import { ANIMATE_ACTIONS, EXTEND_ACTIONS, INTERNAL_ACTIONS, VIDEO_PICKS, isVideoAction, videoMotion, videoPickIndex, type InternalAction } from './actions.ts';
 import { UpstreamHttp, type RelayConnection } from './http.ts';
 import { parseDescriptions } from './midjourney-proxy.ts';
 import { fetchEach, isRecord, namesByAction, relayAction, strOrNumber } from './parse.ts';
@@ -11,6 +15,7 @@ import {
   UpstreamAccountError,
   UpstreamRejected,
   type Capabilities,
+  type ParentRef,
   type Provider,
   type Submitted,
   type SubmitRequest,
@@ -31,6 +36,10 @@ const NAMED: Record<string, InternalAction> = {
   upscale4: 'upscale:4x',
   upscale_subtle: 'upscale:subtle',
   upscale_creative: 'upscale:creative',
+  // Midjourney's own names for an upscale's Animate buttons (unconfirmed for TTApi): their presence is what offers
+  // Animate; the animation itself goes through /midjourney/video/submit with the image's URL.
+  animate_low: 'animate:low',
+  animate_high: 'animate:high',
 };
 
 // `upscale2`/`upscale4` are the big upscalers of a single image; U1–U4 are `upsample1..4`.
@@ -39,12 +48,32 @@ export function ttComponentToInternal(name: string): InternalAction | undefined 
   return relayAction(name, /^(upsample|variation)([1-4])$/, NAMED);
 }
 
+/** Joins a batch's job id and a clip number into a pick's id (TTApi's job ids are UUIDs: never this). */
+const PICK_MARK = '#clip-';
+
 const STATUS: Record<string, UpstreamJob['status']> = {
   PENDING_QUEUE: 'submitted',
   ON_QUEUE: 'running',
   SUCCESS: 'succeeded',
   FAILED: 'failed',
 };
+
+/** A video job's clips: `videoUrls`/`videos`/`video_urls` (strings or `{url}`), else one `videoUrl`/`video_url`. */
+function clipsOf(data: Record<string, unknown>): string[] {
+  for (const key of ['videoUrls', 'videos', 'video_urls']) {
+    const list = Array.isArray(data[key]) ? (data[key] as unknown[]) : [];
+    const urls = list.map((v) => (isRecord(v) ? strOrNumber(v.url) : strOrNumber(v))).filter((u): u is string => Boolean(u));
+    if (urls.length > 0) return urls;
+  }
+  const one = strOrNumber(data.videoUrl) ?? strOrNumber(data.video_url);
+  return one ? [one] : [];
+}
+
+/** The clip an Extend continues: TTApi's video job and the clip's index (0–3) in it. */
+interface VideoRef {
+  jobId: string;
+  index: number;
+}
 
 /** Normalises a fetch answer or a hookUrl body: `{status, message, jobId, data:{...}}`. */
 export function parseTtJob(body: unknown, resolve: (url: string) => string): UpstreamJob | undefined {
@@ -66,8 +95,19 @@ export function parseTtJob(body: unknown, resolve: (url: string) => string): Ups
     if (descriptions.length === 0) return { upstreamId, status: 'failed', failCode: 'no_description' };
     return { upstreamId, status, progress: 100, imageUrls: [], actions: [], descriptions };
   }
+  const clips = clipsOf(data);
+  if (clips.length > 0 || /video|animate|extend/i.test(strOrNumber(data.action) ?? '')) {
+    if (clips.length === 0) return { upstreamId, status: 'failed', failReason: 'video:errors.notVideo' };
+    const urls = clips.slice(0, 4).map(resolve);
+    // One clip (a batch of one, or an Extend) is extended directly; a batch offers its picks first.
+    if (urls.length === 1) return { upstreamId, status, progress: 100, imageUrls: urls, actions: [...EXTEND_ACTIONS], upstreamData: { video: { jobId: upstreamId, index: 0 } } };
+    return { upstreamId, status, progress: 100, imageUrls: urls, actions: VIDEO_PICKS.slice(0, urls.length), upstreamData: {} };
+  }
   if (!image) return { upstreamId, status: 'failed', failReason: strOrNumber(body.message), failCode: strOrNumber(body.message) ? undefined : 'no_image' };
   const names = namesByAction(data.components, ttComponentToInternal);
+  // Manual Animate (the user's motion prompt) wherever the image can be animated.
+  if (names['animate:low']) names['animate:manual:low'] = names['animate:low'];
+  if (names['animate:high']) names['animate:manual:high'] = names['animate:high'];
   const singles = Array.isArray(data.images) ? data.images.filter((u): u is string => typeof u === 'string' && u !== '') : [];
   return {
     upstreamId,
@@ -82,8 +122,7 @@ export function parseTtJob(body: unknown, resolve: (url: string) => string): Ups
 export class TtApiProvider implements Provider {
   readonly id = 'ttapi' as const;
   readonly capabilities: Capabilities = {
-    // No video yet: TTApi's video endpoints are not wired up.
-    actions: INTERNAL_ACTIONS.filter((a) => a !== 'zoom:custom' && !isVideoAction(a)),
+    actions: INTERNAL_ACTIONS.filter((a) => a !== 'zoom:custom'),
     push: true,
     // One job per fetch call: the core's batch is fetched a few at a time.
     batchFetch: false,
@@ -122,12 +161,35 @@ export class TtApiProvider implements Provider {
       return { upstreamId: await this.post('/midjourney/v1/describe', { url: req.image.url, mode: this.mode, ...hook }) };
     }
     if (req.kind === 'blend') throw new UpstreamRejected('images:errors.unsupported');
+    if (isVideoAction(req.action)) return this.submitVideo(req.action, req.parent, req.prompt, hook);
     const data = req.parent.upstreamData ?? {};
     const names = isRecord(data.components) ? data.components : {};
     // Only what the parent listed may be sent back; the button was only shown if it was listed.
     const action = strOrNumber(names[req.action]);
     if (!action) throw new UpstreamRejected('errors.actionUnavailable');
     return { upstreamId: await this.post('/midjourney/v1/action', { jobId: req.parent.upstreamId, action, ...hook }) };
+  }
+
+  /**
+   * Animate posts the image's URL to /midjourney/video/submit (a batch of four); a pick has no TTApi call (the
+   * batch already holds every clip): its id is the batch's job id and the clip number, read back from the batch;
+   * Extend continues one clip through /midjourney/video/extend (a batch of one).
+   */
+  private async submitVideo(action: InternalAction, parent: ParentRef, prompt: string | undefined, hook: { hookUrl?: string }): Promise<Submitted> {
+    const pick = videoPickIndex(action);
+    if (pick) return { upstreamId: `${parent.upstreamId}${PICK_MARK}${pick}`, upstreamData: { video: { jobId: parent.upstreamId, index: pick - 1 } } };
+    const motion = isVideoAction(action) ? videoMotion(action) : undefined;
+    if (!motion) throw new UpstreamRejected('errors.actionUnavailable');
+    if ((ANIMATE_ACTIONS as readonly string[]).includes(action)) {
+      const imageUrl = parent.imageUrls[0];
+      if (!imageUrl) throw new UpstreamRejected('errors.expired');
+      const body = { prompt: prompt ?? parent.prompt, imageUrl, mode: 'fast', manual: motion, bs: 4, ...hook };
+      return { upstreamId: await this.post('/midjourney/video/submit', body) };
+    }
+    const video = parent.upstreamData?.video as VideoRef | undefined;
+    if (!video || typeof video.jobId !== 'string') throw new UpstreamRejected('errors.actionUnavailable');
+    const body = { jobId: video.jobId, index: video.index, manual: motion, animateMode: 'auto', bs: 1, ...hook };
+    return { upstreamId: await this.post('/midjourney/video/extend', body) };
   }
 
   private async post(path: string, body: Record<string, unknown>): Promise<string> {
@@ -156,6 +218,8 @@ export class TtApiProvider implements Provider {
   }
 
   private async fetchOne(jobId: string): Promise<UpstreamJob | undefined> {
+    const pick = jobId.split(PICK_MARK);
+    if (pick.length === 2) return this.fetchPick(jobId, pick[0]!, Number(pick[1]));
     const res = await this.http.json<unknown>('/midjourney/v1/fetch', { query: { jobId } });
     if (res.status === 499) throw new UpstreamAccountError('queue_full', '/midjourney/v1/fetch: HTTP 499');
     // Any other refusal concerns this job id alone (unknown, malformed): leave it out, as the interface asks.
@@ -163,6 +227,16 @@ export class TtApiProvider implements Provider {
     const job = parseTtJob(res.body, this.resolve);
     // Answers about another job (or none) are not this one's state.
     return job && job.upstreamId === jobId ? job : undefined;
+  }
+
+  /** A pick: the batch's clip `n`, extended from there. */
+  private async fetchPick(id: string, batchId: string, n: number): Promise<UpstreamJob | undefined> {
+    const batch = await this.fetchOne(batchId);
+    if (!batch) return undefined;
+    if (batch.status !== 'succeeded') return { ...batch, upstreamId: id };
+    const clip = batch.imageUrls?.[n - 1];
+    if (!clip) return { upstreamId: id, status: 'failed', failReason: 'video:errors.notVideo' };
+    return { upstreamId: id, status: 'succeeded', progress: 100, imageUrls: [clip], actions: [...EXTEND_ACTIONS], upstreamData: { video: { jobId: batchId, index: n - 1 } } };
   }
 
   parseWebhook(body: unknown): UpstreamJob | undefined {

@@ -1,6 +1,9 @@
 // Small readers over what the fake Discord saw, and the users, button rows and bot settings the end-to-end
 // tests share.
 import sharp from 'sharp';
+import { expect } from 'vitest';
+import { isMp4 } from '../../src/tasks/download.ts';
+import { videoDuration } from '../../src/video.ts';
 import type { TestDatabase } from '../support/database.ts';
 import type { FakeDiscord, SeenMessage } from '../support/fake-discord.ts';
 
@@ -103,4 +106,19 @@ export async function imageInfo(message: SeenMessage) {
   if (!attachment) throw new Error('message has no attachment');
   const meta = await sharp(attachment.bytes).metadata();
   return { filename: attachment.filename, format: meta.format, width: meta.width!, height: meta.height!, bytes: attachment.bytes };
+}
+
+/** Every attachment of the message decoded by ffmpeg: its MP4 container checked and its length in seconds. */
+export async function clipsOf(message: SeenMessage): Promise<Array<{ bytes: Buffer; seconds: number }>> {
+  return Promise.all(
+    message.attachments.map(async (a) => {
+      expect(a.filename).toMatch(/^video_\d_[0-9a-f]{8}\.mp4$/);
+      expect(isMp4(a.bytes)).toBe(true);
+      // An MP4 that plays has its index (moov) box; faststart puts it before the media data.
+      expect(a.bytes.includes(Buffer.from('moov'))).toBe(true);
+      const seconds = await videoDuration(a.bytes);
+      expect(seconds).toBeDefined();
+      return { bytes: a.bytes, seconds: seconds! };
+    }),
+  );
 }

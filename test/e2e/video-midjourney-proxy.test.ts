@@ -3,12 +3,10 @@
 // → U3 → Extend (Low motion) → a longer clip, re-encoded when Discord refuses it as too large; a relay failure
 // ends in a clear message.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { isMp4 } from '../../src/tasks/download.ts';
-import { videoDuration } from '../../src/video.ts';
 import { FakeDiscord, type SeenMessage } from '../support/fake-discord.ts';
 import { FakeMidjourneyProxy } from '../support/fake-midjourney-proxy.ts';
 import { useRelaySession } from './relay-session.ts';
-import { ALICE, BOB, buttonFaces, customIdOf, isFinal, isVideoDelivered, slashDraw, withSeed } from './support.ts';
+import { ALICE, BOB, buttonFaces, clipsOf, customIdOf, isFinal, isVideoDelivered, slashDraw, withSeed } from './support.ts';
 
 const KEY = 'mj-video-secret';
 // The relay's buttons after an upscale with video on (Vary (Region) left out: it needs a mask editor; ✏️ Edit added).
@@ -32,19 +30,6 @@ afterAll(async () => {
   await mj?.close();
   await discord?.close();
 });
-
-async function clipsOf(message: SeenMessage) {
-  return Promise.all(
-    message.attachments.map(async (a) => {
-      expect(a.filename).toMatch(/^video_\d_[0-9a-f]{8}\.mp4$/);
-      expect(isMp4(a.bytes)).toBe(true);
-      expect(a.bytes.includes(Buffer.from('moov'))).toBe(true);
-      const seconds = await videoDuration(a.bytes);
-      expect(seconds).toBeDefined();
-      return { bytes: a.bytes, seconds: seconds! };
-    }),
-  );
-}
 
 const clickVideo = async (message: SeenMessage, face: string, userId = BOB) =>
   (await discord.clickButton({ message, customId: customIdOf(message, face), userId })).waitForMessage(isVideoDelivered, 60_000);

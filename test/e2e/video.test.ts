@@ -2,13 +2,11 @@
 // (read back by ffmpeg's decoder, not only their length) with U1–U4 → a pick → Extend → a longer clip, re-encoded
 // when Discord refuses it as too large.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { isMp4 } from '../../src/tasks/download.ts';
-import { videoDuration } from '../../src/video.ts';
 import { startBot, type BotProcess } from '../support/bot.ts';
 import { createTestDatabase, type TestDatabase } from '../support/database.ts';
 import { PermissionFlagsBits } from 'discord.js';
 import { EVERYONE_PERMISSIONS, FakeDiscord, type FakeInteraction, type SeenMessage } from '../support/fake-discord.ts';
-import { ALICE, BOB, SIMULATOR_AFTER_UPSCALE, buttonFaces, customIdOf, isFinal, isVideoDelivered, simulatorEnv } from './support.ts';
+import { ALICE, BOB, SIMULATOR_AFTER_UPSCALE, buttonFaces, clipsOf, customIdOf, isFinal, isVideoDelivered, simulatorEnv } from './support.ts';
 
 const MOD = '100000000000000009';
 const MANAGE_SERVER = (BigInt(EVERYONE_PERMISSIONS) | PermissionFlagsBits.ManageGuild).toString();
@@ -29,21 +27,6 @@ afterAll(async () => {
   await db?.destroy();
   await discord?.close();
 });
-
-/** Every attachment of the message decoded by ffmpeg: its MP4 container checked and its length in seconds. */
-async function clipsOf(message: SeenMessage) {
-  return Promise.all(
-    message.attachments.map(async (a) => {
-      expect(a.filename).toMatch(/^video_\d_[0-9a-f]{8}\.mp4$/);
-      expect(isMp4(a.bytes)).toBe(true);
-      // An MP4 that plays has its index (moov) box; faststart puts it before the media data.
-      expect(a.bytes.includes(Buffer.from('moov'))).toBe(true);
-      const seconds = await videoDuration(a.bytes);
-      expect(seconds).toBeDefined();
-      return { bytes: a.bytes, seconds: seconds! };
-    }),
-  );
-}
 
 describe('video on the simulator', () => {
   let upscaled: SeenMessage;

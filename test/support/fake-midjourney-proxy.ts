@@ -40,10 +40,9 @@
 // SubmitVideoDTO.cs (`POST /mj/submit/video {prompt, motion: low|high, image (url|base64), endImage?, loop,
 // action?: "extend", index?: 0–3, taskId?, videoType: vid_1.1_i2v_480|vid_1.1_i2v_720, batchSize: 1|2|4}`).
 // Clips are real MP4s made by the ffmpeg that ships in npm, served from `/videos/`.
-import { spawn } from 'node:child_process';
 import type { ServerResponse } from 'node:http';
-import { createRequire } from 'node:module';
 import { FakeRelayServer, MjRelayFake, fakeHash, sendImage, sendJson, type SeenRequest } from './fake-mj-common.ts';
+import { makeClip } from './fake-clips.ts';
 
 export interface MjButton {
   customId: string;
@@ -109,19 +108,6 @@ const CLIP_SECONDS = 2;
 const EXTEND_SECONDS = 1;
 /** ffmpeg's moving test pattern, tinted per clip of a batch so the four clips differ. */
 const PATTERNS = [0, 90, 180, 270].map((hue) => (seconds: number) => `testsrc2=size=320x240:rate=10:duration=${seconds},hue=h=${hue}`);
-
-/** A real H.264 MP4 from an ffmpeg test source, written to stdout as fragmented MP4. */
-function makeClip(source: string): Promise<Buffer> {
-  const ffmpeg = (createRequire(import.meta.url)('@ffmpeg-installer/ffmpeg') as { path: string }).path;
-  return new Promise((resolve, reject) => {
-    const args = ['-hide_banner', '-nostdin', '-f', 'lavfi', '-i', source, '-c:v', 'libx264', '-pix_fmt', 'yuv420p', '-movflags', 'frag_keyframe+empty_moov', '-f', 'mp4', 'pipe:1'];
-    const child = spawn(ffmpeg, args, { stdio: ['ignore', 'pipe', 'ignore'] });
-    const chunks: Buffer[] = [];
-    child.stdout.on('data', (c: Buffer) => chunks.push(c));
-    child.on('error', reject);
-    child.on('close', (code) => (code === 0 ? resolve(Buffer.concat(chunks)) : reject(new Error(`ffmpeg exited with ${code}`))));
-  });
-}
 
 /** Actions trueai-org turns into a remix modal when asked (`enableRemix`). */
 const REMIX_ACTIONS = new Set(['VARIATION', 'HIGH_VARIATION', 'LOW_VARIATION', 'REROLL', 'PAN']);

@@ -9,6 +9,7 @@
 // the relay finishes it, whether or not the bot has looked yet.
 import type { ServerResponse } from 'node:http';
 import { JobRelayFake, pushJson, sendJson, sendPng, type FakeRelayOptions, type RecordedRequest } from './relay-fake-kit.ts';
+import { makeClip } from './fake-clips.ts';
 
 export const TT_GRID_COMPONENTS = ['upsample1', 'upsample2', 'upsample3', 'upsample4', 'reroll', 'variation1', 'variation2', 'variation3', 'variation4'];
 export const TT_SINGLE_COMPONENTS = [
@@ -23,8 +24,32 @@ export const TT_DESCRIPTIONS = [
   'paper ship in a city puddle, cinematic, shallow focus --ar 16:9',
 ];
 
+// ---- Video (Midjourney Animate / Extend), `new FakeTtApi({ video: true })` ----
+// Sources: docs.ttapi.io/api/en/videoapi/submit and /videoapi/extend (2026-03/04), docs-zh.mjapiapp.com/api/
+// midjourney-video-api (the older Chinese page), ttapi.io/docs/apiReference/midjourney_video, and
+// /work/shared/reference/providers.md (December 2026). Confirmed there: `POST /midjourney/video/submit {prompt*,
+// imageUrl*, endingUrl?, mode|model: fast only, manual: low|high (default low), resolution: sd|hd, bs: 1|2|4
+// (default 4), hookUrl?}`; `POST /midjourney/video/extend {jobId*, index* 0–3, manual, animateMode: auto|manual,
+// bs, hookUrl?}` (the parent must be finished); both answer `{status, message, data:{job_id}}` on the newer pages
+// (`data.jobId` on the older: this fake answers `job_id`), and the hook body is the fetch body.
+// NOT confirmed by any page found: where a finished video job lists its clips in /v1/fetch, its `data.action`,
+// and the component names of an upscale's Animate buttons. This fake uses `data.videoUrls: [mp4 URLs]`,
+// `action: "video"|"extend"`, and Midjourney's own `animate_low`/`animate_high` components on upscales.
+/** Seconds of a fake clip, and what an Extend adds (short: the tests only need "longer"). */
+const CLIP_SECONDS = 2;
+const EXTEND_SECONDS = 1;
+/** ffmpeg's moving test pattern, tinted per clip of a batch so the clips differ. */
+const pattern = (clip: number, seconds: number) => `testsrc2=size=320x240:rate=10:duration=${seconds},hue=h=${(clip - 1) * 90}`;
+
+/** A video job's clips: how long, and which test pattern each shows (an Extend keeps its clip's). */
+interface Video {
+  seconds: number;
+  patterns: number[];
+}
+
 interface Job {
   jobId: string;
+  video?: Video;
   action: string;
   prompt: string;
   createdAt: number;
@@ -36,7 +61,10 @@ interface Job {
 }
 
 /** `stepMs`: time per progress step; a job is queued for one step, then runs for three. */
-export type FakeTtApiOptions = FakeRelayOptions;
+export interface FakeTtApiOptions extends FakeRelayOptions {
+  /** Video on: upscales list the Animate components, and /midjourney/video/* answer. */
+  video?: boolean;
+}
 
 const PROGRESS = [0, 25, 50, 75];
 
@@ -59,9 +87,11 @@ export class FakeTtApi extends JobRelayFake {
   /** Every hook delivery attempt with the status our bot answered. */
   readonly hooks: Array<{ url: string; status: number; body: Record<string, unknown> }> = [];
   private seq = 0;
+  private readonly video: boolean;
 
   private constructor(opts: FakeTtApiOptions) {
     super(opts, 'tt-test-key');
+    this.video = opts.video ?? false;
   }
 
   /** `failNextJob(reason)`: the job ends as FAILED with this message. */
@@ -81,10 +111,22 @@ export class FakeTtApi extends JobRelayFake {
       if (!name) return sendJson(res, 404, {});
       return sendPng(res, name, 96, 96);
     }
+    const clip = /^\/videos\/([\w-]+)-([1-4])\.mp4$/.exec(url.pathname);
+    if (req.method === 'GET' && clip) {
+      const video = this.jobs.get(clip[1]!)?.video;
+      const n = Number(clip[2]);
+      if (!video || n > video.patterns.length) return sendJson(res, 404, {});
+      const data = await makeClip(pattern(video.patterns[n - 1]!, video.seconds));
+      // CDNs often serve clips as octet-stream: the bot must check the bytes, not the header.
+      res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': data.length }).end(data);
+      return;
+    }
     if (req.headers['tt-api-key'] !== this.apiKey) return sendJson(res, 401, { status: 'FAILED', message: 'Invalid TT-API-KEY', data: null });
     if (req.method === 'POST' && url.pathname === '/midjourney/v1/imagine') return this.imagine(req, res);
     if (req.method === 'POST' && url.pathname === '/midjourney/v1/action') return this.action(req, res);
     if (req.method === 'POST' && url.pathname === '/midjourney/v1/describe') return this.describe(req, res);
+    if (this.video && req.method === 'POST' && url.pathname === '/midjourney/video/submit') return this.videoSubmit(req, res);
+    if (this.video && req.method === 'POST' && url.pathname === '/midjourney/video/extend') return this.videoExtend(req, res);
     if (req.method === 'GET' && url.pathname === '/midjourney/v1/fetch') {
       const job = this.jobs.get(url.searchParams.get('jobId') ?? '');
       if (!job) return sendJson(res, 200, { status: 'FAILED', message: 'job not found', data: null });
@@ -122,8 +164,41 @@ export class FakeTtApi extends JobRelayFake {
     this.create(res, action, parent.prompt, hookUrl);
   }
 
-  private create(res: ServerResponse, action: string, prompt: string, hookUrl: unknown) {
+  /** Shared checks of both video endpoints: `manual` low|high, `bs` 1|2|4. */
+  private videoParams(body: Record<string, unknown>): { bs: number } | string {
+    const { manual = 'low', bs = 4 } = body;
+    if (!['low', 'high'].includes(String(manual))) return 'manual must be low or high';
+    if (![1, 2, 4].includes(Number(bs))) return 'bs must be 1, 2 or 4';
+    return { bs: Number(bs) };
+  }
+
+  private videoSubmit(req: RecordedRequest, res: ServerResponse) {
+    const body = ((typeof req.body === 'object' && req.body) || {}) as Record<string, unknown>;
+    const { prompt, imageUrl, mode = 'fast', hookUrl } = body;
+    if (typeof prompt !== 'string' || !prompt.trim()) return this.failed(res, 'prompt is required');
+    if (typeof imageUrl !== 'string' || !/^https?:\/\//.test(imageUrl)) return this.failed(res, 'imageUrl must be a reachable image URL');
+    if (mode !== 'fast') return this.failed(res, 'video supports fast mode only');
+    const params = this.videoParams(body);
+    if (typeof params === 'string') return this.failed(res, params);
+    const patterns = Array.from({ length: params.bs }, (_, i) => i + 1);
+    this.create(res, 'video', prompt, hookUrl, { seconds: CLIP_SECONDS, patterns });
+  }
+
+  private videoExtend(req: RecordedRequest, res: ServerResponse) {
+    const body = ((typeof req.body === 'object' && req.body) || {}) as Record<string, unknown>;
+    const { jobId, index, hookUrl } = body;
+    const parent = this.jobs.get(String(jobId));
+    if (!parent?.video || !this.done(parent) || parent.failReason) return this.failed(res, 'jobId is invalid or not finished');
+    if (!Number.isInteger(index) || (index as number) < 0 || (index as number) >= parent.video.patterns.length) return this.failed(res, 'index must be 0-3 within the job');
+    const params = this.videoParams(body);
+    if (typeof params === 'string') return this.failed(res, params);
+    const from = parent.video.patterns[index as number]!;
+    this.create(res, 'extend', parent.prompt, hookUrl, { seconds: parent.video.seconds + EXTEND_SECONDS, patterns: Array.from({ length: params.bs }, () => from) });
+  }
+
+  private create(res: ServerResponse, action: string, prompt: string, hookUrl: unknown, video?: Video) {
     const job: Job = {
+      video,
       jobId: crypto.randomUUID(),
       action,
       prompt,
@@ -131,10 +206,10 @@ export class FakeTtApi extends JobRelayFake {
       hookUrl: typeof hookUrl === 'string' && hookUrl ? hookUrl : undefined,
       failReason: this.failNext.shift(),
       extraMs: this.slowNext.shift() ?? 0,
-      components: action === 'describe'
+      components: action === 'describe' || video
         ? []
         : /^upsample[1-4]$/.test(action)
-          ? TT_SINGLE_COMPONENTS
+          ? [...TT_SINGLE_COMPONENTS, ...(this.video ? ['animate_low', 'animate_high'] : [])]
           : /^upscale[24]$/.test(action)
             ? TT_SINGLE_COMPONENTS.filter((c) => !/^upscale/.test(c))
             : TT_GRID_COMPONENTS,
@@ -143,11 +218,15 @@ export class FakeTtApi extends JobRelayFake {
     this.submissions.push({ jobId: job.jobId, action, prompt, at: job.createdAt, finishesAt: job.createdAt + this.durationMs(job) });
     this.maxInFlight = Math.max(this.maxInFlight, this.inFlight);
     if (job.hookUrl) setTimeout(() => void this.notify(job, job.hookUrl!), this.durationMs(job));
-    sendJson(res, 200, { status: 'SUCCESS', message: 'success', data: { jobId: job.jobId } });
+    // The newer pages show the video endpoints answering `job_id`.
+    sendJson(res, 200, { status: 'SUCCESS', message: 'success', data: video ? { job_id: job.jobId } : { jobId: job.jobId } });
   }
 
   /** Anything but HTTP 200 is retried, three attempts in all. */
   private async notify(job: Job, url: string) {
+    // A timer may fire a millisecond before Date.now() says the job is done: the hook must carry the final state.
+    const early = job.createdAt + this.durationMs(job) - Date.now();
+    if (early > 0) await new Promise((r) => setTimeout(r, early + 1));
     for (let attempt = 0; attempt < 3; attempt++) {
       const body = this.view(job);
       const status = await pushJson(url, body);
@@ -170,21 +249,23 @@ export class FakeTtApi extends JobRelayFake {
     const status = step === 0 ? 'PENDING_QUEUE' : !this.done(job) ? 'ON_QUEUE' : job.failReason ? 'FAILED' : 'SUCCESS';
     const name = `${job.jobId}-final`;
     const single = /^(upsample|upscale)/.test(job.action) || job.action === 'describe';
+    const ok = status === 'SUCCESS';
+    const head = { status, message: status === 'FAILED' ? job.failReason : 'success', jobId: job.jobId };
+    const common = { action: job.action, jobId: job.jobId, progress: String(ok ? 100 : PROGRESS[Math.min(step, PROGRESS.length - 1)]), prompt: job.prompt };
+    if (job.video) {
+      const videoUrls = ok ? job.video.patterns.map((_, i) => `${this.url}/videos/${job.jobId}-${i + 1}.mp4`) : null;
+      return { ...head, data: { ...common, videoUrls, components: [] } };
+    }
     return {
-      status,
-      message: status === 'FAILED' ? job.failReason : 'success',
-      jobId: job.jobId,
+      ...head,
       data: {
-        action: job.action,
-        jobId: job.jobId,
-        progress: String(status === 'SUCCESS' ? 100 : PROGRESS[Math.min(step, PROGRESS.length - 1)]),
-        prompt: job.prompt,
-        discordImage: status === 'SUCCESS' ? `https://cdn.discordapp.invalid/attachments/${++this.seq}/${name}.png` : null,
-        cdnImage: status === 'SUCCESS' ? `${this.url}/assets/${name}.png` : null,
+        ...common,
+        discordImage: ok ? `https://cdn.discordapp.invalid/attachments/${++this.seq}/${name}.png` : null,
+        cdnImage: ok ? `${this.url}/assets/${name}.png` : null,
         width: single ? 1024 : 2048,
         height: single ? 1024 : 2048,
-        components: status === 'SUCCESS' ? job.components : [],
-        images: status === 'SUCCESS' && !single ? [1, 2, 3, 4].map((i) => `${this.url}/assets/${job.jobId}-u${i}.png`) : null,
+        components: ok ? job.components : [],
+        images: ok && !single ? [1, 2, 3, 4].map((i) => `${this.url}/assets/${job.jobId}-u${i}.png`) : null,
         seed: null,
       },
     };
