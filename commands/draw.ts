@@ -7,13 +7,13 @@ import { NEW_JOB, preconditions } from '../src/discord/preconditions.ts';
 import { followUpPrivately } from '../src/discord/private-reply.ts';
 import { waitingMessage } from '../src/discord/render.ts';
 import { described, translator } from '../src/i18n.ts';
-import { bannedRefusal as refusal } from '../src/prompt/banned.ts';
 import { parsePrompt } from '../src/prompt/parse.ts';
 import { REFERENCE_KINDS, typedReferences, type ReferenceKind } from '../src/prompt/references.ts';
 import { PROMPT_MAX_LENGTH, checkPrompt } from '../src/prompt/validate.ts';
 import { usableMode, withAspectRatio, withVersion } from '../src/settings/apply.ts';
 import { MAX_IMAGES, attachmentOption, checkAttachments, checkReferences, refuse } from './images.ts';
 import type { Command } from './types.ts';
+import { deferTranslated } from '../src/discord/prompt-gate.ts';
 
 const t = translator('en-US');
 /** image, image2 … image5: image prompts, as attachments. */
@@ -72,22 +72,8 @@ export const draw = {
     // deferring: a refusal then stays private. After a public defer it can only be made private by a
     // follow-up, and the public "thinking…" reply is then deleted.
     const pieces = parsePrompt(check.prompt);
-    const ready = ctx.translator.cached(pieces);
-    const early = refusal(ctx.bannedWords, pieces, ready);
-    if (early) {
-      ctx.log.info({ userId: interaction.user.id, word: early.vars.word }, 'prompt refused: banned word');
-      await interaction.reply({ content: t(early.key, early.vars), flags: MessageFlags.Ephemeral });
-      return;
-    }
-    await interaction.deferReply();
-    const translation = ready ?? (await ctx.translator.translate(pieces));
-    const late = ready ? undefined : refusal(ctx.bannedWords, pieces, translation);
-    if (late) {
-      ctx.log.info({ userId: interaction.user.id, word: late.vars.word }, 'prompt refused: banned word');
-      await followUpPrivately(interaction, t(late.key, late.vars), t('translate:refusedPublic'));
-      await interaction.deleteReply();
-      return;
-    }
+    const translation = await deferTranslated(ctx, interaction, pieces);
+    if (!translation) return;
 
     // The user's default ratio and version go upstream only; the headline keeps the prompt as typed.
     const defaults = ctx.settings.get(interaction.user.id);

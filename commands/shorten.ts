@@ -4,11 +4,11 @@
 import { ApplicationCommandOptionType, ApplicationCommandType, ApplicationIntegrationType, InteractionContextType, MessageFlags } from 'discord.js';
 import { startJob } from '../src/discord/jobs.ts';
 import { NEW_JOB, preconditions } from '../src/discord/preconditions.ts';
-import { followUpPrivately } from '../src/discord/private-reply.ts';
 import { described, translator } from '../src/i18n.ts';
 import { parsePrompt } from '../src/prompt/parse.ts';
 import { PROMPT_MAX_LENGTH, checkPrompt } from '../src/prompt/validate.ts';
 import type { Command } from './types.ts';
+import { deferTranslated } from '../src/discord/prompt-gate.ts';
 
 export const shorten = {
   data: {
@@ -39,19 +39,8 @@ export const shorten = {
       return;
     }
     const pieces = parsePrompt(check.prompt);
-    const typed = ctx.bannedWords.find(pieces);
-    if (typed) {
-      await interaction.reply({ content: t('translate:banned', { word: typed.word }), flags: MessageFlags.Ephemeral });
-      return;
-    }
-    await interaction.deferReply();
-    const translation = ctx.translator.cached(pieces) ?? (await ctx.translator.translate(pieces));
-    const english = translation.status === 'translated' ? ctx.bannedWords.find(translation.pieces) : undefined;
-    if (english) {
-      await followUpPrivately(interaction, t('translate:bannedTranslated', { word: english.word, prompt: translation.upstream }), t('translate:refusedPublic'));
-      await interaction.deleteReply();
-      return;
-    }
+    const translation = await deferTranslated(ctx, interaction, pieces);
+    if (!translation) return;
     await startJob(ctx, interaction, granted, { action: 'shorten', prompt: check.prompt, promptUpstream: translation.upstream });
   },
 } satisfies Command;

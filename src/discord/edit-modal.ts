@@ -3,13 +3,13 @@
 import { ComponentType, TextInputStyle, type APIModalInteractionResponseCallbackData, type ModalSubmitInteraction } from 'discord.js';
 import type { AppContext } from '../context.ts';
 import type { Task } from '../db/schema.ts';
-import { translator, type Translate } from '../i18n.ts';
+import type { Translate } from '../i18n.ts';
 import { parsePrompt } from '../prompt/parse.ts';
 import { PROMPT_MAX_LENGTH, checkPrompt } from '../prompt/validate.ts';
 import { decodeCustomId, encodeCustomId } from './custom-id.ts';
 import { startJob } from './jobs.ts';
 import { FOLLOW_UP_JOB, refuse as refuseWith, runPreconditions } from './preconditions.ts';
-import { followUpPrivately } from './private-reply.ts';
+import { deferTranslated } from './prompt-gate.ts';
 
 const PROMPT_INPUT = 'prompt';
 /** Discord's limit for a text input (and its prefilled value). */
@@ -42,7 +42,6 @@ export function editModal(parent: Task, t: Translate): APIModalInteractionRespon
 }
 
 export async function handleEditModal(ctx: AppContext, interaction: ModalSubmitInteraction): Promise<void> {
-  const t = translator(interaction.locale);
   const refuse = (key: string, vars?: Record<string, unknown>) => refuseWith(interaction, { key, vars });
   const parsed = decodeCustomId(interaction.customId);
   if (!parsed || parsed.action !== 'edit') return refuse('errors.unknownButton');
@@ -56,16 +55,8 @@ export async function handleEditModal(ctx: AppContext, interaction: ModalSubmitI
   const check = checkPrompt(interaction.fields.getTextInputValue(PROMPT_INPUT));
   if (!check.ok) return refuse(check.error, check.vars);
   const pieces = parsePrompt(check.prompt);
-  const typed = ctx.bannedWords.find(pieces);
-  if (typed) return refuse('translate:banned', { word: typed.word });
-  await interaction.deferReply();
-  const translation = ctx.translator.cached(pieces) ?? (await ctx.translator.translate(pieces));
-  const english = translation.status === 'translated' ? ctx.bannedWords.find(translation.pieces) : undefined;
-  if (english) {
-    await followUpPrivately(interaction, t('translate:bannedTranslated', { word: english.word, prompt: translation.upstream }), t('translate:refusedPublic'));
-    await interaction.deleteReply();
-    return;
-  }
+  const translation = await deferTranslated(ctx, interaction, pieces);
+  if (!translation) return;
   await startJob(ctx, interaction, granted, { action: 'edit', parentId: parent.id, prompt: check.prompt, promptUpstream: translation.upstream });
 }
 

@@ -1,11 +1,10 @@
 // Remix: with /settings remix on, V1–V4, 🔄, Vary and pans first ask for the prompt again (prefilled with the
 // job's), as Midjourney's remix mode does, where the job's relay takes a new prompt for that action
 // (capabilities.remix). The edited prompt passes the same checks as /draw: validation, translation, banned words.
-import { ComponentType, MessageFlags, TextInputStyle, type APIModalInteractionResponseCallbackData, type ModalSubmitInteraction } from 'discord.js';
+import { ComponentType, TextInputStyle, type APIModalInteractionResponseCallbackData, type ModalSubmitInteraction } from 'discord.js';
 import type { AppContext } from '../context.ts';
 import type { Task } from '../db/schema.ts';
-import { translator, type Translate } from '../i18n.ts';
-import { bannedRefusal as refusal } from '../prompt/banned.ts';
+import type { Translate } from '../i18n.ts';
 import { parsePrompt } from '../prompt/parse.ts';
 import { PROMPT_MAX_LENGTH, checkPrompt } from '../prompt/validate.ts';
 import { withAspectRatio, withVersion } from '../settings/apply.ts';
@@ -13,7 +12,7 @@ import { isInternalAction, type InternalAction } from '../upstream/actions.ts';
 import { decodeCustomId, encodeCustomId } from './custom-id.ts';
 import { startJob } from './jobs.ts';
 import { FOLLOW_UP_JOB, refuse as refuseWith, runPreconditions } from './preconditions.ts';
-import { followUpPrivately } from './private-reply.ts';
+import { deferTranslated } from './prompt-gate.ts';
 
 const PROMPT_INPUT = 'prompt';
 
@@ -55,7 +54,6 @@ export function isRemixModal(customId: string): boolean {
 }
 
 export async function handleRemixModal(ctx: AppContext, interaction: ModalSubmitInteraction): Promise<void> {
-  const t = translator(interaction.locale);
   const refuse = (key: string, vars?: Record<string, unknown>) => refuseWith(interaction, { key, vars });
   const parsed = decodeCustomId(interaction.customId);
   if (!parsed || !isInternalAction(parsed.action)) return refuse('errors.unknownButton');
@@ -71,22 +69,8 @@ export async function handleRemixModal(ctx: AppContext, interaction: ModalSubmit
   const check = checkPrompt(interaction.fields.getTextInputValue(PROMPT_INPUT));
   if (!check.ok) return refuse(check.error, check.vars);
   const pieces = parsePrompt(check.prompt);
-  const ready = ctx.translator.cached(pieces);
-  const early = refusal(ctx.bannedWords, pieces, ready);
-  if (early) {
-    ctx.log.info({ userId: interaction.user.id, word: early.vars.word }, 'remix prompt refused: banned word');
-    return refuse(early.key, early.vars);
-  }
-
-  await interaction.deferReply();
-  const translation = ready ?? (await ctx.translator.translate(pieces));
-  const late = ready ? undefined : refusal(ctx.bannedWords, pieces, translation);
-  if (late) {
-    ctx.log.info({ userId: interaction.user.id, word: late.vars.word }, 'remix prompt refused: banned word');
-    await followUpPrivately(interaction, t(late.key, late.vars), t('translate:refusedPublic'));
-    await interaction.deleteReply();
-    return;
-  }
+  const translation = await deferTranslated(ctx, interaction, pieces);
+  if (!translation) return;
   // As for /draw: the clicker's default ratio and version go upstream only where the prompt sets none.
   const defaults = ctx.settings.get(interaction.user.id);
   const promptUpstream = withVersion(withAspectRatio(translation.upstream, defaults.aspectRatio), defaults.version);

@@ -10,6 +10,7 @@ import type { Task } from '../db/schema.ts';
 import { FOLLOW_UP_JOB, runPreconditions, type Subject } from '../discord/preconditions.ts';
 import { translator, type Translate } from '../i18n.ts';
 import { parsePrompt } from '../prompt/parse.ts';
+import { readBody } from '../http/body.ts';
 import { PROMPT_MAX_LENGTH, checkPrompt } from '../prompt/validate.ts';
 import { JobRefused, type Refusal } from '../tasks/accept.ts';
 import { downloadImage } from '../tasks/download.ts';
@@ -55,17 +56,6 @@ function html(res: ServerResponse, status: number, body: string) {
 
 function json(res: ServerResponse, status: number, body: { ok: boolean; message: string }) {
   res.writeHead(status, { ...SECURITY_HEADERS, 'content-type': 'application/json' }).end(JSON.stringify(body));
-}
-
-async function readBody(req: IncomingMessage, limit: number): Promise<Buffer | undefined> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req) {
-    size += (chunk as Buffer).length;
-    if (size > limit) return undefined;
-    chunks.push(chunk as Buffer);
-  }
-  return Buffer.concat(chunks);
 }
 
 /** The page, its image, its assets and its submissions. */

@@ -3,6 +3,7 @@
 import { timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Logger } from '../log.ts';
+import { readBody } from './body.ts';
 import { RateLimiter } from './rate-limit.ts';
 import type { TaskRepo } from '../tasks/repo.ts';
 import type { Tracker } from '../tasks/tracker.ts';
@@ -43,17 +44,6 @@ export interface Health {
 
 function send(res: ServerResponse, status: number, body: unknown) {
   res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
-}
-
-async function readBody(req: IncomingMessage, limit: number): Promise<Buffer | undefined> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req) {
-    size += (chunk as Buffer).length;
-    if (size > limit) return undefined;
-    chunks.push(chunk as Buffer);
-  }
-  return Buffer.concat(chunks);
 }
 
 const sameSecret = (a: string, b: string) => {
