@@ -6,7 +6,7 @@ import { FakeDiscord } from '../support/fake-discord.ts';
 import { FakeLegnext, LEGNEXT_DESCRIPTIONS } from '../support/fake-legnext.ts';
 import { imageOptions, png, slash, suggestedPrompts } from './image-inputs.ts';
 import { useRelaySession } from './relay-session.ts';
-import { ALICE, BOB, GRID, buttonFaces, customIdOf, imageInfo, isDelivered as isDone, slashDraw } from './support.ts';
+import { ALICE, BOB, GRID, buttonFaces, customIdOf, imageInfo, isDelivered as isDone, isFinal, slashDraw } from './support.ts';
 
 let discord: FakeDiscord;
 let upstream: FakeLegnext;
@@ -69,7 +69,7 @@ describe('/draw on LegNext, polled', () => {
     const blended = await (await slash(discord, 'blend', { ...imageOptions(uploads, 'blend'), dimensions: 'landscape' })).waitForMessage(isDone, 10_000);
     expect(buttonFaces(blended)).toEqual(GRID);
     expect(upstream.posts('blend').at(-1)).toEqual({ base64Array: uploads.map((u) => `data:image/png;base64,${u.bytes.toString('base64')}`), dimension: 'LANDSCAPE' });
-    const described = await (await slash(discord, 'describe', { image: await png('boat.png') })).waitForMessage((m) => m.components.length > 0 || m.content.startsWith('❌'), 10_000);
+    const described = await (await slash(discord, 'describe', { image: await png('boat.png') })).waitForMessage(isFinal, 10_000);
     expect(String(upstream.posts('describe').at(-1)!.imgUrl)).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/attachments\//);
     expect(suggestedPrompts(described.content)).toEqual(LEGNEXT_DESCRIPTIONS);
   });
