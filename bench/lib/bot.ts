@@ -5,8 +5,7 @@
 // NODE_OPTIONS refuses (e.g. `--cpu-prof`).
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { pathToFileURL } from 'node:url';
-import { ROOT, spawnBot, startBot, type BotProcess } from '../../test/support/bot.ts';
+import { ROOT, launcherArgs, spawnBot, startBot, type BotProcess } from '../../test/support/bot.ts';
 import { cpuMsOfTree, memoryMbOfTree } from './proc.ts';
 
 export interface BenchBot {
@@ -18,8 +17,6 @@ export interface BenchBot {
   /** Warnings and errors the bot logged after it was ready, counted by message (what went wrong during the run). */
   problems(): Record<string, number>;
 }
-
-const TSX_LOADER = pathToFileURL(path.join(ROOT, 'node_modules/tsx/dist/loader.mjs')).href;
 
 /** The Node flags `npm start` runs the bot with (package.json), so the bot is measured as it is run. */
 function npmStartFlags(): string[] {
@@ -35,7 +32,7 @@ function entryArgs(processes: number): string[] {
   const flags = [...npmStartFlags(), ...(process.env.BENCH_NODE_ARGS?.split(/\s+/).filter(Boolean) ?? [])];
   const file = path.resolve(ROOT, entry ?? 'src/main.ts');
   const tail = processes > 1 ? ['--processes', String(processes)] : [];
-  return [...flags, ...(file.endsWith('.ts') ? ['--import', TSX_LOADER, file] : [file]), ...tail];
+  return [...flags, ...(file.endsWith('.ts') ? launcherArgs(file, ...tail) : [file, ...tail])];
 }
 
 /** `processes` above 1: the bot as `npm run start:cluster` runs it (needs DATABASE_URL and SHARD_COUNT in `env`). */

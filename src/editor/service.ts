@@ -4,7 +4,8 @@
 // child job is stored through the same accept path as any button's. Its result is posted in the channel.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { MessageFlags, type ButtonInteraction } from 'discord.js';
-import sharp, { type Metadata } from 'sharp';
+import type { Metadata } from 'sharp';
+import sharp from '../sharp.ts';
 import type { AppContext } from '../context.ts';
 import type { Task } from '../db/schema.ts';
 import { FOLLOW_UP_JOB, runPreconditions, type Subject } from '../discord/preconditions.ts';

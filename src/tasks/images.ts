@@ -1,5 +1,5 @@
 // Discord refuses uploads over the attachment limit (10 MiB by default): shrink only when needed.
-import sharp from 'sharp';
+import sharp from '../sharp.ts';
 import type { DownloadedImage } from '../upstream/provider.ts';
 
 export const DISCORD_UPLOAD_LIMIT = 10 * 1024 * 1024;

@@ -8,7 +8,7 @@
 // Sources: https://docs.legnext.ai/llms-full.txt, https://docs.legnext.ai/api-reference/image-generation/diffusion,
 // …/variation, …/upscale, …/pan, …/outpaint, …/blend, …/describe, https://docs.legnext.ai/get-task,
 // https://docs.legnext.ai/getting-started/quickstart (error codes), github.com/legnext-ai/sdks openapi/.
-import sharp from 'sharp';
+import sharp from '../sharp.ts';
 import { httpDownload } from '../tasks/download.ts';
 import { actionIndex, type InternalAction } from './actions.ts';
 import { UpstreamHttp, type RelayConnection } from './http.ts';

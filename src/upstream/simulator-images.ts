@@ -1,7 +1,7 @@
 // Real placeholder images for the simulator: distinct per job (seed) and per quadrant, the prompt drawn on
 // them, at the aspect ratio the prompt asks for. Rendered from SVG by sharp.
 import { createHash } from 'node:crypto';
-import sharp from 'sharp';
+import sharp from '../sharp.ts';
 import { encodeFrames } from '../video.ts';
 
 export interface ImageSpec {

@@ -2,17 +2,14 @@
 // the fake Discord and one PostgreSQL database. Four shards dealt to two processes; each guild's /draw is served
 // by the session of its shard; a process that dies is started again; SIGTERM stops them all.
 import { readFileSync, readdirSync } from 'node:fs';
-import path from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ROOT, spawnBot, type BotProcess } from '../support/bot.ts';
+import { launcherArgs, spawnBot, type BotProcess } from '../support/bot.ts';
 import { createTestDatabase, type TestDatabase } from '../support/database.ts';
 import { FakeDiscord, guildIdOnShard, shardOf } from '../support/fake-discord.ts';
 import { printLogsOnFailure, waitForResults } from './queue-support.ts';
 import { ALICE, simulatorEnv } from './support.ts';
 
-const TSX_LOADER = pathToFileURL(path.join(ROOT, 'node_modules/tsx/dist/loader.mjs')).href;
-const launcher = (processes: number) => ({ args: ['--import', TSX_LOADER, path.join(ROOT, 'src/cluster.ts'), '--processes', String(processes)] });
+const launcher = (processes: number) => ({ args: launcherArgs('src/cluster.ts', '--processes', String(processes)) });
 
 /** The processes whose parent is `pid` (from /proc). */
 function children(pid: number): number[] {

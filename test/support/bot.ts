@@ -2,7 +2,7 @@
 // its JSON log lines, so end-to-end tests see the bot exactly as an operator runs it.
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { fileURLToPath } from 'node:url';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 
@@ -26,18 +26,23 @@ export interface BotProcess {
   kill(): Promise<void>;
 }
 
-/** tsx's loader by absolute URL, so the bot can run from any working directory (it reads .env and ./data there). */
-const TSX_LOADER = pathToFileURL(path.join(ROOT, 'node_modules/tsx/dist/loader.mjs')).href;
+/**
+ * What `npm start` runs: the launcher that runs the bot from its compiled `.build/` tree (compiled first when a
+ * source changed; the test setup compiles it once). By absolute path, so the bot can run from any working
+ * directory (it reads .env and ./data there). `entry` and `args` as for `npm run start:cluster`.
+ */
+export const LAUNCHER = path.join(ROOT, 'scripts/start.mjs');
+export const launcherArgs = (entry = 'src/main.ts', ...args: string[]) => ['--enable-source-maps', LAUNCHER, entry, ...args];
 
 export interface SpawnOptions {
   cwd?: string;
-  /** Node's arguments instead of tsx + src/main.ts (what `npm start` runs): e.g. a production build's entry. */
+  /** Node's arguments instead of the launcher + src/main.ts (what `npm start` runs): e.g. a production build's entry. */
   args?: string[];
 }
 
 /** Runs `src/main.ts` (what `npm start` runs) with exactly the given environment (plus PATH/HOME), not the test runner's. */
 export function spawnBot(env: Record<string, string>, opts: SpawnOptions = {}): BotProcess {
-  const child = spawn(process.execPath, opts.args ?? ['--import', TSX_LOADER, path.join(ROOT, 'src/main.ts')], {
+  const child = spawn(process.execPath, opts.args ?? launcherArgs(), {
     cwd: opts.cwd ?? ROOT,
     // HTTP_PORT 0: every bot in a test run gets a free port of its own.
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', CI: '1', LOG_LEVEL: 'debug', HTTP_PORT: '0', ...env },

@@ -2,6 +2,7 @@
 // here for the whole run (the same binaries and start-up code as the bot's default), so `npm test` needs no
 // PostgreSQL installed. A migrated template database is made once; each test copies it (CREATE DATABASE …
 // TEMPLATE), which is faster than migrating every test's database.
+import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { chmod, mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
@@ -10,6 +11,7 @@ import postgres from 'postgres';
 import type { TestProject } from 'vitest/node';
 import { openDatabase } from '../../src/db/client.ts';
 import { startEmbeddedPostgres } from '../../src/db/embedded.ts';
+import { LAUNCHER } from './bot.ts';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -21,6 +23,9 @@ declare module 'vitest' {
 }
 
 export default async function setup(project: TestProject) {
+  // The bots the tests start run from the compiled tree (as `npm start` does): compiled here once, not by the
+  // first bots of every parallel test file at the same time.
+  execFileSync(process.execPath, [LAUNCHER, '--compile'], { stdio: 'inherit' });
   let url = process.env.TEST_DATABASE_URL;
   let stopServer = async () => {};
   if (!url) {
