@@ -3,7 +3,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FakeAceData } from '../support/fake-acedata.ts';
 import { BOB, useRelaySession, type Mode } from './relay-session.ts';
-import { AFTER_UPSCALE, GRID, buttonFaces, customIdOf, imageInfo } from './support.ts';
+import { GRID, SIMULATOR_AFTER_UPSCALE, buttonFaces, customIdOf, imageInfo } from './support.ts';
 
 let ace: FakeAceData;
 beforeAll(async () => {
@@ -37,7 +37,8 @@ describe.each<Mode>(['polled', 'pushed'])('/draw on AceData, %s', (mode) => {
 
     const upscaled = await s.click(grid, customIdOf(grid, 'U2'));
     expect(upscaled.content).toBe(`**a ${mode} lamborghini in a volcano** - Image #2 <@${BOB}>`);
-    expect(buttonFaces(upscaled)).toEqual(AFTER_UPSCALE);
+    // Animate too: AceData's /midjourney/videos animates any single image.
+    expect(buttonFaces(upscaled)).toEqual(SIMULATOR_AFTER_UPSCALE);
     expect(imagineCalls().at(-1)!.body).toMatchObject({ action: 'upscale2', image_id: expect.stringMatching(/^img/) });
 
     const varied = await s.click(grid, customIdOf(grid, 'V3'));

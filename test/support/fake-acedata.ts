@@ -4,7 +4,17 @@
 // once, the final result POSTed later), and `POST /midjourney/tasks` retrieve / retrieve_batch.
 // Failure injection: `server.inject(...)` for any canned answer (5xx streak, 401, 403 used_up, 429, malformed
 // JSON), `failNextJob(reason)` for a job that ends with `{success:false, error}`.
+//
+// Video, `POST /midjourney/videos`: AceDataCloud/Docs openapi/midjourney.json (request body: action generate|extend,
+// mode fast|turbo, resolution 480p|720p, prompt, video_id, video_index from 0, loop, image_url, end_image_url,
+// callback_url; `accept: application/x-ndjson` allowed as for imagine) and AceDataCloud/APIs
+// midjourney/docs/midjourney_videos_api_integration_guide.md (result `{image_url, image_width, image_height,
+// progress: 100, video_id, video_urls: [4 mp4 URLs], task_id, success: true}`, the same for an extend; callback
+// `{task_id}` at once). AceDataCloud/MidjourneyMCP tools/video_tools.py: prompt required for both actions,
+// video_index defaults to 0. The docs show no stream line of a video job: this fake streams `{progress}` lines,
+// then the result. Clips are real MP4s (fake-clips.ts), served at /videos/<video_id>-<n>.mp4.
 import type { ServerResponse } from 'node:http';
+import { makeClip } from './fake-clips.ts';
 import { JobRelayFake, pushJson, sendJson, sendPng, type FakeRelayOptions, type RecordedRequest } from './relay-fake-kit.ts';
 
 /** What every fake /midjourney/describe answers. */
@@ -21,9 +31,23 @@ export const ACE_SINGLE_ACTIONS = [
   'pan_left', 'pan_right', 'pan_up', 'pan_down',
 ];
 
+/** Seconds of a fake clip, and what an Extend adds (short: the tests only need "longer"). */
+const CLIP_SECONDS = 2;
+const EXTEND_SECONDS = 1;
+/** ffmpeg's moving test pattern, tinted per clip of a batch so the clips differ. */
+const pattern = (clip: number, seconds: number) => `testsrc2=size=320x240:rate=10:duration=${seconds},hue=h=${(clip - 1) * 90}`;
+
+/** A video job's clips: how long, and which test pattern each shows (an Extend keeps its clip's). */
+interface Video {
+  seconds: number;
+  patterns: number[];
+}
+
 interface Job {
   taskId: string;
   action: string;
+  /** Set for /midjourney/videos jobs. */
+  video?: Video;
   prompt: string;
   imageId?: string;
   createdAt: number;
@@ -50,6 +74,8 @@ const PROGRESS = [0, 31, 62, 93];
 export class FakeAceData extends JobRelayFake {
   readonly jobs = new Map<string, Job>();
   readonly images = new Map<string, ImageInfo>();
+  /** Finished video batches by `video_id`. */
+  readonly videos = new Map<string, Video>();
   readonly callbacks: Array<{ url: string; status: number; body: Record<string, unknown> }> = [];
   private seq = 0;
   private readonly openStreams = new Set<ServerResponse>();
@@ -71,11 +97,13 @@ export class FakeAceData extends JobRelayFake {
 
   protected route(req: RecordedRequest, res: ServerResponse) {
     if (req.method === 'GET' && req.path.startsWith('/assets/')) return this.serveImage(req.path, res);
+    if (req.method === 'GET' && req.path.startsWith('/videos/')) return this.serveClip(req.path, res);
     if (req.headers.authorization !== `Bearer ${this.apiKey}`) {
       return sendJson(res, 401, { success: false, error: { code: 'invalid_token', message: 'Invalid token' }, trace_id: 'trace-auth' });
     }
     if (req.method === 'POST' && req.path === '/midjourney/imagine') return this.imagine(req, res);
     if (req.method === 'POST' && req.path === '/midjourney/tasks') return this.tasks(req, res);
+    if (req.method === 'POST' && req.path === '/midjourney/videos') return this.videosEndpoint(req, res);
     if (req.method === 'POST' && req.path === '/midjourney/describe') return this.describe(req, res);
     sendJson(res, 404, { success: false, error: { code: 'not_found', message: 'Not Found' } });
   }
@@ -85,6 +113,40 @@ export class FakeAceData extends JobRelayFake {
     if (!name) return sendJson(res, 404, {});
     const info = this.images.get(name);
     await sendPng(res, name, info?.grid === false ? 64 : 128, info?.grid === false ? 64 : 128);
+  }
+
+  private async serveClip(path: string, res: ServerResponse) {
+    const m = /^\/videos\/(\w+)-([1-4])\.mp4$/.exec(path);
+    const video = m ? this.videos.get(m[1]!) : undefined;
+    const n = Number(m?.[2]);
+    if (!video || n > video.patterns.length) return sendJson(res, 404, {});
+    const data = await makeClip(pattern(video.patterns[n - 1]!, video.seconds));
+    // CDNs often serve clips as octet-stream: the bot must check the bytes, not the header.
+    res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': data.length }).end(data);
+  }
+
+  /** generate: `image_url` (http) and `prompt`; extend: a finished `video_id` and `video_index` 0–3. */
+  private videosEndpoint(req: RecordedRequest, res: ServerResponse) {
+    const body = req.body;
+    if (typeof body !== 'object' || body === null) return this.badRequest(res, 'body must be a JSON object');
+    const { action = 'generate', prompt, image_url: imageUrl, video_id: videoId, video_index: index = 0, mode = 'fast', resolution = '720p' } = body as Record<string, unknown>;
+    if (mode !== 'fast' && mode !== 'turbo') return this.badRequest(res, '`mode` must be fast or turbo');
+    if (resolution !== '480p' && resolution !== '720p') return this.badRequest(res, '`resolution` must be 480p or 720p');
+    if (typeof prompt !== 'string' || !prompt.trim()) return this.badRequest(res, '`prompt` is required');
+    let video: Video;
+    if (action === 'generate') {
+      if (typeof imageUrl !== 'string' || !/^https?:\/\//.test(imageUrl)) return this.badRequest(res, '`image_url` must be an http(s) URL');
+      video = { seconds: CLIP_SECONDS, patterns: [1, 2, 3, 4] };
+    } else if (action === 'extend') {
+      const parent = typeof videoId === 'string' ? this.videos.get(videoId) : undefined;
+      if (!parent) return this.badRequest(res, '`video_id` is invalid');
+      if (typeof index !== 'number' || !Number.isInteger(index) || index < 0 || index >= parent.patterns.length) return this.badRequest(res, '`video_index` must be 0-3');
+      const from = parent.patterns[index]!;
+      video = { seconds: parent.seconds + EXTEND_SECONDS, patterns: [from, from, from, from] };
+    } else {
+      return this.badRequest(res, '`action` must be generate or extend');
+    }
+    this.begin(req, res, { action: String(action), prompt, video });
   }
 
   private badRequest(res: ServerResponse, message: string) {
@@ -102,7 +164,7 @@ export class FakeAceData extends JobRelayFake {
   private imagine(req: RecordedRequest, res: ServerResponse) {
     const body = req.body;
     if (typeof body !== 'object' || body === null) return this.badRequest(res, 'body must be a JSON object');
-    const { prompt, action = 'generate', image_id: imageId, callback_url: callbackUrl } = body as Record<string, unknown>;
+    const { prompt, action = 'generate', image_id: imageId } = body as Record<string, unknown>;
     if (action === 'generate') {
       if (typeof prompt !== 'string' || !prompt.trim()) return this.badRequest(res, '`prompt` is required');
     } else {
@@ -110,11 +172,15 @@ export class FakeAceData extends JobRelayFake {
       if (!parent) return this.badRequest(res, '`image_id` is invalid');
       if (typeof action !== 'string' || !parent.actions.includes(action)) return this.badRequest(res, `action \`${String(action)}\` is not available for this image`);
     }
+    this.begin(req, res, { action: String(action), prompt: typeof prompt === 'string' ? prompt : '', imageId: typeof imageId === 'string' ? imageId : undefined });
+  }
+
+  /** Creates the job, then answers as the request asks: `{task_id}` with a callback, a stream, or the blocking result. */
+  private begin(req: RecordedRequest, res: ServerResponse, fields: Pick<Job, 'action' | 'prompt' | 'imageId' | 'video'>) {
+    const callbackUrl = (req.body as Record<string, unknown>).callback_url;
     const job: Job = {
+      ...fields,
       taskId: crypto.randomUUID(),
-      action: String(action),
-      prompt: typeof prompt === 'string' ? prompt : '',
-      imageId: typeof imageId === 'string' ? imageId : undefined,
       createdAt: Date.now(),
       failReason: this.failNext.shift(),
       extraMs: this.slowNext.shift() ?? 0,
@@ -145,6 +211,7 @@ export class FakeAceData extends JobRelayFake {
     const extra = this.opts.streamTaskIds ? { task_id: job.taskId } : {};
     PROGRESS.forEach((progress, step) => {
       setTimeout(() => {
+        if (job.video) return write(`${JSON.stringify({ ...extra, progress })}\r\n`);
         const preview = `${job.taskId}-p${progress}`;
         this.images.set(preview, { grid: true, actions: [] });
         write(`${JSON.stringify({ ...extra, image_id: preview, image_url: `${this.url}/assets/${preview}.png`, actions: [], progress })}\r\n`);
@@ -161,6 +228,21 @@ export class FakeAceData extends JobRelayFake {
     if (job.result) return job.result;
     if (job.failReason) {
       job.result = { success: false, task_id: job.taskId, error: { code: 'bad_request', message: job.failReason } };
+      return job.result;
+    }
+    if (job.video) {
+      const videoId = `${Date.now()}${++this.seq}`;
+      this.videos.set(videoId, job.video);
+      job.result = {
+        image_url: `${this.url}/assets/cover${videoId}.png`,
+        image_width: 560,
+        image_height: 688,
+        progress: 100,
+        video_id: videoId,
+        video_urls: job.video.patterns.map((_, i) => `${this.url}/videos/${videoId}-${i + 1}.mp4`),
+        task_id: job.taskId,
+        success: true,
+      };
       return job.result;
     }
     const imageId = `img${Date.now()}${++this.seq}`;
@@ -196,7 +278,7 @@ export class FakeAceData extends JobRelayFake {
   private task(job: Job): Record<string, unknown> {
     return {
       id: job.taskId,
-      type: 'imagine',
+      type: job.video ? 'videos' : 'imagine',
       created_at: job.createdAt / 1000,
       request: { action: job.action, prompt: job.prompt, image_id: job.imageId },
       ...(this.finished(job) && { response: this.finish(job), finished_at: Date.now() / 1000 }),
