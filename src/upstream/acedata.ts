@@ -17,6 +17,7 @@ import {
   UpstreamRejected,
   BLEND_RATIO,
   type Capabilities,
+  type InpaintRequest,
   type InputImage,
   type ParentRef,
   type Provider,
@@ -87,7 +88,8 @@ export function parseAceResult(body: unknown, id: string | undefined, resolve: (
     // The thumbnail first (same picture, a quarter of the bytes); the full-size original after it.
     imageUrls: [imageUrl, ...(raw && raw !== imageUrl ? [raw] : [])].map(resolve),
     actions,
-    upstreamData: { imageId: str(body.image_id), actionNames: names },
+    // Vary (Region) is no InternalAction (it needs the editor's mask): kept apart, as the image offers it.
+    upstreamData: { imageId: str(body.image_id), actionNames: names, ...(Array.isArray(body.actions) && body.actions.includes('variation_region') && { region: true }) },
   };
 }
 
@@ -208,6 +210,8 @@ export class AceDataProvider implements Provider {
     blend: true,
     describe: true,
     imagePrompts: true,
+    // Vary (Region): `variation_region` on the image's image_id, with the mask (see inpaint).
+    inpaint: true,
   };
   private readonly http: UpstreamHttp;
   private readonly streams = new AceDataStreams();
@@ -294,6 +298,24 @@ export class AceDataProvider implements Provider {
     if (!videoId || typeof video.index !== 'number') throw new UpstreamRejected('errors.actionUnavailable');
     const body = { action: 'extend', prompt: withMotion(parent.prompt, motion), video_id: videoId, video_index: video.index };
     return this.start('midjourney/videos', body, callbackUrl, true);
+  }
+
+  /** Only images whose `actions` listed `variation_region` (upscales), and whose image_id is known. */
+  inpaintable(upstreamData: Record<string, unknown> | null): boolean {
+    return upstreamData?.region === true && str(upstreamData.imageId) !== undefined;
+  }
+
+  /**
+   * Vary (Region): `POST /midjourney/imagine {action: "variation_region", image_id, mask, prompt}`. The mask goes as
+   * a base64 PNG without a data: prefix, white = repaint (AceDataCloud/MidjourneyMCP tools/imagine_tools.py:
+   * "Base64-encoded mask image for variation_region action. White areas indicate regions to regenerate"; the
+   * openapi's description says "Mask image URL", so this is unconfirmed).
+   */
+  async inpaint(req: InpaintRequest): Promise<Submitted> {
+    const imageId = str(req.parent.upstreamData?.imageId);
+    if (!imageId || req.parent.upstreamData?.region !== true) throw new UpstreamRejected('errors.actionUnavailable');
+    const body = { action: 'variation_region', image_id: imageId, mask: req.mask.toString('base64'), prompt: req.prompt };
+    return this.start('midjourney/imagine', body, req.callbackUrl);
   }
 
   /**

@@ -37,8 +37,10 @@ describe.each<Mode>(['polled', 'pushed'])('/draw on AceData, %s', (mode) => {
 
     const upscaled = await s.click(grid, customIdOf(grid, 'U2'));
     expect(upscaled.content).toBe(`**a ${mode} lamborghini in a volcano** - Image #2 <@${BOB}>`);
-    // Animate too: AceData's /midjourney/videos animates any single image.
-    expect(buttonFaces(upscaled)).toEqual(SIMULATOR_AFTER_UPSCALE);
+    // Animate too: AceData's /midjourney/videos animates any single image. With the editor page (PUBLIC_URL),
+    // 🖌️ Vary (Region) as well: the upscale listed variation_region.
+    const [vary, ...rest] = SIMULATOR_AFTER_UPSCALE;
+    expect(buttonFaces(upscaled)).toEqual(mode === 'pushed' ? [[...vary!, 'Vary (Region)'], ...rest] : SIMULATOR_AFTER_UPSCALE);
     expect(imagineCalls().at(-1)!.body).toMatchObject({ action: 'upscale2', image_id: expect.stringMatching(/^img/) });
 
     const varied = await s.click(grid, customIdOf(grid, 'V3'));

@@ -5,6 +5,10 @@
 // Failure injection: `server.inject(...)` for any canned answer (5xx streak, 401, 403 used_up, 429, malformed
 // JSON), `failNextJob(reason)` for a job that ends with `{success:false, error}`.
 //
+// Vary (Region): `{action: "variation_region", image_id, mask, prompt}` on /midjourney/imagine, offered after an
+// upscale (the seed's action list). The mask's format: AceDataCloud/MidjourneyMCP tools/imagine_tools.py says a
+// base64-encoded image, white = regenerate (the openapi says "Mask image URL"); this fake takes a base64 PNG.
+//
 // Video, `POST /midjourney/videos`: AceDataCloud/Docs openapi/midjourney.json (request body: action generate|extend,
 // mode fast|turbo, resolution 480p|720p, prompt, video_id, video_index from 0, loop, image_url, end_image_url,
 // callback_url; `accept: application/x-ndjson` allowed as for imagine) and AceDataCloud/APIs
@@ -26,8 +30,9 @@ export const ACE_DESCRIPTIONS = [
 ];
 
 export const ACE_GRID_ACTIONS = ['upscale1', 'upscale2', 'upscale3', 'upscale4', 'reroll', 'variation1', 'variation2', 'variation3', 'variation4'];
+// After an upscale, as the seed lists them (variation_region among them).
 export const ACE_SINGLE_ACTIONS = [
-  'upscale_2x', 'upscale_4x', 'variation_subtle', 'variation_strong', 'zoom_out_2x', 'zoom_out_1_5x',
+  'upscale_2x', 'upscale_4x', 'variation_subtle', 'variation_strong', 'variation_region', 'zoom_out_2x', 'zoom_out_1_5x',
   'pan_left', 'pan_right', 'pan_up', 'pan_down',
 ];
 
@@ -70,10 +75,13 @@ export interface FakeAceDataOptions extends FakeRelayOptions {
 }
 
 const PROGRESS = [0, 31, 62, 93];
+const PNG_SIGNATURE = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
 
 export class FakeAceData extends JobRelayFake {
   readonly jobs = new Map<string, Job>();
   readonly images = new Map<string, ImageInfo>();
+  /** What each `variation_region` request carried: the image, the prompt and the decoded mask PNG. */
+  readonly regions: Array<{ imageId: string; prompt: string; mask: Buffer }> = [];
   /** Finished video batches by `video_id`. */
   readonly videos = new Map<string, Video>();
   readonly callbacks: Array<{ url: string; status: number; body: Record<string, unknown> }> = [];
@@ -171,6 +179,13 @@ export class FakeAceData extends JobRelayFake {
       const parent = typeof imageId === 'string' ? this.images.get(imageId) : undefined;
       if (!parent) return this.badRequest(res, '`image_id` is invalid');
       if (typeof action !== 'string' || !parent.actions.includes(action)) return this.badRequest(res, `action \`${String(action)}\` is not available for this image`);
+      if (action === 'variation_region') {
+        const { mask } = body as Record<string, unknown>;
+        const png = typeof mask === 'string' ? Buffer.from(mask, 'base64') : Buffer.alloc(0);
+        if (!png.subarray(0, 8).equals(PNG_SIGNATURE)) return this.badRequest(res, '`mask` must be a base64 PNG');
+        if (typeof prompt !== 'string') return this.badRequest(res, '`prompt` is required');
+        this.regions.push({ imageId: imageId as string, prompt, mask: png });
+      }
     }
     this.begin(req, res, { action: String(action), prompt: typeof prompt === 'string' ? prompt : '', imageId: typeof imageId === 'string' ? imageId : undefined });
   }
