@@ -8,7 +8,7 @@
 // resolution: 480p|720p, video_id + video_index (extend), callback_url?}` → `{success, task_id, video_id,
 // video_urls[4], image_url (cover), progress}`, streamed or called back like an image. The docs name no motion
 // field: Low/High motion go as Midjourney's own `--motion low|high` at the end of the prompt (unconfirmed).
-import { ANIMATE_ACTIONS, EXTEND_ACTIONS, GRID_ACTIONS, INTERNAL_ACTIONS, VIDEO_PICKS, isVideoAction, videoMotion, videoPickIndex, type InternalAction } from './actions.ts';
+import { ANIMATE_ACTIONS, EDIT_ACTIONS, EXTEND_ACTIONS, GRID_ACTIONS, INTERNAL_ACTIONS, VIDEO_PICKS, isVideoAction, videoMotion, videoPickIndex, type InternalAction } from './actions.ts';
 import { AceDataStreams, STREAM_ID_PREFIX, type StreamState } from './acedata-stream.ts';
 import { UpstreamHttp, type RelayConnection } from './http.ts';
 import { clampPercent, isRecord, namesByAction, relayAction, str } from './parse.ts';
@@ -77,8 +77,9 @@ export function parseAceResult(body: unknown, id: string | undefined, resolve: (
   }
   const names = namesByAction(body.actions, aceActionToInternal);
   const offered = new Set<InternalAction>(INTERNAL_ACTIONS.filter((a) => names[a]));
-  // A single image (no U1–U4/V1–V4 among its actions) can be animated: /midjourney/videos takes any image URL.
-  if (offered.size > 0 && !GRID_ACTIONS.some((a) => offered.has(a))) ANIMATE_ACTIONS.forEach((a) => offered.add(a));
+  // A single image (no U1–U4/V1–V4 among its actions) can be animated and edited: /midjourney/videos and
+  // /midjourney/edits take any image URL.
+  if (offered.size > 0 && !GRID_ACTIONS.some((a) => offered.has(a))) [...ANIMATE_ACTIONS, ...EDIT_ACTIONS].forEach((a) => offered.add(a));
   const actions = INTERNAL_ACTIONS.filter((a) => offered.has(a));
   const raw = str(body.raw_image_url);
   return {
@@ -199,8 +200,9 @@ export interface AceDataOptions {
 export class AceDataProvider implements Provider {
   readonly id = 'acedata' as const;
   readonly capabilities: Capabilities = {
-    // Video through /midjourney/videos: Animate on single images, picks of a batch, Extend of a pick.
-    actions: INTERNAL_ACTIONS.filter((a) => a !== 'zoom:custom' && a !== 'edit'),
+    // Video through /midjourney/videos: Animate on single images, picks of a batch, Extend of a pick; ✏️ Edit on
+    // single images through /midjourney/edits.
+    actions: INTERNAL_ACTIONS.filter((a) => a !== 'zoom:custom'),
     push: true,
     batchFetch: true,
     progress: true,
@@ -235,6 +237,7 @@ export class AceDataProvider implements Provider {
     // AceData takes the speed mode as a field (fast, relax, turbo).
     const body: Record<string, unknown> = { action: 'generate', prompt, ...(req.kind !== 'action' && req.mode && { mode: req.mode }) };
     if (req.kind === 'action' && isVideoAction(req.action)) return this.submitVideo(req.action, req.parent, req.prompt, req.callbackUrl);
+    if (req.kind === 'action' && req.action === 'edit') return this.edit(req.parent, req.prompt ?? req.parent.prompt, req.callbackUrl);
     if (req.kind === 'action') {
       const data = req.parent.upstreamData ?? {};
       const imageId = str(data.imageId);
@@ -298,6 +301,18 @@ export class AceDataProvider implements Provider {
     if (!videoId || typeof video.index !== 'number') throw new UpstreamRejected('errors.actionUnavailable');
     const body = { action: 'extend', prompt: withMotion(parent.prompt, motion), video_id: videoId, video_index: video.index };
     return this.start('midjourney/videos', body, callbackUrl, true);
+  }
+
+  /**
+   * ✏️ Edit: `POST /midjourney/edits {action: "generate", image_url, prompt, callback_url?}` (AceDataCloud/APIs
+   * midjourney/docs/midjourney_edits_api_integration_guide.md; openapi/midjourney.json) redraws the image to the
+   * new prompt: a result like imagine's (image_id, and per the openapi example the grid's actions), streamed or
+   * called back the same way.
+   */
+  private async edit(parent: ParentRef, prompt: string, callbackUrl: string | undefined): Promise<Submitted> {
+    const imageUrl = parent.imageUrls[1] ?? parent.imageUrls[0];
+    if (!imageUrl) throw new UpstreamRejected('errors.expired');
+    return this.start('midjourney/edits', { action: 'generate', image_url: imageUrl, prompt }, callbackUrl);
   }
 
   /** Only images whose `actions` listed `variation_region` (upscales), and whose image_id is known. */

@@ -286,7 +286,7 @@ describe('Vary (Region) on AceData', () => {
     const grid = await (await slashDraw(aceDiscord, 'a quiet mountain lake')).waitForMessage(isFinal, 20_000);
     expect(buttonFaces(grid).flat()).not.toContain('Vary (Region)');
     const single = await (await aceDiscord.clickButton({ message: grid, customId: customIdOf(grid, 'U3'), userId: ALICE })).waitForMessage(isFinal, 20_000);
-    expect(buttonFaces(single)[0]).toEqual(['Vary (Strong)', 'Vary (Subtle)', 'Vary (Region)']);
+    expect(buttonFaces(single)[0]).toEqual(['Vary (Strong)', 'Vary (Subtle)', 'Edit', 'Vary (Region)']);
     const click = await aceDiscord.clickButton({ message: single, customId: customIdOf(single, 'Vary (Region)'), userId: ALICE });
     const url = /(http:\/\/\S+\/edit\/[A-Za-z0-9_-]{43})/.exec(String((await click.waitForCallback()).data?.content))![1]!;
     const page = await openEditor(url);

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FakeAceData } from '../support/fake-acedata.ts';
 import { FakeDiscord, type SeenMessage } from '../support/fake-discord.ts';
 import { useRelaySession } from './relay-session.ts';
-import { ALICE, BOB, SIMULATOR_AFTER_UPSCALE, buttonFaces, clipsOf, customIdOf, isFinal, isVideoDelivered, slashDraw } from './support.ts';
+import { ACEDATA_AFTER_UPSCALE, ALICE, BOB, buttonFaces, clipsOf, customIdOf, isFinal, isVideoDelivered, slashDraw } from './support.ts';
 
 let discord: FakeDiscord;
 let ace: FakeAceData;
@@ -39,7 +39,7 @@ describe('AceData video, polled (ndjson streams)', () => {
 
   it('an upscale offers Animate (automatic and manual)', async () => {
     upscaled = await upscale('a red kite over the sea');
-    expect(buttonFaces(upscaled)).toEqual(SIMULATOR_AFTER_UPSCALE);
+    expect(buttonFaces(upscaled)).toEqual(ACEDATA_AFTER_UPSCALE);
   });
 
   it('Animate (High motion) posts the full-size image to /midjourney/videos and uploads four playable clips with U1–U4', async () => {

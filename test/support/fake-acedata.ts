@@ -5,6 +5,10 @@
 // Failure injection: `server.inject(...)` for any canned answer (5xx streak, 401, 403 used_up, 429, malformed
 // JSON), `failNextJob(reason)` for a job that ends with `{success:false, error}`.
 //
+// Edit: `POST /midjourney/edits {action: "generate", image_url, prompt, mode?, split_images?, mask?, callback_url?}`
+// (AceDataCloud/APIs midjourney/docs/midjourney_edits_api_integration_guide.md, openapi/midjourney.json, which
+// allows x-ndjson too) → a result like imagine's; the guide's example shows no `actions`, the openapi's the grid's.
+//
 // Vary (Region): `{action: "variation_region", image_id, mask, prompt}` on /midjourney/imagine, offered after an
 // upscale (the seed's action list). The mask's format: AceDataCloud/MidjourneyMCP tools/imagine_tools.py says a
 // base64-encoded image, white = regenerate (the openapi says "Mask image URL"); this fake takes a base64 PNG.
@@ -112,6 +116,7 @@ export class FakeAceData extends JobRelayFake {
     if (req.method === 'POST' && req.path === '/midjourney/imagine') return this.imagine(req, res);
     if (req.method === 'POST' && req.path === '/midjourney/tasks') return this.tasks(req, res);
     if (req.method === 'POST' && req.path === '/midjourney/videos') return this.videosEndpoint(req, res);
+    if (req.method === 'POST' && req.path === '/midjourney/edits') return this.edits(req, res);
     if (req.method === 'POST' && req.path === '/midjourney/describe') return this.describe(req, res);
     sendJson(res, 404, { success: false, error: { code: 'not_found', message: 'Not Found' } });
   }
@@ -131,6 +136,16 @@ export class FakeAceData extends JobRelayFake {
     const data = await makeClip(pattern(video.patterns[n - 1]!, video.seconds));
     // CDNs often serve clips as octet-stream: the bot must check the bytes, not the header.
     res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': data.length }).end(data);
+  }
+
+  /** `{action: generate, image_url, prompt}` → a grid, like imagine's (the openapi's example lists its actions). */
+  private edits(req: RecordedRequest, res: ServerResponse) {
+    const body = (typeof req.body === 'object' && req.body) || {};
+    const { action = 'generate', image_url: imageUrl, prompt } = body as Record<string, unknown>;
+    if (action !== 'generate') return this.badRequest(res, '`action` must be generate');
+    if (typeof imageUrl !== 'string' || !/^https?:\/\//.test(imageUrl)) return this.badRequest(res, '`image_url` must be an http(s) URL');
+    if (typeof prompt !== 'string' || !prompt.trim()) return this.badRequest(res, '`prompt` is required');
+    this.begin(req, res, { action: 'edit', prompt });
   }
 
   /** generate: `image_url` (http) and `prompt`; extend: a finished `video_id` and `video_index` 0–3. */

@@ -4,15 +4,15 @@ import { readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { ANIMATE_ACTIONS, GRID_ACTIONS } from '../../src/upstream/actions.ts';
+import { ANIMATE_ACTIONS, EDIT_ACTIONS, GRID_ACTIONS } from '../../src/upstream/actions.ts';
 import { AceDataProvider, aceActionToInternal, parseAceResult, parseAceTask } from '../../src/upstream/acedata.ts';
 import { UpstreamAccountError, UpstreamRejected, type UpstreamJob } from '../../src/upstream/provider.ts';
 import { FakeAceData } from '../support/fake-acedata.ts';
 import { fetchUntil } from '../support/upstream-poll.ts';
 
 const SEED = '/work/shared/seeds/acedata-midjourney-imagine.zh.txt';
-// Animate is offered on every single image (AceData's /midjourney/videos takes any image URL).
-const AFTER_UPSCALE = ['vary:subtle', 'vary:strong', 'zoom:2', 'zoom:1.5', 'pan:left', 'pan:right', 'pan:up', 'pan:down', 'upscale:2x', 'upscale:4x', ...ANIMATE_ACTIONS];
+// Animate and Edit are offered on every single image (AceData's /midjourney/videos and /edits take any image URL).
+const AFTER_UPSCALE = ['vary:subtle', 'vary:strong', 'zoom:2', 'zoom:1.5', 'pan:left', 'pan:right', 'pan:up', 'pan:down', 'upscale:2x', 'upscale:4x', ...ANIMATE_ACTIONS, ...EDIT_ACTIONS];
 
 /** The seed's JSON as written: multi-line objects (`{` … `}` on their own lines) and ndjson lines. */
 function seedJson(): { blocks: Record<string, unknown>[]; lines: Record<string, unknown>[] } {
