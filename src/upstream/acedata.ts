@@ -8,7 +8,7 @@
 // resolution: 480p|720p, video_id + video_index (extend), callback_url?}` → `{success, task_id, video_id,
 // video_urls[4], image_url (cover), progress}`, streamed or called back like an image. The docs name no motion
 // field: Low/High motion go as Midjourney's own `--motion low|high` at the end of the prompt (unconfirmed).
-import { ANIMATE_ACTIONS, EDIT_ACTIONS, EXTEND_ACTIONS, GRID_ACTIONS, INTERNAL_ACTIONS, VIDEO_PICKS, isVideoAction, videoMotion, videoPickIndex, type InternalAction } from './actions.ts';
+import { ANIMATE_ACTIONS, EDIT_ACTIONS, EXTEND_ACTIONS, GRID_ACTIONS, INTERNAL_ACTIONS, SHORTEN_PICKS, VIDEO_PICKS, isVideoAction, videoMotion, videoPickIndex, type InternalAction } from './actions.ts';
 import { AceDataStreams, STREAM_ID_PREFIX, type StreamState } from './acedata-stream.ts';
 import { UpstreamHttp, type RelayConnection } from './http.ts';
 import { clampPercent, isRecord, namesByAction, relayAction, str } from './parse.ts';
@@ -21,6 +21,7 @@ import {
   type InputImage,
   type ParentRef,
   type Provider,
+  type ShortenRequest,
   type Submitted,
   type SubmitRequest,
   type UpstreamJob,
@@ -171,8 +172,19 @@ function throwIfRefused(path: string, status: number, body: unknown): void {
   throw new UpstreamRejected(message);
 }
 
-/** A describe job's id: its (already known) result, encoded. */
+/** A describe or shorten job's id: its (already known) result, encoded. */
 const DESCRIBE_ID_PREFIX = 'ace-describe-';
+const SHORTEN_ID_PREFIX = 'ace-shorten-';
+const ANSWERED = [DESCRIBE_ID_PREFIX, SHORTEN_ID_PREFIX];
+const answeredPrefix = (id: string) => ANSWERED.find((p) => id.startsWith(p));
+
+/** Prompts from an answer's list: strings (the docs), or `{prompt}`/`{text}` objects (read defensively). */
+function promptsOf(list: unknown): string[] {
+  return (Array.isArray(list) ? list : [])
+    .map((p) => (isRecord(p) ? str(p.prompt) ?? str(p.text) : str(p)))
+    .filter((p): p is string => p !== undefined && p.trim() !== '')
+    .map((p) => p.trim());
+}
 
 function decodeDescriptions(encoded: string): string[] | undefined {
   try {
@@ -214,6 +226,8 @@ export class AceDataProvider implements Provider {
     imagePrompts: true,
     // Vary (Region): `variation_region` on the image's image_id, with the mask (see inpaint).
     inpaint: true,
+    // /midjourney/shorten answers the shortened prompts at once.
+    shorten: true,
   };
   private readonly http: UpstreamHttp;
   private readonly streams = new AceDataStreams();
@@ -340,16 +354,29 @@ export class AceDataProvider implements Provider {
   private async describe(image: InputImage): Promise<Submitted> {
     const res = await this.http.json<unknown>('midjourney/describe', { body: { image_url: image.url } });
     throwIfRefused('/midjourney/describe', res.status, res.body);
-    const raw = isRecord(res.body) && Array.isArray(res.body.descriptions) ? res.body.descriptions : [];
-    const descriptions = raw.filter((d): d is string => typeof d === 'string' && d.trim() !== '').map((d) => d.trim());
+    const descriptions = promptsOf(isRecord(res.body) ? res.body.descriptions : undefined);
     if (descriptions.length === 0) throw new UpstreamRejected('', 'no_description');
     return { upstreamId: DESCRIBE_ID_PREFIX + Buffer.from(JSON.stringify(descriptions)).toString('base64url') };
   }
 
+  /**
+   * /shorten: `POST /midjourney/shorten {prompt}` answers at once with `{prompts: [up to 5]}` (AceDataCloud/APIs
+   * midjourney/docs/midjourney_shorten_api_integration_guide.md; MidjourneyMCP tools/shorten_tools.py). Kept in the
+   * job id like describe's prompts; `descriptions` is read too, in case the answer names them so.
+   */
+  async shorten(req: ShortenRequest): Promise<Submitted> {
+    const res = await this.http.json<unknown>('midjourney/shorten', { body: { prompt: req.prompt } });
+    throwIfRefused('/midjourney/shorten', res.status, res.body);
+    const body = isRecord(res.body) ? res.body : {};
+    const prompts = promptsOf(body.prompts ?? body.descriptions).slice(0, SHORTEN_PICKS.length);
+    if (prompts.length === 0) throw new UpstreamRejected('', 'no_description');
+    return { upstreamId: SHORTEN_ID_PREFIX + Buffer.from(JSON.stringify(prompts)).toString('base64url') };
+  }
+
   async fetch(ids: string[]): Promise<UpstreamJob[]> {
     const out: UpstreamJob[] = [];
-    for (const id of ids.filter((i) => i.startsWith(DESCRIBE_ID_PREFIX))) {
-      const descriptions = decodeDescriptions(id.slice(DESCRIBE_ID_PREFIX.length));
+    for (const id of ids.filter((i) => answeredPrefix(i))) {
+      const descriptions = decodeDescriptions(id.slice(answeredPrefix(id)!.length));
       out.push(descriptions
         ? { upstreamId: id, status: 'succeeded', progress: 100, imageUrls: [], actions: [], descriptions }
         : { upstreamId: id, status: 'failed', failReason: 'errors.upstreamUnavailable' });
@@ -360,7 +387,7 @@ export class AceDataProvider implements Provider {
         ? { upstreamId: id, status: 'succeeded', progress: 100, imageUrls: [clip.url], actions: clip.videoId ? [...EXTEND_ACTIONS] : [], upstreamData: { video: { videoId: clip.videoId, index: clip.index } } }
         : { upstreamId: id, status: 'failed', failReason: 'errors.upstreamUnavailable' });
     }
-    ids = ids.filter((i) => !i.startsWith(DESCRIBE_ID_PREFIX) && !i.startsWith(CLIP_ID_PREFIX));
+    ids = ids.filter((i) => !answeredPrefix(i) && !i.startsWith(CLIP_ID_PREFIX));
     const retrieve = new Map<string, string>(); // AceData task id → the id the core knows
     for (const id of ids) {
       if (!id.startsWith(STREAM_ID_PREFIX)) {

@@ -9,6 +9,9 @@
 // (AceDataCloud/APIs midjourney/docs/midjourney_edits_api_integration_guide.md, openapi/midjourney.json, which
 // allows x-ndjson too) → a result like imagine's; the guide's example shows no `actions`, the openapi's the grid's.
 //
+// Shorten: `POST /midjourney/shorten {prompt}` → `{prompts: [up to 5]}` at once (AceDataCloud/APIs
+// midjourney/docs/midjourney_shorten_api_integration_guide.md).
+//
 // Vary (Region): `{action: "variation_region", image_id, mask, prompt}` on /midjourney/imagine, offered after an
 // upscale (the seed's action list). The mask's format: AceDataCloud/MidjourneyMCP tools/imagine_tools.py says a
 // base64-encoded image, white = regenerate (the openapi says "Mask image URL"); this fake takes a base64 PNG.
@@ -31,6 +34,15 @@ export const ACE_DESCRIPTIONS = [
   'vintage bicycle in an alley, street photography --ar 4:3',
   'a bicycle against old bricks, oil painting --ar 4:3',
   'red bike, warm evening light, shallow depth of field --ar 4:3',
+];
+
+/** What every fake /midjourney/shorten answers (`prompts`, up to five, as in the shorten guide). */
+export const ACE_SHORTENED = [
+  'a tabby cat asleep on a sunny windowsill --ar 3:2',
+  'tabby cat, windowsill, morning light --ar 3:2',
+  'sleeping cat in warm sunlight, cozy --ar 3:2',
+  'cat on a windowsill, detailed fur --ar 3:2',
+  'cozy morning cat --ar 3:2',
 ];
 
 export const ACE_GRID_ACTIONS = ['upscale1', 'upscale2', 'upscale3', 'upscale4', 'reroll', 'variation1', 'variation2', 'variation3', 'variation4'];
@@ -117,6 +129,7 @@ export class FakeAceData extends JobRelayFake {
     if (req.method === 'POST' && req.path === '/midjourney/tasks') return this.tasks(req, res);
     if (req.method === 'POST' && req.path === '/midjourney/videos') return this.videosEndpoint(req, res);
     if (req.method === 'POST' && req.path === '/midjourney/edits') return this.edits(req, res);
+    if (req.method === 'POST' && req.path === '/midjourney/shorten') return this.shorten(req, res);
     if (req.method === 'POST' && req.path === '/midjourney/describe') return this.describe(req, res);
     sendJson(res, 404, { success: false, error: { code: 'not_found', message: 'Not Found' } });
   }
@@ -136,6 +149,13 @@ export class FakeAceData extends JobRelayFake {
     const data = await makeClip(pattern(video.patterns[n - 1]!, video.seconds));
     // CDNs often serve clips as octet-stream: the bot must check the bytes, not the header.
     res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': data.length }).end(data);
+  }
+
+  /** `{prompt}` → `{prompts: [5 shorter prompts]}`, at once. */
+  private shorten(req: RecordedRequest, res: ServerResponse) {
+    const prompt = ((typeof req.body === 'object' && req.body) || {} as Record<string, unknown>) as Record<string, unknown>;
+    if (typeof prompt.prompt !== 'string' || !prompt.prompt.trim()) return this.badRequest(res, '`prompt` is required');
+    sendJson(res, 200, { prompts: ACE_SHORTENED });
   }
 
   /** `{action: generate, image_url, prompt}` → a grid, like imagine's (the openapi's example lists its actions). */

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { ANIMATE_ACTIONS, EDIT_ACTIONS, GRID_ACTIONS } from '../../src/upstream/actions.ts';
 import { AceDataProvider, aceActionToInternal, parseAceResult, parseAceTask } from '../../src/upstream/acedata.ts';
 import { UpstreamAccountError, UpstreamRejected, type UpstreamJob } from '../../src/upstream/provider.ts';
-import { FakeAceData } from '../support/fake-acedata.ts';
+import { ACE_SHORTENED, FakeAceData } from '../support/fake-acedata.ts';
 import { fetchUntil } from '../support/upstream-poll.ts';
 
 const SEED = '/work/shared/seeds/acedata-midjourney-imagine.zh.txt';
@@ -251,6 +251,16 @@ describe('AceData adapter against the fake', () => {
     fake.server.inject((r) => r.path === '/midjourney/tasks', { status: 200, body: '{"items": [', raw: true });
     const err = await provider().fetch(['some-task']).catch((e: unknown) => e);
     expect((err as UpstreamAccountError).kind).toBe('unavailable');
+  });
+
+  it('/shorten: the prompts AceData answers at once are the job\'s result, read back from its id', async () => {
+    const p = provider();
+    const { upstreamId } = await p.shorten!({ kind: 'shorten', taskId: 't', prompt: 'a very long prompt about a cat' });
+    expect(fake.requests.at(-1)).toMatchObject({ path: '/midjourney/shorten', body: { prompt: 'a very long prompt about a cat' } });
+    const [job] = await p.fetch([upstreamId]);
+    expect(job).toEqual({ upstreamId, status: 'succeeded', progress: 100, imageUrls: [], actions: [], descriptions: ACE_SHORTENED });
+    fake.server.inject((r) => r.path === '/midjourney/shorten', { status: 200, body: { prompts: [] } });
+    await expect(p.shorten!({ kind: 'shorten', taskId: 't', prompt: 'x' })).rejects.toMatchObject({ code: 'no_description' });
   });
 
   it('omits tasks AceData does not know', async () => {
