@@ -117,6 +117,26 @@ async function geometry(page: Page) {
   return { box, natural, toImage: (x: number, y: number) => [((x - box.x) * natural.width) / box.width, ((y - box.y) * natural.height) / box.height] as const };
 }
 
+/** Clicks 🖌️ on a relay's upscale as Alice, drags the rectangle in the editor, types `prompt` and sends it. */
+async function varyRegionOn(on: FakeDiscord, message: SeenMessage, prompt: string) {
+  const click = await on.clickButton({ message, customId: customIdOf(message, 'Vary (Region)'), userId: ALICE });
+  const url = /(http:\/\/\S+\/edit\/[A-Za-z0-9_-]{43})/.exec(String((await click.waitForCallback()).data?.content))![1]!;
+  const page = await openEditor(url);
+  const { a, b } = await dragRectangle(page);
+  await page.locator('#prompt').fill(prompt);
+  await page.locator('#submit').click();
+  await expect.poll(() => page.locator('#status').textContent(), { timeout: 20_000 }).toMatch(/^Started — back to Discord/);
+  return { page, a, b };
+}
+
+/** A relay's mask PNG is the size of the image `message` shows, white exactly inside the rectangle from `a` to `b`. */
+async function expectRectangleMask(png: Buffer, message: SeenMessage, a: readonly [number, number], b: readonly [number, number]) {
+  const { data, info } = await sharp(png).greyscale().raw().toBuffer({ resolveWithObject: true });
+  const image = await imageInfo(message);
+  expect({ width: info.width, height: info.height }).toEqual({ width: image.width, height: image.height });
+  expect(pixelsOffRectangle({ data, width: info.width, height: info.height, channels: info.channels }, a, b)).toBe(0);
+}
+
 describe('Vary (Region) on the simulator', () => {
   it('offers 🖌️ Vary (Region) on an upscaled image, beside Vary (Strong/Subtle)', () => {
     expect(buttonFaces(upscaled)[0]).toEqual(['Vary (Strong)', 'Vary (Subtle)', 'Vary (Region)']);
@@ -237,13 +257,7 @@ describe('Vary (Region) on midjourney-proxy (trueai-org)', () => {
   it('sends MJ::Inpaint through /mj/submit/action, then the mask and the edited prompt through /mj/submit/modal', async () => {
     const grid = await (await slashDraw(mjDiscord, 'a quiet mountain lake')).waitForMessage(isFinal, 20_000);
     const single = await (await mjDiscord.clickButton({ message: grid, customId: customIdOf(grid, 'U3'), userId: ALICE })).waitForMessage(isFinal, 20_000);
-    const click = await mjDiscord.clickButton({ message: single, customId: customIdOf(single, 'Vary (Region)'), userId: ALICE });
-    const url = /(http:\/\/\S+\/edit\/[A-Za-z0-9_-]{43})/.exec(String((await click.waitForCallback()).data?.content))![1]!;
-    const page = await openEditor(url);
-    const { a, b } = await dragRectangle(page);
-    await page.locator('#prompt').fill('a quiet mountain lake, a wooden cabin');
-    await page.locator('#submit').click();
-    await expect.poll(() => page.locator('#status').textContent(), { timeout: 20_000 }).toMatch(/^Started — back to Discord/);
+    const { page, a, b } = await varyRegionOn(mjDiscord, single, 'a quiet mountain lake, a wooden cabin');
 
     await expect.poll(() => mj.modals.length, { timeout: 20_000 }).toBe(1);
     const modal = mj.modals[0]!;
@@ -251,11 +265,7 @@ describe('Vary (Region) on midjourney-proxy (trueai-org)', () => {
     const action = mj.lastRequest('/mj/submit/action')!.body as { customId: string };
     expect(action.customId).toMatch(/^MJ::Inpaint::1::.+::SOLO$/);
     expect(modal.maskBase64).toMatch(/^data:image\/png;base64,/);
-    const png = Buffer.from(modal.maskBase64!.slice('data:image/png;base64,'.length), 'base64');
-    const { data, info } = await sharp(png).greyscale().raw().toBuffer({ resolveWithObject: true });
-    const image = await imageInfo(single);
-    expect({ width: info.width, height: info.height }).toEqual({ width: image.width, height: image.height });
-    expect(pixelsOffRectangle({ data, width: info.width, height: info.height, channels: info.channels }, a, b)).toBe(0);
+    await expectRectangleMask(Buffer.from(modal.maskBase64!.slice('data:image/png;base64,'.length), 'base64'), single, a, b);
 
     const result = await mjDiscord.waitForMessage((m) => m.content.startsWith('**a quiet mountain lake, a wooden cabin** - Vary (Region) by') && m.attachments.length > 0, 20_000);
     expect(buttonFaces(result)[0]).toEqual(['U1', 'U2', 'U3', 'U4', '🔄']);
@@ -287,13 +297,7 @@ describe('Vary (Region) on AceData', () => {
     expect(buttonFaces(grid).flat()).not.toContain('Vary (Region)');
     const single = await (await aceDiscord.clickButton({ message: grid, customId: customIdOf(grid, 'U3'), userId: ALICE })).waitForMessage(isFinal, 20_000);
     expect(buttonFaces(single)[0]).toEqual(['Vary (Strong)', 'Vary (Subtle)', 'Edit', 'Vary (Region)']);
-    const click = await aceDiscord.clickButton({ message: single, customId: customIdOf(single, 'Vary (Region)'), userId: ALICE });
-    const url = /(http:\/\/\S+\/edit\/[A-Za-z0-9_-]{43})/.exec(String((await click.waitForCallback()).data?.content))![1]!;
-    const page = await openEditor(url);
-    const { a, b } = await dragRectangle(page);
-    await page.locator('#prompt').fill('a quiet mountain lake, a wooden cabin');
-    await page.locator('#submit').click();
-    await expect.poll(() => page.locator('#status').textContent(), { timeout: 20_000 }).toMatch(/^Started — back to Discord/);
+    const { page, a, b } = await varyRegionOn(aceDiscord, single, 'a quiet mountain lake, a wooden cabin');
 
     await expect.poll(() => ace.regions.length, { timeout: 20_000 }).toBe(1);
     const region = ace.regions[0]!;
@@ -302,10 +306,7 @@ describe('Vary (Region) on AceData', () => {
     // Plain base64 (no data: prefix) of a PNG the size of the image shown, white exactly where the rectangle was.
     expect(String(sent.mask)).toMatch(/^iVBORw0KGgo/);
     expect(ace.images.get(region.imageId)?.grid).toBe(false);
-    const { data, info } = await sharp(region.mask).greyscale().raw().toBuffer({ resolveWithObject: true });
-    const image = await imageInfo(single);
-    expect({ width: info.width, height: info.height }).toEqual({ width: image.width, height: image.height });
-    expect(pixelsOffRectangle({ data, width: info.width, height: info.height, channels: info.channels }, a, b)).toBe(0);
+    await expectRectangleMask(region.mask, single, a, b);
 
     const result = await aceDiscord.waitForMessage((m) => m.content.startsWith('**a quiet mountain lake, a wooden cabin** - Vary (Region) by') && m.attachments.length > 0, 20_000);
     expect(buttonFaces(result)[0]).toEqual(['U1', 'U2', 'U3', 'U4', '🔄']);

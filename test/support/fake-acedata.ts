@@ -25,7 +25,7 @@
 // video_index defaults to 0. The docs show no stream line of a video job: this fake streams `{progress}` lines,
 // then the result. Clips are real MP4s (fake-clips.ts), served at /videos/<video_id>-<n>.mp4.
 import type { ServerResponse } from 'node:http';
-import { makeClip } from './fake-clips.ts';
+import { CLIP_SECONDS, EXTEND_SECONDS, sendClip, type FakeVideo as Video } from './fake-clips.ts';
 import { JobRelayFake, pushJson, sendJson, sendPng, type FakeRelayOptions, type RecordedRequest } from './relay-fake-kit.ts';
 
 /** What every fake /midjourney/describe answers. */
@@ -51,18 +51,6 @@ export const ACE_SINGLE_ACTIONS = [
   'upscale_2x', 'upscale_4x', 'variation_subtle', 'variation_strong', 'variation_region', 'zoom_out_2x', 'zoom_out_1_5x',
   'pan_left', 'pan_right', 'pan_up', 'pan_down',
 ];
-
-/** Seconds of a fake clip, and what an Extend adds (short: the tests only need "longer"). */
-const CLIP_SECONDS = 2;
-const EXTEND_SECONDS = 1;
-/** ffmpeg's moving test pattern, tinted per clip of a batch so the clips differ. */
-const pattern = (clip: number, seconds: number) => `testsrc2=size=320x240:rate=10:duration=${seconds},hue=h=${(clip - 1) * 90}`;
-
-/** A video job's clips: how long, and which test pattern each shows (an Extend keeps its clip's). */
-interface Video {
-  seconds: number;
-  patterns: number[];
-}
 
 interface Job {
   taskId: string;
@@ -141,14 +129,9 @@ export class FakeAceData extends JobRelayFake {
     await sendPng(res, name, info?.grid === false ? 64 : 128, info?.grid === false ? 64 : 128);
   }
 
-  private async serveClip(path: string, res: ServerResponse) {
+  private serveClip(path: string, res: ServerResponse) {
     const m = /^\/videos\/(\w+)-([1-4])\.mp4$/.exec(path);
-    const video = m ? this.videos.get(m[1]!) : undefined;
-    const n = Number(m?.[2]);
-    if (!video || n > video.patterns.length) return sendJson(res, 404, {});
-    const data = await makeClip(pattern(video.patterns[n - 1]!, video.seconds));
-    // CDNs often serve clips as octet-stream: the bot must check the bytes, not the header.
-    res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': data.length }).end(data);
+    return sendClip(res, m ? this.videos.get(m[1]!) : undefined, Number(m?.[2]));
   }
 
   /** `{prompt}` → `{prompts: [5 shorter prompts]}`, at once. */
