@@ -89,6 +89,13 @@ describe('AceData seed examples', () => {
     expect(parseAceResult({ success: true, task_id: 'v' }, undefined, identity, true)).toMatchObject({ status: 'failed', failReason: 'video:errors.notVideo' });
   });
 
+  it('reads a video task of /midjourney/tasks: still running without a response, then its clips', () => {
+    expect(parseAceTask({ id: 'v1', type: 'videos', request: { action: 'generate' } }, identity)).toEqual({ upstreamId: 'v1', status: 'submitted' });
+    expect(parseAceTask({ id: 'v1', type: 'videos', response: { ...VIDEO_DOC, task_id: 'v1' } }, identity)).toMatchObject({ upstreamId: 'v1', status: 'succeeded', imageUrls: VIDEO_DOC.video_urls });
+    // A video task's response without clips is no image result, even with a cover image at 100 %.
+    expect(parseAceTask({ id: 'v2', type: 'videos', response: { image_url: VIDEO_DOC.image_url, progress: 100, success: true } }, identity)).toMatchObject({ status: 'failed', failReason: 'video:errors.notVideo' });
+  });
+
   it('a pick makes no call and is read back from its id alone, offering Extend of that clip', async () => {
     const p = new AceDataProvider('http://127.0.0.1:9', 'k');
     const parent = { upstreamId: 'v', upstreamData: { videoId: VIDEO_DOC.video_id, clips: VIDEO_DOC.video_urls }, imageUrls: VIDEO_DOC.video_urls, prompt: 'a cat' };
