@@ -8,6 +8,8 @@
 // resolution: 480p|720p, video_id + video_index (extend), callback_url?}` → `{success, task_id, video_id,
 // video_urls[4], image_url (cover), progress}`, streamed or called back like an image. The docs name no motion
 // field: Low/High motion go as Midjourney's own `--motion low|high` at the end of the prompt (unconfirmed).
+// Vary (Region) is `variation_region` on /midjourney/imagine with a mask; ✏️ Edit goes to /midjourney/edits (both
+// streamed or called back like imagine); /midjourney/describe and /midjourney/shorten answer at once.
 import { ANIMATE_ACTIONS, EDIT_ACTIONS, EXTEND_ACTIONS, GRID_ACTIONS, INTERNAL_ACTIONS, SHORTEN_PICKS, VIDEO_PICKS, isVideoAction, videoMotion, videoPickIndex, type InternalAction } from './actions.ts';
 import { AceDataStreams, STREAM_ID_PREFIX, type StreamState } from './acedata-stream.ts';
 import { UpstreamHttp, type RelayConnection } from './http.ts';
@@ -247,11 +249,11 @@ export class AceDataProvider implements Provider {
 
   async submit(req: SubmitRequest): Promise<Submitted> {
     if (req.kind === 'describe') return this.describe(req.image);
+    if (req.kind === 'action' && isVideoAction(req.action)) return this.submitVideo(req.action, req.parent, req.prompt, req.callbackUrl);
+    if (req.kind === 'action' && req.action === 'edit') return this.edit(req.parent, req.prompt ?? req.parent.prompt, req.callbackUrl);
     const prompt = req.kind === 'blend' ? withImages(req.images, `--ar ${BLEND_RATIO[req.dimensions]}`) : req.kind === 'imagine' ? withImages(req.images, req.prompt) : undefined;
     // AceData takes the speed mode as a field (fast, relax, turbo).
     const body: Record<string, unknown> = { action: 'generate', prompt, ...(req.kind !== 'action' && req.mode && { mode: req.mode }) };
-    if (req.kind === 'action' && isVideoAction(req.action)) return this.submitVideo(req.action, req.parent, req.prompt, req.callbackUrl);
-    if (req.kind === 'action' && req.action === 'edit') return this.edit(req.parent, req.prompt ?? req.parent.prompt, req.callbackUrl);
     if (req.kind === 'action') {
       const data = req.parent.upstreamData ?? {};
       const imageId = str(data.imageId);
