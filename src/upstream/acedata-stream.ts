@@ -15,6 +15,8 @@ export interface StreamState {
   ended: boolean;
   /** Why the stream broke off, when it did not end with a result. */
   error?: string;
+  /** The request was for video (`/midjourney/videos`): its result must carry clips. */
+  video?: boolean;
 }
 
 /** Local ids of streamed jobs: AceData's stream lines carry no task id we could use instead. */
@@ -22,6 +24,10 @@ export const STREAM_ID_PREFIX = 'stream-';
 
 export interface StreamOptions {
   url: string;
+  /** The endpoint's path, for messages (`/midjourney/imagine`, `/midjourney/videos`, `/midjourney/edits`). */
+  path: string;
+  /** A video request (see StreamState.video). */
+  video?: boolean;
   headers: Record<string, string>;
   body: unknown;
   /** A stream silent for this long is given up (the job is then reported lost). */
@@ -31,7 +37,7 @@ export interface StreamOptions {
 }
 
 /** Maps a refused stream request to the errors the core understands, as UpstreamHttp does for JSON calls. */
-function refusal(status: number, text: string): Error {
+function refusal(path: string, status: number, text: string): Error {
   let message = `HTTP ${status}`;
   let code: string | undefined;
   try {
@@ -42,7 +48,7 @@ function refusal(status: number, text: string): Error {
   } catch {
     // Not JSON: keep the status line.
   }
-  const detail = `/midjourney/imagine: ${message}`;
+  const detail = `${path}: ${message}`;
   if (status === 401 || status === 403) return new UpstreamAccountError(code === 'used_up' ? 'balance' : 'auth', detail);
   if (status === 402) return new UpstreamAccountError('balance', detail);
   if (status === 429) return new UpstreamAccountError('rate_limited', detail);
@@ -76,13 +82,13 @@ export class AceDataStreams {
         signal: abort.signal,
       });
     } catch (err) {
-      throw new UpstreamAccountError('unavailable', `/midjourney/imagine: ${(err as Error).message}`);
+      throw new UpstreamAccountError('unavailable', `${opts.path}: ${(err as Error).message}`);
     } finally {
       clearTimeout(accepting);
     }
-    if (!res.ok || !res.body) throw refusal(res.status, await res.text().catch(() => ''));
+    if (!res.ok || !res.body) throw refusal(opts.path, res.status, await res.text().catch(() => ''));
     const id = `${STREAM_ID_PREFIX}${randomUUID()}`;
-    const state: StreamState = { ended: false };
+    const state: StreamState = { ended: false, ...(opts.video && { video: true }) };
     this.streams.set(id, state);
     void this.read(res.body, state, abort, opts).finally(() => {
       state.ended = true;

@@ -3,7 +3,14 @@
 // Push: with `callback_url` AceData answers `{task_id}` at once and POSTs the final result later; polling
 // (`POST /midjourney/tasks`, retrieve_batch) is the safety net. Without a callback the request would block until
 // the image is done, so the adapter streams ndjson in the background instead and serves fetch() from it.
-import { INTERNAL_ACTIONS, isVideoAction, type InternalAction } from './actions.ts';
+// Video (platform.acedata.cloud/documents/midjourney-videos; AceDataCloud/Docs openapi/midjourney.json): `POST
+// /midjourney/videos {action: generate|extend, prompt, image_url, end_image_url?, loop?, mode: fast|turbo,
+// resolution: 480p|720p, video_id + video_index (extend), callback_url?}` → `{success, task_id, video_id,
+// video_urls[4], image_url (cover), progress}`, streamed or called back like an image. The docs name no motion
+// field: Low/High motion go as Midjourney's own `--motion low|high` at the end of the prompt (unconfirmed).
+// Vary (Region) is `variation_region` on /midjourney/imagine with a mask; ✏️ Edit goes to /midjourney/edits (both
+// streamed or called back like imagine); /midjourney/describe and /midjourney/shorten answer at once.
+import { ANIMATE_ACTIONS, EDIT_ACTIONS, EXTEND_ACTIONS, GRID_ACTIONS, INTERNAL_ACTIONS, SHORTEN_PICKS, VIDEO_PICKS, isVideoAction, videoMotion, videoPickIndex, type InternalAction } from './actions.ts';
 import { AceDataStreams, STREAM_ID_PREFIX, type StreamState } from './acedata-stream.ts';
 import { UpstreamHttp, type RelayConnection } from './http.ts';
 import { clampPercent, isRecord, namesByAction, relayAction, str } from './parse.ts';
@@ -12,8 +19,11 @@ import {
   UpstreamRejected,
   BLEND_RATIO,
   type Capabilities,
+  type InpaintRequest,
   type InputImage,
+  type ParentRef,
   type Provider,
+  type ShortenRequest,
   type Submitted,
   type SubmitRequest,
   type UpstreamJob,
@@ -51,7 +61,7 @@ function defaultAceName(action: InternalAction): string {
  * Normalises one AceData result object: the blocking/callback result, a stream line, or a task's `response`.
  * `id` is the upstream id the core knows the job by.
  */
-export function parseAceResult(body: unknown, id: string | undefined, resolve: (url: string) => string): UpstreamJob | undefined {
+export function parseAceResult(body: unknown, id: string | undefined, resolve: (url: string) => string, video = false): UpstreamJob | undefined {
   if (!isRecord(body)) return undefined;
   const upstreamId = id ?? str(body.task_id);
   if (!upstreamId) return undefined;
@@ -59,15 +69,21 @@ export function parseAceResult(body: unknown, id: string | undefined, resolve: (
     const error = isRecord(body.error) ? body.error : {};
     return { upstreamId, status: 'failed', failReason: str(error.message) ?? str(error.code) ?? 'errors.upstreamNoReason' };
   }
-  const imageUrl = str(body.image_url);
   const progress = typeof body.progress === 'number' ? clampPercent(body.progress) : undefined;
+  // A video result is told by its fields wherever it comes from (a callback names no endpoint).
+  if (video || Array.isArray(body.video_urls) || str(body.video_id)) return parseAceVideo(body, upstreamId, progress, resolve);
+  const imageUrl = str(body.image_url);
   // Stream lines carry no `success`; the last one is the one at 100%.
   const done = imageUrl !== undefined && (body.success === true || progress === 100);
   if (!done) {
     return { upstreamId, status: progress === undefined ? 'submitted' : 'running', progress, previewUrl: imageUrl && resolve(imageUrl) };
   }
   const names = namesByAction(body.actions, aceActionToInternal);
-  const actions = INTERNAL_ACTIONS.filter((a) => names[a]);
+  const offered = new Set<InternalAction>(INTERNAL_ACTIONS.filter((a) => names[a]));
+  // A single image (no U1–U4/V1–V4 among its actions) can be animated and edited: /midjourney/videos and
+  // /midjourney/edits take any image URL.
+  if (offered.size > 0 && !GRID_ACTIONS.some((a) => offered.has(a))) [...ANIMATE_ACTIONS, ...EDIT_ACTIONS].forEach((a) => offered.add(a));
+  const actions = INTERNAL_ACTIONS.filter((a) => offered.has(a));
   const raw = str(body.raw_image_url);
   return {
     upstreamId,
@@ -76,8 +92,54 @@ export function parseAceResult(body: unknown, id: string | undefined, resolve: (
     // The thumbnail first (same picture, a quarter of the bytes); the full-size original after it.
     imageUrls: [imageUrl, ...(raw && raw !== imageUrl ? [raw] : [])].map(resolve),
     actions,
-    upstreamData: { imageId: str(body.image_id), actionNames: names },
+    // Vary (Region) is no InternalAction (it needs the editor's mask): kept apart, as the image offers it.
+    upstreamData: { imageId: str(body.image_id), actionNames: names, ...(Array.isArray(body.actions) && body.actions.includes('variation_region') && { region: true }) },
   };
+}
+
+/** Clip URLs: `video_urls` as strings (the docs), or `{url}` objects (read defensively). */
+function clipUrls(value: unknown): string[] {
+  const list = Array.isArray(value) ? value : [];
+  return list.map((v) => (isRecord(v) ? str(v.url) : str(v))).filter((u): u is string => u !== undefined);
+}
+
+/**
+ * A video job: running until its clips are listed; then four clips offer U1–U4 (picks, served without a call),
+ * one clip (a pick) offers Extend, which needs the batch's `video_id` and the clip's index in it.
+ */
+function parseAceVideo(body: Record<string, unknown>, upstreamId: string, progress: number | undefined, resolve: (url: string) => string): UpstreamJob {
+  const clips = clipUrls(body.video_urls).slice(0, VIDEO_PICKS.length).map(resolve);
+  const finished = body.success === true || (progress === 100 && clips.length > 0);
+  if (!finished) return { upstreamId, status: progress === undefined ? 'submitted' : 'running', progress };
+  if (clips.length === 0) return { upstreamId, status: 'failed', failReason: 'video:errors.notVideo' };
+  const videoId = str(body.video_id) ?? (typeof body.video_id === 'number' ? String(body.video_id) : undefined);
+  if (clips.length === 1) {
+    return { upstreamId, status: 'succeeded', progress: 100, imageUrls: clips, actions: videoId ? [...EXTEND_ACTIONS] : [], upstreamData: { video: { videoId, index: 0 } } };
+  }
+  return { upstreamId, status: 'succeeded', progress: 100, imageUrls: clips, actions: VIDEO_PICKS.slice(0, clips.length), upstreamData: { videoId, clips } };
+}
+
+/** A pick's job id: the clip and where it came from, encoded (no AceData call; it survives a restart). */
+const CLIP_ID_PREFIX = 'ace-clip-';
+
+interface ClipRef {
+  url: string;
+  videoId?: string;
+  index: number;
+}
+
+function decodeClip(encoded: string): ClipRef | undefined {
+  try {
+    const value: unknown = JSON.parse(Buffer.from(encoded, 'base64url').toString('utf8'));
+    return isRecord(value) && typeof value.url === 'string' && typeof value.index === 'number' ? { url: value.url, videoId: str(value.videoId), index: value.index } : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Midjourney's motion parameter at the end of a video prompt (one the prompt already names is kept). */
+function withMotion(prompt: string, motion: 'low' | 'high'): string {
+  return /(^|\s)--motion\s/i.test(prompt) ? prompt : `${prompt} --motion ${motion}`.trim();
 }
 
 /** One entry of `/midjourney/tasks`: `{id, request, response?}`; no response yet means still running. */
@@ -86,7 +148,8 @@ export function parseAceTask(item: unknown, resolve: (url: string) => string): U
   const id = str(item.id) ?? str(item.task_id) ?? (isRecord(item.response) ? str(item.response.task_id) : undefined);
   if (!id) return undefined;
   if (!isRecord(item.response)) return { upstreamId: id, status: 'submitted' };
-  return parseAceResult(item.response, id, resolve);
+  const video = /video/i.test(str(item.type) ?? '');
+  return parseAceResult(item.response, id, resolve, video);
 }
 
 /** retrieve_batch answers `{items: [...], count}`; accept a bare array or `data` too. */
@@ -111,8 +174,19 @@ function throwIfRefused(path: string, status: number, body: unknown): void {
   throw new UpstreamRejected(message);
 }
 
-/** A describe job's id: its (already known) result, encoded. */
+/** A describe or shorten job's id: its (already known) result, encoded. */
 const DESCRIBE_ID_PREFIX = 'ace-describe-';
+const SHORTEN_ID_PREFIX = 'ace-shorten-';
+const ANSWERED = [DESCRIBE_ID_PREFIX, SHORTEN_ID_PREFIX];
+const answeredPrefix = (id: string) => ANSWERED.find((p) => id.startsWith(p));
+
+/** Prompts from an answer's list: strings (the docs), or `{prompt}`/`{text}` objects (read defensively). */
+function promptsOf(list: unknown): string[] {
+  return (Array.isArray(list) ? list : [])
+    .map((p) => (isRecord(p) ? str(p.prompt) ?? str(p.text) : str(p)))
+    .filter((p): p is string => p !== undefined && p.trim() !== '')
+    .map((p) => p.trim());
+}
 
 function decodeDescriptions(encoded: string): string[] | undefined {
   try {
@@ -140,8 +214,9 @@ export interface AceDataOptions {
 export class AceDataProvider implements Provider {
   readonly id = 'acedata' as const;
   readonly capabilities: Capabilities = {
-    // No video yet: AceData's /midjourney/videos is not wired up.
-    actions: INTERNAL_ACTIONS.filter((a) => a !== 'zoom:custom' && !isVideoAction(a)),
+    // Video through /midjourney/videos: Animate on single images, picks of a batch, Extend of a pick; ✏️ Edit on
+    // single images through /midjourney/edits.
+    actions: INTERNAL_ACTIONS.filter((a) => a !== 'zoom:custom'),
     push: true,
     batchFetch: true,
     progress: true,
@@ -151,6 +226,10 @@ export class AceDataProvider implements Provider {
     blend: true,
     describe: true,
     imagePrompts: true,
+    // Vary (Region): `variation_region` on the image's image_id, with the mask (see inpaint).
+    inpaint: true,
+    // /midjourney/shorten answers the shortened prompts at once.
+    shorten: true,
   };
   private readonly http: UpstreamHttp;
   private readonly streams = new AceDataStreams();
@@ -170,6 +249,8 @@ export class AceDataProvider implements Provider {
 
   async submit(req: SubmitRequest): Promise<Submitted> {
     if (req.kind === 'describe') return this.describe(req.image);
+    if (req.kind === 'action' && isVideoAction(req.action)) return this.submitVideo(req.action, req.parent, req.prompt, req.callbackUrl);
+    if (req.kind === 'action' && req.action === 'edit') return this.edit(req.parent, req.prompt ?? req.parent.prompt, req.callbackUrl);
     const prompt = req.kind === 'blend' ? withImages(req.images, `--ar ${BLEND_RATIO[req.dimensions]}`) : req.kind === 'imagine' ? withImages(req.images, req.prompt) : undefined;
     // AceData takes the speed mode as a field (fast, relax, turbo).
     const body: Record<string, unknown> = { action: 'generate', prompt, ...(req.kind !== 'action' && req.mode && { mode: req.mode }) };
@@ -182,9 +263,19 @@ export class AceDataProvider implements Provider {
       body.action = str(names[req.action]) ?? defaultAceName(req.action);
       body.image_id = imageId;
     }
-    if (!req.callbackUrl) {
+    return this.start('midjourney/imagine', body, req.callbackUrl);
+  }
+
+  /**
+   * Starts a long job: with a callback AceData answers `{task_id}` at once; without one the request is streamed
+   * (ndjson) in the background and the job known by the stream's id.
+   */
+  private async start(path: string, body: Record<string, unknown>, callbackUrl: string | undefined, video = false): Promise<Submitted> {
+    if (!callbackUrl) {
       const upstreamId = await this.streams.open({
-        url: this.http.resolve('midjourney/imagine'),
+        url: this.http.resolve(path),
+        path: `/${path}`,
+        video,
         headers: { authorization: `Bearer ${this.apiKey}` },
         body,
         idleMs: this.opts.streamIdleMs ?? 10 * 60_000,
@@ -192,12 +283,70 @@ export class AceDataProvider implements Provider {
       });
       return { upstreamId };
     }
-    body.callback_url = req.callbackUrl;
-    const res = await this.http.json<unknown>('midjourney/imagine', { body });
-    throwIfRefused('/midjourney/imagine', res.status, res.body);
+    const res = await this.http.json<unknown>(path, { body: { ...body, callback_url: callbackUrl } });
+    throwIfRefused(`/${path}`, res.status, res.body);
     const taskId = isRecord(res.body) ? str(res.body.task_id) : undefined;
-    if (!taskId) throw new UpstreamAccountError('unavailable', '/midjourney/imagine: answer without a task_id');
+    if (!taskId) throw new UpstreamAccountError('unavailable', `/${path}: answer without a task_id`);
     return { upstreamId: taskId };
+  }
+
+  /**
+   * Animate posts the image (its full-size original when known) to /midjourney/videos (a batch of four); a pick
+   * makes no call (the batch listed every clip); Extend continues one clip of a batch (`video_id`, `video_index`).
+   * Video takes no relax mode, so none is sent (AceData's default is fast).
+   */
+  private async submitVideo(action: InternalAction, parent: ParentRef, prompt: string | undefined, callbackUrl: string | undefined): Promise<Submitted> {
+    const data = parent.upstreamData ?? {};
+    const pick = videoPickIndex(action);
+    if (pick) {
+      const clips = Array.isArray(data.clips) ? data.clips.filter((c): c is string => typeof c === 'string') : parent.imageUrls;
+      const url = clips[pick - 1];
+      if (!url) throw new UpstreamRejected('errors.actionUnavailable');
+      const clip: ClipRef = { url, videoId: str(data.videoId), index: pick - 1 };
+      return { upstreamId: CLIP_ID_PREFIX + Buffer.from(JSON.stringify(clip)).toString('base64url'), upstreamData: { video: { videoId: clip.videoId, index: clip.index } } };
+    }
+    const motion = isVideoAction(action) ? videoMotion(action) : undefined;
+    if (!motion) throw new UpstreamRejected('errors.actionUnavailable');
+    if ((ANIMATE_ACTIONS as readonly string[]).includes(action)) {
+      const imageUrl = parent.imageUrls[1] ?? parent.imageUrls[0];
+      if (!imageUrl) throw new UpstreamRejected('errors.expired');
+      return this.start('midjourney/videos', { action: 'generate', prompt: withMotion(prompt ?? parent.prompt, motion), image_url: imageUrl }, callbackUrl, true);
+    }
+    const video = isRecord(data.video) ? data.video : {};
+    const videoId = str(video.videoId);
+    if (!videoId || typeof video.index !== 'number') throw new UpstreamRejected('errors.actionUnavailable');
+    const body = { action: 'extend', prompt: withMotion(parent.prompt, motion), video_id: videoId, video_index: video.index };
+    return this.start('midjourney/videos', body, callbackUrl, true);
+  }
+
+  /**
+   * ✏️ Edit: `POST /midjourney/edits {action: "generate", image_url, prompt, callback_url?}` (AceDataCloud/APIs
+   * midjourney/docs/midjourney_edits_api_integration_guide.md; openapi/midjourney.json) redraws the image to the
+   * new prompt: a result like imagine's (image_id, and per the openapi example the grid's actions), streamed or
+   * called back the same way.
+   */
+  private async edit(parent: ParentRef, prompt: string, callbackUrl: string | undefined): Promise<Submitted> {
+    const imageUrl = parent.imageUrls[1] ?? parent.imageUrls[0];
+    if (!imageUrl) throw new UpstreamRejected('errors.expired');
+    return this.start('midjourney/edits', { action: 'generate', image_url: imageUrl, prompt }, callbackUrl);
+  }
+
+  /** Only images whose `actions` listed `variation_region` (upscales), and whose image_id is known. */
+  inpaintable(upstreamData: Record<string, unknown> | null): boolean {
+    return upstreamData?.region === true && str(upstreamData.imageId) !== undefined;
+  }
+
+  /**
+   * Vary (Region): `POST /midjourney/imagine {action: "variation_region", image_id, mask, prompt}`. The mask goes as
+   * a base64 PNG without a data: prefix, white = repaint (AceDataCloud/MidjourneyMCP tools/imagine_tools.py:
+   * "Base64-encoded mask image for variation_region action. White areas indicate regions to regenerate"; the
+   * openapi's description says "Mask image URL", so this is unconfirmed).
+   */
+  async inpaint(req: InpaintRequest): Promise<Submitted> {
+    const imageId = str(req.parent.upstreamData?.imageId);
+    if (!imageId || req.parent.upstreamData?.region !== true) throw new UpstreamRejected('errors.actionUnavailable');
+    const body = { action: 'variation_region', image_id: imageId, mask: req.mask.toString('base64'), prompt: req.prompt };
+    return this.start('midjourney/imagine', body, req.callbackUrl);
   }
 
   /**
@@ -207,21 +356,40 @@ export class AceDataProvider implements Provider {
   private async describe(image: InputImage): Promise<Submitted> {
     const res = await this.http.json<unknown>('midjourney/describe', { body: { image_url: image.url } });
     throwIfRefused('/midjourney/describe', res.status, res.body);
-    const raw = isRecord(res.body) && Array.isArray(res.body.descriptions) ? res.body.descriptions : [];
-    const descriptions = raw.filter((d): d is string => typeof d === 'string' && d.trim() !== '').map((d) => d.trim());
+    const descriptions = promptsOf(isRecord(res.body) ? res.body.descriptions : undefined);
     if (descriptions.length === 0) throw new UpstreamRejected('', 'no_description');
     return { upstreamId: DESCRIBE_ID_PREFIX + Buffer.from(JSON.stringify(descriptions)).toString('base64url') };
   }
 
+  /**
+   * /shorten: `POST /midjourney/shorten {prompt}` answers at once with `{prompts: [up to 5]}` (AceDataCloud/APIs
+   * midjourney/docs/midjourney_shorten_api_integration_guide.md; MidjourneyMCP tools/shorten_tools.py). Kept in the
+   * job id like describe's prompts; `descriptions` is read too, in case the answer names them so.
+   */
+  async shorten(req: ShortenRequest): Promise<Submitted> {
+    const res = await this.http.json<unknown>('midjourney/shorten', { body: { prompt: req.prompt } });
+    throwIfRefused('/midjourney/shorten', res.status, res.body);
+    const body = isRecord(res.body) ? res.body : {};
+    const prompts = promptsOf(body.prompts ?? body.descriptions).slice(0, SHORTEN_PICKS.length);
+    if (prompts.length === 0) throw new UpstreamRejected('', 'no_description');
+    return { upstreamId: SHORTEN_ID_PREFIX + Buffer.from(JSON.stringify(prompts)).toString('base64url') };
+  }
+
   async fetch(ids: string[]): Promise<UpstreamJob[]> {
     const out: UpstreamJob[] = [];
-    for (const id of ids.filter((i) => i.startsWith(DESCRIBE_ID_PREFIX))) {
-      const descriptions = decodeDescriptions(id.slice(DESCRIBE_ID_PREFIX.length));
+    for (const id of ids.filter((i) => answeredPrefix(i))) {
+      const descriptions = decodeDescriptions(id.slice(answeredPrefix(id)!.length));
       out.push(descriptions
         ? { upstreamId: id, status: 'succeeded', progress: 100, imageUrls: [], actions: [], descriptions }
         : { upstreamId: id, status: 'failed', failReason: 'errors.upstreamUnavailable' });
     }
-    ids = ids.filter((i) => !i.startsWith(DESCRIBE_ID_PREFIX));
+    for (const id of ids.filter((i) => i.startsWith(CLIP_ID_PREFIX))) {
+      const clip = decodeClip(id.slice(CLIP_ID_PREFIX.length));
+      out.push(clip
+        ? { upstreamId: id, status: 'succeeded', progress: 100, imageUrls: [clip.url], actions: clip.videoId ? [...EXTEND_ACTIONS] : [], upstreamData: { video: { videoId: clip.videoId, index: clip.index } } }
+        : { upstreamId: id, status: 'failed', failReason: 'errors.upstreamUnavailable' });
+    }
+    ids = ids.filter((i) => !answeredPrefix(i) && !i.startsWith(CLIP_ID_PREFIX));
     const retrieve = new Map<string, string>(); // AceData task id → the id the core knows
     for (const id of ids) {
       if (!id.startsWith(STREAM_ID_PREFIX)) {
@@ -251,7 +419,7 @@ export class AceDataProvider implements Provider {
 
   /** The job as its stream shows it; undefined when the stream ended without a result worth reporting. */
   private fromStream(id: string, state: StreamState): UpstreamJob | undefined {
-    const job = parseAceResult(state.latest ?? {}, id, this.resolve) ?? { upstreamId: id, status: 'submitted' as const };
+    const job = parseAceResult(state.latest ?? {}, id, this.resolve, state.video) ?? { upstreamId: id, status: 'submitted' as const };
     if (job.status === 'failed' || job.status === 'succeeded' || !state.ended) return job;
     return undefined;
   }

@@ -3,7 +3,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FakeAceData } from '../support/fake-acedata.ts';
 import { BOB, useRelaySession, type Mode } from './relay-session.ts';
-import { AFTER_UPSCALE, GRID, buttonFaces, customIdOf, imageInfo } from './support.ts';
+import { ACEDATA_AFTER_UPSCALE, GRID, buttonFaces, customIdOf, imageInfo } from './support.ts';
 
 let ace: FakeAceData;
 beforeAll(async () => {
@@ -37,7 +37,10 @@ describe.each<Mode>(['polled', 'pushed'])('/draw on AceData, %s', (mode) => {
 
     const upscaled = await s.click(grid, customIdOf(grid, 'U2'));
     expect(upscaled.content).toBe(`**a ${mode} lamborghini in a volcano** - Image #2 <@${BOB}>`);
-    expect(buttonFaces(upscaled)).toEqual(AFTER_UPSCALE);
+    // Animate and Edit too (AceData's /midjourney/videos and /edits take any image). With the editor page (PUBLIC_URL),
+    // 🖌️ Vary (Region) as well: the upscale listed variation_region.
+    const [vary, ...rest] = ACEDATA_AFTER_UPSCALE;
+    expect(buttonFaces(upscaled)).toEqual(mode === 'pushed' ? [[...vary!, 'Vary (Region)'], ...rest] : ACEDATA_AFTER_UPSCALE);
     expect(imagineCalls().at(-1)!.body).toMatchObject({ action: 'upscale2', image_id: expect.stringMatching(/^img/) });
 
     const varied = await s.click(grid, customIdOf(grid, 'V3'));

@@ -11,6 +11,7 @@ import type { Database } from '../../src/db/client.ts';
 import { SimulatorProvider } from '../../src/upstream/simulator.ts';
 import { freePort, startBot, ROOT, type BotProcess } from '../support/bot.ts';
 import { createTestDatabase, type TestDatabase } from '../support/database.ts';
+import { FakeAceData } from '../support/fake-acedata.ts';
 import { FakeDiscord, type SeenMessage } from '../support/fake-discord.ts';
 import { FakeMidjourneyProxy } from '../support/fake-midjourney-proxy.ts';
 import { ALICE, BOB, buttonFaces, customIdOf, imageInfo, isFinal, relayEnv, simulatorEnv, slashDraw } from './support.ts';
@@ -114,6 +115,26 @@ async function geometry(page: Page) {
   const box = (await page.locator('#overlay').boundingBox())!;
   const natural = await page.evaluate<{ width: number; height: number }>("({ width: document.getElementById('image').naturalWidth, height: document.getElementById('image').naturalHeight })");
   return { box, natural, toImage: (x: number, y: number) => [((x - box.x) * natural.width) / box.width, ((y - box.y) * natural.height) / box.height] as const };
+}
+
+/** Clicks 🖌️ on a relay's upscale as Alice, drags the rectangle in the editor, types `prompt` and sends it. */
+async function varyRegionOn(on: FakeDiscord, message: SeenMessage, prompt: string) {
+  const click = await on.clickButton({ message, customId: customIdOf(message, 'Vary (Region)'), userId: ALICE });
+  const url = /(http:\/\/\S+\/edit\/[A-Za-z0-9_-]{43})/.exec(String((await click.waitForCallback()).data?.content))![1]!;
+  const page = await openEditor(url);
+  const { a, b } = await dragRectangle(page);
+  await page.locator('#prompt').fill(prompt);
+  await page.locator('#submit').click();
+  await expect.poll(() => page.locator('#status').textContent(), { timeout: 20_000 }).toMatch(/^Started — back to Discord/);
+  return { page, a, b };
+}
+
+/** A relay's mask PNG is the size of the image `message` shows, white exactly inside the rectangle from `a` to `b`. */
+async function expectRectangleMask(png: Buffer, message: SeenMessage, a: readonly [number, number], b: readonly [number, number]) {
+  const { data, info } = await sharp(png).greyscale().raw().toBuffer({ resolveWithObject: true });
+  const image = await imageInfo(message);
+  expect({ width: info.width, height: info.height }).toEqual({ width: image.width, height: image.height });
+  expect(pixelsOffRectangle({ data, width: info.width, height: info.height, channels: info.channels }, a, b)).toBe(0);
 }
 
 describe('Vary (Region) on the simulator', () => {
@@ -236,13 +257,7 @@ describe('Vary (Region) on midjourney-proxy (trueai-org)', () => {
   it('sends MJ::Inpaint through /mj/submit/action, then the mask and the edited prompt through /mj/submit/modal', async () => {
     const grid = await (await slashDraw(mjDiscord, 'a quiet mountain lake')).waitForMessage(isFinal, 20_000);
     const single = await (await mjDiscord.clickButton({ message: grid, customId: customIdOf(grid, 'U3'), userId: ALICE })).waitForMessage(isFinal, 20_000);
-    const click = await mjDiscord.clickButton({ message: single, customId: customIdOf(single, 'Vary (Region)'), userId: ALICE });
-    const url = /(http:\/\/\S+\/edit\/[A-Za-z0-9_-]{43})/.exec(String((await click.waitForCallback()).data?.content))![1]!;
-    const page = await openEditor(url);
-    const { a, b } = await dragRectangle(page);
-    await page.locator('#prompt').fill('a quiet mountain lake, a wooden cabin');
-    await page.locator('#submit').click();
-    await expect.poll(() => page.locator('#status').textContent(), { timeout: 20_000 }).toMatch(/^Started — back to Discord/);
+    const { page, a, b } = await varyRegionOn(mjDiscord, single, 'a quiet mountain lake, a wooden cabin');
 
     await expect.poll(() => mj.modals.length, { timeout: 20_000 }).toBe(1);
     const modal = mj.modals[0]!;
@@ -250,14 +265,52 @@ describe('Vary (Region) on midjourney-proxy (trueai-org)', () => {
     const action = mj.lastRequest('/mj/submit/action')!.body as { customId: string };
     expect(action.customId).toMatch(/^MJ::Inpaint::1::.+::SOLO$/);
     expect(modal.maskBase64).toMatch(/^data:image\/png;base64,/);
-    const png = Buffer.from(modal.maskBase64!.slice('data:image/png;base64,'.length), 'base64');
-    const { data, info } = await sharp(png).greyscale().raw().toBuffer({ resolveWithObject: true });
-    const image = await imageInfo(single);
-    expect({ width: info.width, height: info.height }).toEqual({ width: image.width, height: image.height });
-    expect(pixelsOffRectangle({ data, width: info.width, height: info.height, channels: info.channels }, a, b)).toBe(0);
+    await expectRectangleMask(Buffer.from(modal.maskBase64!.slice('data:image/png;base64,'.length), 'base64'), single, a, b);
 
     const result = await mjDiscord.waitForMessage((m) => m.content.startsWith('**a quiet mountain lake, a wooden cabin** - Vary (Region) by') && m.attachments.length > 0, 20_000);
     expect(buttonFaces(result)[0]).toEqual(['U1', 'U2', 'U3', 'U4', '🔄']);
+    await page.context().close();
+  });
+});
+
+describe('Vary (Region) on AceData', () => {
+  let aceDiscord: FakeDiscord;
+  let ace: FakeAceData;
+  let aceDb: TestDatabase;
+  let aceBot: BotProcess;
+
+  beforeAll(async () => {
+    [aceDiscord, ace, aceDb] = await Promise.all([FakeDiscord.start(), FakeAceData.start({ stepMs: 100 }), createTestDatabase()]);
+    const port = await freePort();
+    // Polled (ndjson streams) with the editor page served: PUBLIC_URL set, polling fast.
+    aceBot = await startBot(relayEnv(aceDiscord, aceDb, { provider: 'acedata', baseUrl: ace.url, apiKey: ace.apiKey }, { HTTP_PORT: String(port), PUBLIC_URL: `http://127.0.0.1:${port}`, POLL_INTERVAL_MS: '200' }));
+  }, 60_000);
+
+  afterAll(async () => {
+    await aceBot?.stop();
+    await aceDb?.destroy();
+    await Promise.all([aceDiscord?.close(), ace?.close()]);
+  });
+
+  it('offers 🖌️ only where the image lists variation_region, and sends it with the image_id, the mask as a base64 PNG and the edited prompt', async () => {
+    const grid = await (await slashDraw(aceDiscord, 'a quiet mountain lake')).waitForMessage(isFinal, 20_000);
+    expect(buttonFaces(grid).flat()).not.toContain('Vary (Region)');
+    const single = await (await aceDiscord.clickButton({ message: grid, customId: customIdOf(grid, 'U3'), userId: ALICE })).waitForMessage(isFinal, 20_000);
+    expect(buttonFaces(single)[0]).toEqual(['Vary (Strong)', 'Vary (Subtle)', 'Edit', 'Vary (Region)']);
+    const { page, a, b } = await varyRegionOn(aceDiscord, single, 'a quiet mountain lake, a wooden cabin');
+
+    await expect.poll(() => ace.regions.length, { timeout: 20_000 }).toBe(1);
+    const region = ace.regions[0]!;
+    const sent = ace.requests.filter((r) => r.path === '/midjourney/imagine').at(-1)!.body as Record<string, unknown>;
+    expect(sent).toMatchObject({ action: 'variation_region', prompt: 'a quiet mountain lake, a wooden cabin', image_id: expect.stringMatching(/^img/) });
+    // Plain base64 (no data: prefix) of a PNG the size of the image shown, white exactly where the rectangle was.
+    expect(String(sent.mask)).toMatch(/^iVBORw0KGgo/);
+    expect(ace.images.get(region.imageId)?.grid).toBe(false);
+    await expectRectangleMask(region.mask, single, a, b);
+
+    const result = await aceDiscord.waitForMessage((m) => m.content.startsWith('**a quiet mountain lake, a wooden cabin** - Vary (Region) by') && m.attachments.length > 0, 20_000);
+    expect(buttonFaces(result)[0]).toEqual(['U1', 'U2', 'U3', 'U4', '🔄']);
+    aceDiscord.assertNoViolations();
     await page.context().close();
   });
 });

@@ -4,14 +4,15 @@ import { readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { GRID_ACTIONS } from '../../src/upstream/actions.ts';
+import { ANIMATE_ACTIONS, EDIT_ACTIONS, GRID_ACTIONS } from '../../src/upstream/actions.ts';
 import { AceDataProvider, aceActionToInternal, parseAceResult, parseAceTask } from '../../src/upstream/acedata.ts';
 import { UpstreamAccountError, UpstreamRejected, type UpstreamJob } from '../../src/upstream/provider.ts';
-import { FakeAceData } from '../support/fake-acedata.ts';
+import { ACE_SHORTENED, FakeAceData } from '../support/fake-acedata.ts';
 import { fetchUntil } from '../support/upstream-poll.ts';
 
 const SEED = '/work/shared/seeds/acedata-midjourney-imagine.zh.txt';
-const AFTER_UPSCALE = ['vary:subtle', 'vary:strong', 'zoom:2', 'zoom:1.5', 'pan:left', 'pan:right', 'pan:up', 'pan:down', 'upscale:2x', 'upscale:4x'];
+// Animate and Edit are offered on every single image (AceData's /midjourney/videos and /edits take any image URL).
+const AFTER_UPSCALE = ['vary:subtle', 'vary:strong', 'zoom:2', 'zoom:1.5', 'pan:left', 'pan:right', 'pan:up', 'pan:down', 'upscale:2x', 'upscale:4x', ...ANIMATE_ACTIONS, ...EDIT_ACTIONS];
 
 /** The seed's JSON as written: multi-line objects (`{` … `}` on their own lines) and ndjson lines. */
 function seedJson(): { blocks: Record<string, unknown>[]; lines: Record<string, unknown>[] } {
@@ -60,6 +61,49 @@ describe('AceData seed examples', () => {
     expect(job.status).toBe('succeeded');
     expect([...job.actions!].sort()).toEqual([...AFTER_UPSCALE].sort());
     expect(job.upstreamData).toMatchObject({ imageId: '1234202545208033400', actionNames: { 'zoom:1.5': 'zoom_out_1_5x', 'vary:strong': 'variation_strong' } });
+  });
+
+  // The result example of AceDataCloud/APIs midjourney/docs/midjourney_videos_api_integration_guide.md.
+  const VIDEO_DOC = {
+    image_url: 'https://storage.fonedis.cc/upload_1751816808164156352.png',
+    image_width: 560,
+    image_height: 688,
+    progress: 100,
+    video_id: '1751816807896311',
+    video_urls: [0, 1, 2, 3].map((i) => `https://storage.fonedis.cc//video/1c67c36c-8177-4f19-ad72-1dc1567265a6/0_${i}.mp4`),
+    task_id: '037955e0-deee-4050-baa8-1416300d67e2',
+    success: true,
+  };
+
+  it("reads the videos docs' result as a batch of four clips offering U1–U4", () => {
+    expect(parseAceResult(VIDEO_DOC, undefined, identity)).toEqual({
+      upstreamId: VIDEO_DOC.task_id,
+      status: 'succeeded',
+      progress: 100,
+      imageUrls: VIDEO_DOC.video_urls,
+      actions: ['video:pick:1', 'video:pick:2', 'video:pick:3', 'video:pick:4'],
+      upstreamData: { videoId: VIDEO_DOC.video_id, clips: VIDEO_DOC.video_urls },
+    });
+    // A video job's stream without clips yet is running; one that ends without clips failed.
+    expect(parseAceResult({ progress: 40 }, 'stream-v', identity, true)).toEqual({ upstreamId: 'stream-v', status: 'running', progress: 40 });
+    expect(parseAceResult({ success: true, task_id: 'v' }, undefined, identity, true)).toMatchObject({ status: 'failed', failReason: 'video:errors.notVideo' });
+  });
+
+  it('reads a video task of /midjourney/tasks: still running without a response, then its clips', () => {
+    expect(parseAceTask({ id: 'v1', type: 'videos', request: { action: 'generate' } }, identity)).toEqual({ upstreamId: 'v1', status: 'submitted' });
+    expect(parseAceTask({ id: 'v1', type: 'videos', response: { ...VIDEO_DOC, task_id: 'v1' } }, identity)).toMatchObject({ upstreamId: 'v1', status: 'succeeded', imageUrls: VIDEO_DOC.video_urls });
+    // A video task's response without clips is no image result, even with a cover image at 100 %.
+    expect(parseAceTask({ id: 'v2', type: 'videos', response: { image_url: VIDEO_DOC.image_url, progress: 100, success: true } }, identity)).toMatchObject({ status: 'failed', failReason: 'video:errors.notVideo' });
+  });
+
+  it('a pick makes no call and is read back from its id alone, offering Extend of that clip', async () => {
+    const p = new AceDataProvider('http://127.0.0.1:9', 'k');
+    const parent = { upstreamId: 'v', upstreamData: { videoId: VIDEO_DOC.video_id, clips: VIDEO_DOC.video_urls }, imageUrls: VIDEO_DOC.video_urls, prompt: 'a cat' };
+    const { upstreamId, upstreamData } = await p.submit({ kind: 'action', taskId: 't', action: 'video:pick:3', parent });
+    expect(upstreamData).toEqual({ video: { videoId: VIDEO_DOC.video_id, index: 2 } });
+    expect(await p.fetch([upstreamId])).toEqual([
+      { upstreamId, status: 'succeeded', progress: 100, imageUrls: [VIDEO_DOC.video_urls[2]], actions: ['extend:low', 'extend:high'], upstreamData: { video: { videoId: VIDEO_DOC.video_id, index: 2 } } },
+    ]);
   });
 
   it('reads the callback bodies, success and failure', () => {
@@ -214,6 +258,16 @@ describe('AceData adapter against the fake', () => {
     fake.server.inject((r) => r.path === '/midjourney/tasks', { status: 200, body: '{"items": [', raw: true });
     const err = await provider().fetch(['some-task']).catch((e: unknown) => e);
     expect((err as UpstreamAccountError).kind).toBe('unavailable');
+  });
+
+  it('/shorten: the prompts AceData answers at once are the job\'s result, read back from its id', async () => {
+    const p = provider();
+    const { upstreamId } = await p.shorten!({ kind: 'shorten', taskId: 't', prompt: 'a very long prompt about a cat' });
+    expect(fake.requests.at(-1)).toMatchObject({ path: '/midjourney/shorten', body: { prompt: 'a very long prompt about a cat' } });
+    const [job] = await p.fetch([upstreamId]);
+    expect(job).toEqual({ upstreamId, status: 'succeeded', progress: 100, imageUrls: [], actions: [], descriptions: ACE_SHORTENED });
+    fake.server.inject((r) => r.path === '/midjourney/shorten', { status: 200, body: { prompts: [] } });
+    await expect(p.shorten!({ kind: 'shorten', taskId: 't', prompt: 'x' })).rejects.toMatchObject({ code: 'no_description' });
   });
 
   it('omits tasks AceData does not know', async () => {
