@@ -7,6 +7,9 @@
 // endingUrl?, mode, manual: low|high, resolution?, bs: 1|2|4, hookUrl?}` and `POST /midjourney/video/extend {jobId,
 // index 0–3, manual, animateMode: auto|manual, bs, hookUrl?}` → `data.jobId` (newer pages: `data.job_id`); results
 // through /v1/fetch or the hook. Where a finished video job lists its clips is not documented: every likely field is read.
+// Vary (Region) (docs.ttapi.io/api/cn/midjourney/inpaint): `POST /midjourney/v1/inpaint {jobId, mask, prompt,
+// timeout?, hookUrl?}` → `data.job_id`; `jobId` is the upscale's, `mask` a black-and-white PNG of the image's size
+// (white is repainted) in base64 without the `data:` prefix. The result is a grid, fetched like any job.
 import { ANIMATE_ACTIONS, EXTEND_ACTIONS, INTERNAL_ACTIONS, VIDEO_PICKS, isVideoAction, videoMotion, videoPickIndex, type InternalAction } from './actions.ts';
 import { UpstreamHttp, type RelayConnection } from './http.ts';
 import { parseDescriptions } from './midjourney-proxy.ts';
@@ -15,6 +18,7 @@ import {
   UpstreamAccountError,
   UpstreamRejected,
   type Capabilities,
+  type InpaintRequest,
   type ParentRef,
   type Provider,
   type Submitted,
@@ -134,6 +138,8 @@ export class TtApiProvider implements Provider {
     blend: false,
     describe: true,
     imagePrompts: true,
+    // Vary (Region) through /midjourney/v1/inpaint, on the upscales that offer Vary (Strong/Subtle).
+    inpaint: true,
   };
   private readonly http: UpstreamHttp;
   private readonly resolve = (url: string) => this.http.resolve(url);
@@ -190,6 +196,21 @@ export class TtApiProvider implements Provider {
     if (!video || typeof video.jobId !== 'string') throw new UpstreamRejected('errors.actionUnavailable');
     const body = { jobId: video.jobId, index: video.index, manual: motion, animateMode: 'auto', bs: 1, ...hook };
     return { upstreamId: await this.post('/midjourney/video/extend', body) };
+  }
+
+  /**
+   * Midjourney offers Vary (Region) beside Vary (Strong)/(Subtle) on an upscale; TTApi's components list no name
+   * of its own for it (docs.ttapi.io's action list), so those two stand for it.
+   */
+  inpaintable(upstreamData: Record<string, unknown> | null): boolean {
+    const names = isRecord(upstreamData?.components) ? upstreamData.components : {};
+    return Boolean(names['vary:subtle'] ?? names['vary:strong']);
+  }
+
+  async inpaint(req: InpaintRequest): Promise<Submitted> {
+    const hook = req.callbackUrl ? { hookUrl: req.callbackUrl } : {};
+    const body = { jobId: req.parent.upstreamId, mask: req.mask.toString('base64'), prompt: req.prompt, ...hook };
+    return { upstreamId: await this.post('/midjourney/v1/inpaint', body) };
   }
 
   private async post(path: string, body: Record<string, unknown>): Promise<string> {

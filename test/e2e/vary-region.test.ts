@@ -2,7 +2,7 @@
 // headless Chromium (playwright-core, Debian's /usr/bin/chromium) → a rectangle dragged with the mouse, the
 // prompt edited → submitted → the relay gets a mask of the image's size, white exactly where the rectangle was,
 // and the edited prompt → the result in Discord. Used, expired and unknown links start nothing; a lasso drawn
-// with touch gives a non-rectangular mask.
+// with touch gives a non-rectangular mask. On midjourney-proxy and TTApi the mask reaches the relay in its own shape.
 import { sql } from 'drizzle-orm';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import sharp from 'sharp';
@@ -13,6 +13,7 @@ import { freePort, startBot, ROOT, type BotProcess } from '../support/bot.ts';
 import { createTestDatabase, type TestDatabase } from '../support/database.ts';
 import { FakeDiscord, type SeenMessage } from '../support/fake-discord.ts';
 import { FakeMidjourneyProxy } from '../support/fake-midjourney-proxy.ts';
+import { FakeTtApi } from '../support/fake-ttapi.ts';
 import { ALICE, BOB, buttonFaces, customIdOf, imageInfo, isFinal, relayEnv, simulatorEnv, slashDraw } from './support.ts';
 
 let discord: FakeDiscord;
@@ -258,6 +259,75 @@ describe('Vary (Region) on midjourney-proxy (trueai-org)', () => {
 
     const result = await mjDiscord.waitForMessage((m) => m.content.startsWith('**a quiet mountain lake, a wooden cabin** - Vary (Region) by') && m.attachments.length > 0, 20_000);
     expect(buttonFaces(result)[0]).toEqual(['U1', 'U2', 'U3', 'U4', '🔄']);
+    await page.context().close();
+  });
+});
+
+describe('Vary (Region) on TTApi', () => {
+  let ttDiscord: FakeDiscord;
+  let tt: FakeTtApi;
+  let ttDb: TestDatabase;
+  let ttBot: BotProcess;
+  let ttSingle: SeenMessage;
+
+  beforeAll(async () => {
+    [ttDiscord, tt, ttDb] = await Promise.all([FakeDiscord.start(), FakeTtApi.start({ stepMs: 100 }), createTestDatabase()]);
+    const port = await freePort();
+    ttBot = await startBot(relayEnv(ttDiscord, ttDb, { provider: 'ttapi', baseUrl: tt.url, apiKey: tt.apiKey }, { HTTP_PORT: String(port), PUBLIC_URL: `http://127.0.0.1:${port}`, POLL_INTERVAL_MS: '200' }));
+  }, 60_000);
+
+  afterAll(async () => {
+    await ttBot?.stop();
+    await ttDb?.destroy();
+    await Promise.all([ttDiscord?.close(), tt?.close()]);
+  });
+
+  it('sends the upscale\'s job id, the mask as bare base64 PNG of the image\'s size and the edited prompt to /midjourney/v1/inpaint', async () => {
+    const grid = await (await slashDraw(ttDiscord, 'a red barn in a snowy field')).waitForMessage(isFinal, 20_000);
+    // Only upscales offer it: a grid has no 🖌️.
+    expect(buttonFaces(grid).flat()).not.toContain('Vary (Region)');
+    const single = await (await ttDiscord.clickButton({ message: grid, customId: customIdOf(grid, 'U4'), userId: ALICE })).waitForMessage(isFinal, 20_000);
+    ttSingle = single;
+    expect(buttonFaces(single)[0]).toEqual(['Vary (Strong)', 'Vary (Subtle)', 'Vary (Region)']);
+    const upscaleId = tt.submissions.find((j) => j.action === 'upsample4')!.jobId;
+
+    const click = await ttDiscord.clickButton({ message: single, customId: customIdOf(single, 'Vary (Region)'), userId: ALICE });
+    const url = /(http:\/\/\S+\/edit\/[A-Za-z0-9_-]{43})/.exec(String((await click.waitForCallback()).data?.content))![1]!;
+    const page = await openEditor(url);
+    const { a, b } = await dragRectangle(page);
+    await page.locator('#prompt').fill('a red barn in a snowy field, a horse-drawn sleigh');
+    await page.locator('#submit').click();
+    await expect.poll(() => page.locator('#status').textContent(), { timeout: 20_000 }).toMatch(/^Started — back to Discord/);
+
+    await expect.poll(() => tt.inpaints.length, { timeout: 20_000 }).toBe(1);
+    const sent = tt.requests.filter((r) => r.path === '/midjourney/v1/inpaint').at(-1)!;
+    expect(sent.headers['tt-api-key']).toBe(tt.apiKey);
+    const body = sent.body as Record<string, unknown>;
+    expect(body).toMatchObject({ jobId: upscaleId, prompt: 'a red barn in a snowy field, a horse-drawn sleigh' });
+    expect(String(body.mask)).toMatch(/^iVBORw0KGgo/);
+    const { data, info } = await sharp(tt.inpaints[0]!.mask).greyscale().raw().toBuffer({ resolveWithObject: true });
+    const image = await imageInfo(single);
+    expect({ width: info.width, height: info.height }).toEqual({ width: image.width, height: image.height });
+    expect(pixelsOffRectangle({ data, width: info.width, height: info.height, channels: info.channels }, a, b)).toBe(0);
+
+    // TTApi's answer (`data.job_id`) is tracked like any job; the result is a grid with its own buttons.
+    const result = await ttDiscord.waitForMessage((m) => m.content.startsWith('**a red barn in a snowy field, a horse-drawn sleigh** - Vary (Region) by') && m.attachments.length > 0, 20_000);
+    expect(result.content).toContain(`<@${ALICE}>`);
+    expect(buttonFaces(result)[0]).toEqual(['U1', 'U2', 'U3', 'U4', '🔄']);
+    await page.context().close();
+  });
+
+  it("a refusal by TTApi ends the job with TTApi's own words", async () => {
+    tt.server.inject((r) => r.path === '/midjourney/v1/inpaint', { status: 400, body: { status: 'FAILED', message: 'mask area is too small', data: null } });
+    const click = await ttDiscord.clickButton({ message: ttSingle, customId: customIdOf(ttSingle, 'Vary (Region)'), userId: BOB });
+    const url = /(http:\/\/\S+\/edit\/[A-Za-z0-9_-]{43})/.exec(String((await click.waitForCallback()).data?.content))![1]!;
+    const page = await openEditor(url);
+    await dragRectangle(page);
+    await page.locator('#submit').click();
+    await expect.poll(() => page.locator('#status').textContent(), { timeout: 20_000 }).toMatch(/^Started — back to Discord/);
+    const failed = await ttDiscord.waitForMessage((m) => m.content.startsWith('❌') && m.content.includes(`<@${BOB}>`), 20_000);
+    expect(failed.content).toBe(`❌ **a red barn in a snowy field** - Vary (Region) by <@${BOB}>\nThe job failed: the image service reported: mask area is too small`);
+    expect(tt.inpaints).toHaveLength(1);
     await page.context().close();
   });
 });

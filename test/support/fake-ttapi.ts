@@ -11,6 +11,9 @@ import type { ServerResponse } from 'node:http';
 import { JobRelayFake, pushJson, sendJson, sendPng, type FakeRelayOptions, type RecordedRequest } from './relay-fake-kit.ts';
 import { makeClip } from './fake-clips.ts';
 
+/** The size of every image this fake serves (`cdnImage`, the grid's `images`). */
+const IMAGE_SIZE = 96;
+
 export const TT_GRID_COMPONENTS = ['upsample1', 'upsample2', 'upsample3', 'upsample4', 'reroll', 'variation1', 'variation2', 'variation3', 'variation4'];
 export const TT_SINGLE_COMPONENTS = [
   'high_variation', 'low_variation', 'zoom_out_2', 'zoom_out_1_5', 'pan_left', 'pan_right', 'pan_up', 'pan_down', 'upscale2', 'upscale4',
@@ -23,6 +26,27 @@ export const TT_DESCRIPTIONS = [
   'a small white boat on wet asphalt, moody light --ar 16:9',
   'paper ship in a city puddle, cinematic, shallow focus --ar 16:9',
 ];
+
+// ---- Vary (Region) ----
+// Source: docs.ttapi.io/api/cn/midjourney/inpaint (Dec 2026): `POST /midjourney/v1/inpaint {jobId (the previous
+// request's jobId), mask (base64 of a black-and-white mask of the original image's size, white = the part to
+// repaint, WITHOUT the "data:image/png;base64," prefix), prompt, timeout (300–1200), hookUrl}` → `{status:
+// "SUCCESS", message, data:{job_id}}`. Which jobs it takes is not said beyond "the jobId the previous request
+// returned"; Midjourney's Vary (Region) is on upscales, so this fake takes upscales (`upsample1..4`) only. The
+// result's fetch shape is not shown: this fake answers a grid (`action: "inpaint"`), as Midjourney makes one.
+/** A Vary (Region) request the fake accepted: the upscale's job id, the prompt, the decoded mask PNG. */
+export interface TtInpaint {
+  jobId: string;
+  prompt: string;
+  mask: Buffer;
+}
+
+/** Width and height from a PNG's IHDR chunk, or undefined when the bytes are no PNG. */
+function pngSize(data: Buffer): { width: number; height: number } | undefined {
+  const magic = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
+  if (data.length < 24 || !data.subarray(0, 8).equals(magic) || data.toString('latin1', 12, 16) !== 'IHDR') return undefined;
+  return { width: data.readUInt32BE(16), height: data.readUInt32BE(20) };
+}
 
 // ---- Video (Midjourney Animate / Extend), `new FakeTtApi({ video: true })` ----
 // Sources: docs.ttapi.io/api/en/videoapi/submit and /videoapi/extend (2026-03/04), docs-zh.mjapiapp.com/api/
@@ -84,6 +108,8 @@ export class FakeTtApi extends JobRelayFake {
   readonly submissions: TtSubmission[] = [];
   /** The most jobs ever running at once (counted at each submission, when the number can only have grown). */
   maxInFlight = 0;
+  /** Every accepted /midjourney/v1/inpaint. */
+  readonly inpaints: TtInpaint[] = [];
   /** Every hook delivery attempt with the status our bot answered. */
   readonly hooks: Array<{ url: string; status: number; body: Record<string, unknown> }> = [];
   private seq = 0;
@@ -109,7 +135,7 @@ export class FakeTtApi extends JobRelayFake {
     if (req.method === 'GET' && url.pathname.startsWith('/assets/')) {
       const name = /^\/assets\/([\w-]+)\.png$/.exec(url.pathname)?.[1];
       if (!name) return sendJson(res, 404, {});
-      return sendPng(res, name, 96, 96);
+      return sendPng(res, name, IMAGE_SIZE, IMAGE_SIZE);
     }
     const clip = /^\/videos\/([\w-]+)-([1-4])\.mp4$/.exec(url.pathname);
     if (req.method === 'GET' && clip) {
@@ -125,6 +151,7 @@ export class FakeTtApi extends JobRelayFake {
     if (req.method === 'POST' && url.pathname === '/midjourney/v1/imagine') return this.imagine(req, res);
     if (req.method === 'POST' && url.pathname === '/midjourney/v1/action') return this.action(req, res);
     if (req.method === 'POST' && url.pathname === '/midjourney/v1/describe') return this.describe(req, res);
+    if (req.method === 'POST' && url.pathname === '/midjourney/v1/inpaint') return this.inpaint(req, res);
     if (this.video && req.method === 'POST' && url.pathname === '/midjourney/video/submit') return this.videoSubmit(req, res);
     if (this.video && req.method === 'POST' && url.pathname === '/midjourney/video/extend') return this.videoExtend(req, res);
     if (req.method === 'GET' && url.pathname === '/midjourney/v1/fetch') {
@@ -162,6 +189,23 @@ export class FakeTtApi extends JobRelayFake {
     if (!parent || !this.done(parent) || parent.failReason) return this.failed(res, 'jobId is invalid');
     if (typeof action !== 'string' || !parent.components.includes(action)) return this.failed(res, `action ${String(action)} is not available for this job`);
     this.create(res, action, parent.prompt, hookUrl);
+  }
+
+  private inpaint(req: RecordedRequest, res: ServerResponse) {
+    const body = ((typeof req.body === 'object' && req.body) || {}) as Record<string, unknown>;
+    const { jobId, mask, prompt, hookUrl } = body;
+    const parent = this.jobs.get(String(jobId));
+    if (!parent || !this.done(parent) || parent.failReason) return this.failed(res, 'jobId is invalid');
+    if (!/^upsample[1-4]$/.test(parent.action)) return this.failed(res, 'Vary (Region) needs an upscaled image');
+    if (typeof mask !== 'string' || !mask) return this.failed(res, 'mask is required');
+    if (mask.startsWith('data:')) return this.failed(res, 'mask must be base64 without the data:image/png;base64, prefix');
+    if (typeof prompt !== 'string' || !prompt.trim()) return this.failed(res, 'prompt is required');
+    const png = Buffer.from(mask, 'base64');
+    const size = pngSize(png);
+    if (!size) return this.failed(res, 'mask is not a PNG image');
+    if (size.width !== IMAGE_SIZE || size.height !== IMAGE_SIZE) return this.failed(res, `mask must have the image's size (${IMAGE_SIZE}x${IMAGE_SIZE}), got ${size.width}x${size.height}`);
+    this.inpaints.push({ jobId: parent.jobId, prompt, mask: png });
+    this.create(res, 'inpaint', prompt, hookUrl);
   }
 
   /** Shared checks of both video endpoints: `manual` low|high, `bs` 1|2|4. */
@@ -218,8 +262,8 @@ export class FakeTtApi extends JobRelayFake {
     this.submissions.push({ jobId: job.jobId, action, prompt, at: job.createdAt, finishesAt: job.createdAt + this.durationMs(job) });
     this.maxInFlight = Math.max(this.maxInFlight, this.inFlight);
     if (job.hookUrl) setTimeout(() => void this.notify(job, job.hookUrl!), this.durationMs(job));
-    // The newer pages show the video endpoints answering `job_id`.
-    sendJson(res, 200, { status: 'SUCCESS', message: 'success', data: video ? { job_id: job.jobId } : { jobId: job.jobId } });
+    // The newer pages show the video and inpaint endpoints answering `job_id`.
+    sendJson(res, 200, { status: 'SUCCESS', message: 'success', data: video || action === 'inpaint' ? { job_id: job.jobId } : { jobId: job.jobId } });
   }
 
   /** Anything but HTTP 200 is retried, three attempts in all. */

@@ -82,6 +82,9 @@ describe('TTApi adapter against the fake', () => {
     expect(fake.requests.at(-1)!.body).toEqual({ jobId: upstreamId, action: 'upsample3' });
     const { job: single } = await until(p, up.upstreamId);
     expect([...single.actions!].sort()).toEqual([...AFTER_UPSCALE].sort());
+    // Vary (Region) goes with Vary (Strong/Subtle): the upscale has it, the grid does not.
+    expect(p.inpaintable(single.upstreamData!)).toBe(true);
+    expect(p.inpaintable(job.upstreamData!)).toBe(false);
     // Only what the parent listed is ever sent.
     await expect(p.submit({ kind: 'action', taskId: 'z', action: 'zoom:custom', parent })).rejects.toBeInstanceOf(UpstreamRejected);
   });
