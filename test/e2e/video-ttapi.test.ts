@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FakeDiscord, type SeenMessage } from '../support/fake-discord.ts';
 import { FakeTtApi } from '../support/fake-ttapi.ts';
 import { useRelaySession } from './relay-session.ts';
-import { ALICE, BOB, SIMULATOR_AFTER_UPSCALE, buttonFaces, clipsOf, customIdOf, isFinal, isVideoDelivered, slashDraw } from './support.ts';
+import { ALICE, BOB, SIMULATOR_AFTER_UPSCALE, buttonFaces, clipsOf, customIdOf, isFinal, isVideoDelivered, slashDraw, withSeed } from './support.ts';
 
 let discord: FakeDiscord;
 let tt: FakeTtApi;
@@ -39,7 +39,7 @@ describe('TTApi video, polled', () => {
 
   it('an upscale offers Animate (automatic and manual)', async () => {
     upscaled = await upscale('a red kite over the sea');
-    expect(buttonFaces(upscaled)).toEqual(SIMULATOR_AFTER_UPSCALE);
+    expect(buttonFaces(upscaled)).toEqual(withSeed(SIMULATOR_AFTER_UPSCALE));
   });
 
   it('Animate (High motion) posts the image to /midjourney/video/submit and uploads four playable clips with U1–U4', async () => {

@@ -48,6 +48,17 @@ function pngSize(data: Buffer): { width: number; height: number } | undefined {
   return { width: data.readUInt32BE(16), height: data.readUInt32BE(20) };
 }
 
+// ---- 📋 Seed ----
+// Source: docs.mjapiapp.com/reference/midjourney-api, "Seeds [ --seed ]": `POST /midjourney/v1/seed {jobId*,
+// hookUrl, timeout}` ("Get the seeds from midjourney image") → `{status, message, data:{jobId}}`; /v1/fetch lists
+// `data.seed` on every job (the seed page's example: `"seed": null` until asked). Not shown anywhere: the seed
+// job's own fetch body. This fake makes a job `action: "seed"` whose finished fetch carries `data.seed` (and no
+// image). `seedOnJobs: true` instead fills `data.seed` on every finished job, as a relay that always knows it would.
+/** The seed the fake tells for a job: a number derived from its id (stable, so a test can predict it). */
+export function ttSeedOf(jobId: string): string {
+  return String(Number.parseInt(jobId.replace(/-/g, '').slice(0, 8), 16) % 4_294_967_295);
+}
+
 // ---- Video (Midjourney Animate / Extend), `new FakeTtApi({ video: true })` ----
 // Sources: docs.ttapi.io/api/en/videoapi/submit and /videoapi/extend (2026-03/04), docs-zh.mjapiapp.com/api/
 // midjourney-video-api (the older Chinese page), ttapi.io/docs/apiReference/midjourney_video, and
@@ -82,12 +93,16 @@ interface Job {
   components: string[];
   /** Extra time spent at the last progress step. */
   extraMs: number;
+  /** A seed job: the job whose seed it tells. */
+  seedOf?: string;
 }
 
 /** `stepMs`: time per progress step; a job is queued for one step, then runs for three. */
 export interface FakeTtApiOptions extends FakeRelayOptions {
   /** Video on: upscales list the Animate components, and /midjourney/video/* answer. */
   video?: boolean;
+  /** Every finished job's fetch already carries its `data.seed` (no /v1/seed call needed). */
+  seedOnJobs?: boolean;
 }
 
 const PROGRESS = [0, 25, 50, 75];
@@ -104,20 +119,24 @@ export interface TtSubmission {
 
 export class FakeTtApi extends JobRelayFake {
   readonly jobs = new Map<string, Job>();
-  /** Every accepted imagine/action/describe, in order. */
+  /** Every accepted job (imagine, action, describe, inpaint, seed, video), in order. */
   readonly submissions: TtSubmission[] = [];
   /** The most jobs ever running at once (counted at each submission, when the number can only have grown). */
   maxInFlight = 0;
+  /** The job id of every /midjourney/v1/seed call, in order. */
+  readonly seedRequests: string[] = [];
   /** Every accepted /midjourney/v1/inpaint. */
   readonly inpaints: TtInpaint[] = [];
   /** Every hook delivery attempt with the status our bot answered. */
   readonly hooks: Array<{ url: string; status: number; body: Record<string, unknown> }> = [];
   private seq = 0;
   private readonly video: boolean;
+  private readonly seedOnJobs: boolean;
 
   private constructor(opts: FakeTtApiOptions) {
     super(opts, 'tt-test-key');
     this.video = opts.video ?? false;
+    this.seedOnJobs = opts.seedOnJobs ?? false;
   }
 
   /** `failNextJob(reason)`: the job ends as FAILED with this message. */
@@ -152,6 +171,7 @@ export class FakeTtApi extends JobRelayFake {
     if (req.method === 'POST' && url.pathname === '/midjourney/v1/action') return this.action(req, res);
     if (req.method === 'POST' && url.pathname === '/midjourney/v1/describe') return this.describe(req, res);
     if (req.method === 'POST' && url.pathname === '/midjourney/v1/inpaint') return this.inpaint(req, res);
+    if (req.method === 'POST' && url.pathname === '/midjourney/v1/seed') return this.seed(req, res);
     if (this.video && req.method === 'POST' && url.pathname === '/midjourney/video/submit') return this.videoSubmit(req, res);
     if (this.video && req.method === 'POST' && url.pathname === '/midjourney/video/extend') return this.videoExtend(req, res);
     if (req.method === 'GET' && url.pathname === '/midjourney/v1/fetch') {
@@ -208,6 +228,15 @@ export class FakeTtApi extends JobRelayFake {
     this.create(res, 'inpaint', prompt, hookUrl);
   }
 
+  private seed(req: RecordedRequest, res: ServerResponse) {
+    const { jobId, hookUrl } = ((typeof req.body === 'object' && req.body) || {}) as Record<string, unknown>;
+    const parent = this.jobs.get(String(jobId));
+    this.seedRequests.push(String(jobId));
+    if (!parent || !this.done(parent) || parent.failReason || parent.seedOf) return this.failed(res, 'jobId is invalid');
+    if (parent.video || parent.action === 'describe') return this.failed(res, 'this job has no image to take a seed from');
+    this.create(res, 'seed', parent.prompt, hookUrl, undefined, parent.jobId);
+  }
+
   /** Shared checks of both video endpoints: `manual` low|high, `bs` 1|2|4. */
   private videoParams(body: Record<string, unknown>): { bs: number } | string {
     const { manual = 'low', bs = 4 } = body;
@@ -240,9 +269,10 @@ export class FakeTtApi extends JobRelayFake {
     this.create(res, 'extend', parent.prompt, hookUrl, { seconds: parent.video.seconds + EXTEND_SECONDS, patterns: Array.from({ length: params.bs }, () => from) });
   }
 
-  private create(res: ServerResponse, action: string, prompt: string, hookUrl: unknown, video?: Video) {
+  private create(res: ServerResponse, action: string, prompt: string, hookUrl: unknown, video?: Video, seedOf?: string) {
     const job: Job = {
       video,
+      seedOf,
       jobId: crypto.randomUUID(),
       action,
       prompt,
@@ -250,7 +280,7 @@ export class FakeTtApi extends JobRelayFake {
       hookUrl: typeof hookUrl === 'string' && hookUrl ? hookUrl : undefined,
       failReason: this.failNext.shift(),
       extraMs: this.slowNext.shift() ?? 0,
-      components: action === 'describe' || video
+      components: action === 'describe' || video || seedOf
         ? []
         : /^upsample[1-4]$/.test(action)
           ? [...TT_SINGLE_COMPONENTS, ...(this.video ? ['animate_low', 'animate_high'] : [])]
@@ -296,6 +326,7 @@ export class FakeTtApi extends JobRelayFake {
     const ok = status === 'SUCCESS';
     const head = { status, message: status === 'FAILED' ? job.failReason : 'success', jobId: job.jobId };
     const common = { action: job.action, jobId: job.jobId, progress: String(ok ? 100 : PROGRESS[Math.min(step, PROGRESS.length - 1)]), prompt: job.prompt };
+    if (job.seedOf) return { ...head, data: { ...common, seed: ok ? ttSeedOf(job.seedOf) : null, components: [] } };
     if (job.video) {
       const videoUrls = ok ? job.video.patterns.map((_, i) => `${this.url}/videos/${job.jobId}-${i + 1}.mp4`) : null;
       return { ...head, data: { ...common, videoUrls, components: [] } };
@@ -310,7 +341,7 @@ export class FakeTtApi extends JobRelayFake {
         height: single ? 1024 : 2048,
         components: ok ? job.components : [],
         images: ok && !single ? [1, 2, 3, 4].map((i) => `${this.url}/assets/${job.jobId}-u${i}.png`) : null,
-        seed: null,
+        seed: ok && this.seedOnJobs ? ttSeedOf(job.jobId) : null,
       },
     };
   }
