@@ -4,9 +4,10 @@
 // `hookUrl` receives the fetch-shaped body and is retried until we answer 200. `discordImage` links expire
 // after 24 h, so `cdnImage` is preferred.
 // Video (docs.ttapi.io videoapi/submit and videoapi/extend): `POST /midjourney/video/submit {prompt, imageUrl,
-// endingUrl?, mode, manual: low|high, resolution?, bs: 1|2|4, hookUrl?}` and `POST /midjourney/video/extend {jobId,
-// index 0–3, manual, animateMode: auto|manual, bs, hookUrl?}` → `data.jobId` (newer pages: `data.job_id`); results
-// through /v1/fetch or the hook. Where a finished video job lists its clips is not documented: every likely field is read.
+// endingUrl?, mode, manual: low|high, resolution: sd|hd (TTAPI_VIDEO_RESOLUTION), bs: 1|2|4, hookUrl?}` and
+// `POST /midjourney/video/extend {jobId, index 0–3, manual, animateMode: auto|manual, bs, hookUrl?}` → `data.jobId`
+// (newer pages: `data.job_id`); results through /v1/fetch or the hook. Where a finished video job lists its clips
+// is not documented: every likely field is read.
 // Vary (Region) (docs.ttapi.io/api/cn/midjourney/inpaint): `POST /midjourney/v1/inpaint {jobId, mask, prompt,
 // timeout?, hookUrl?}` → `data.job_id`; `jobId` is the upscale's, `mask` a black-and-white PNG of the image's size
 // (white is repainted) in base64 without the `data:` prefix. The result is a grid, fetched like any job.
@@ -151,8 +152,8 @@ export class TtApiProvider implements Provider {
   private readonly http: UpstreamHttp;
   private readonly resolve = (url: string) => this.http.resolve(url);
 
-  static create(relay: RelayConnection): TtApiProvider {
-    return new TtApiProvider(relay.baseUrl, relay.apiKey, 'fast', relay.timeoutMs);
+  static create(relay: RelayConnection, opts: { videoResolution?: 'sd' | 'hd' } = {}): TtApiProvider {
+    return new TtApiProvider(relay.baseUrl, relay.apiKey, 'fast', relay.timeoutMs, opts.videoResolution);
   }
 
   constructor(
@@ -160,6 +161,8 @@ export class TtApiProvider implements Provider {
     apiKey: string,
     private readonly mode: 'fast' | 'relax' | 'turbo' = 'fast',
     timeoutMs?: number,
+    /** Animate's `resolution` (TTAPI_VIDEO_RESOLUTION); sd, TTApi's default, is not sent. */
+    private readonly videoResolution: 'sd' | 'hd' = 'sd',
   ) {
     this.http = new UpstreamHttp(baseUrl, { 'TT-API-KEY': apiKey }, timeoutMs);
   }
@@ -196,7 +199,8 @@ export class TtApiProvider implements Provider {
     if ((ANIMATE_ACTIONS as readonly string[]).includes(action)) {
       const imageUrl = parent.imageUrls[0];
       if (!imageUrl) throw new UpstreamRejected('errors.expired');
-      const body = { prompt: prompt ?? parent.prompt, imageUrl, mode: 'fast', manual: motion, bs: 4, ...hook };
+      const resolution = this.videoResolution === 'hd' ? { resolution: 'hd' } : {};
+      const body = { prompt: prompt ?? parent.prompt, imageUrl, mode: 'fast', manual: motion, ...resolution, bs: 4, ...hook };
       return { upstreamId: await this.post('/midjourney/video/submit', body) };
     }
     const video = parent.upstreamData?.video as VideoRef | undefined;

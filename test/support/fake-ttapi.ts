@@ -73,12 +73,19 @@ export function ttSeedOf(jobId: string): string {
 /** Seconds of a fake clip, and what an Extend adds (short: the tests only need "longer"). */
 const CLIP_SECONDS = 2;
 const EXTEND_SECONDS = 1;
+/** The picture size of a clip at each `resolution` (the docs say only that hd costs more quota). */
+export const TT_CLIP_SIZE = { sd: { width: 320, height: 240 }, hd: { width: 640, height: 480 } } as const;
 /** ffmpeg's moving test pattern, tinted per clip of a batch so the clips differ. */
-const pattern = (clip: number, seconds: number) => `testsrc2=size=320x240:rate=10:duration=${seconds},hue=h=${(clip - 1) * 90}`;
+const pattern = (clip: number, video: Video) => {
+  const { width, height } = TT_CLIP_SIZE[video.resolution];
+  return `testsrc2=size=${width}x${height}:rate=10:duration=${video.seconds},hue=h=${(clip - 1) * 90}`;
+};
 
 /** A video job's clips: how long, and which test pattern each shows (an Extend keeps its clip's). */
 interface Video {
   seconds: number;
+  /** `resolution` of the submit (an Extend keeps its clip's: the extend page lists no resolution). */
+  resolution: 'sd' | 'hd';
   patterns: number[];
 }
 
@@ -161,7 +168,7 @@ export class FakeTtApi extends JobRelayFake {
       const video = this.jobs.get(clip[1]!)?.video;
       const n = Number(clip[2]);
       if (!video || n > video.patterns.length) return sendJson(res, 404, {});
-      const data = await makeClip(pattern(video.patterns[n - 1]!, video.seconds));
+      const data = await makeClip(pattern(video.patterns[n - 1]!, video));
       // CDNs often serve clips as octet-stream: the bot must check the bytes, not the header.
       res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': data.length }).end(data);
       return;
@@ -247,14 +254,15 @@ export class FakeTtApi extends JobRelayFake {
 
   private videoSubmit(req: RecordedRequest, res: ServerResponse) {
     const body = ((typeof req.body === 'object' && req.body) || {}) as Record<string, unknown>;
-    const { prompt, imageUrl, mode = 'fast', hookUrl } = body;
+    const { prompt, imageUrl, mode = 'fast', resolution = 'sd', hookUrl } = body;
     if (typeof prompt !== 'string' || !prompt.trim()) return this.failed(res, 'prompt is required');
     if (typeof imageUrl !== 'string' || !/^https?:\/\//.test(imageUrl)) return this.failed(res, 'imageUrl must be a reachable image URL');
     if (mode !== 'fast') return this.failed(res, 'video supports fast mode only');
+    if (resolution !== 'sd' && resolution !== 'hd') return this.failed(res, 'resolution must be sd or hd');
     const params = this.videoParams(body);
     if (typeof params === 'string') return this.failed(res, params);
     const patterns = Array.from({ length: params.bs }, (_, i) => i + 1);
-    this.create(res, 'video', prompt, hookUrl, { seconds: CLIP_SECONDS, patterns });
+    this.create(res, 'video', prompt, hookUrl, { seconds: CLIP_SECONDS, resolution, patterns });
   }
 
   private videoExtend(req: RecordedRequest, res: ServerResponse) {
@@ -266,7 +274,7 @@ export class FakeTtApi extends JobRelayFake {
     const params = this.videoParams(body);
     if (typeof params === 'string') return this.failed(res, params);
     const from = parent.video.patterns[index as number]!;
-    this.create(res, 'extend', parent.prompt, hookUrl, { seconds: parent.video.seconds + EXTEND_SECONDS, patterns: Array.from({ length: params.bs }, () => from) });
+    this.create(res, 'extend', parent.prompt, hookUrl, { seconds: parent.video.seconds + EXTEND_SECONDS, resolution: parent.video.resolution, patterns: Array.from({ length: params.bs }, () => from) });
   }
 
   private create(res: ServerResponse, action: string, prompt: string, hookUrl: unknown, video?: Video, seedOf?: string) {
