@@ -14,6 +14,7 @@ import { createTestDatabase, type TestDatabase } from '../support/database.ts';
 import { FakeDiscord, type SeenMessage } from '../support/fake-discord.ts';
 import { FakeMidjourneyProxy } from '../support/fake-midjourney-proxy.ts';
 import { FakeTtApi } from '../support/fake-ttapi.ts';
+import { useRelaySession } from './relay-session.ts';
 import { ALICE, BOB, buttonFaces, customIdOf, imageInfo, isFinal, relayEnv, simulatorEnv, slashDraw } from './support.ts';
 
 let discord: FakeDiscord;
@@ -115,6 +116,29 @@ async function geometry(page: Page) {
   const box = (await page.locator('#overlay').boundingBox())!;
   const natural = await page.evaluate<{ width: number; height: number }>("({ width: document.getElementById('image').naturalWidth, height: document.getElementById('image').naturalHeight })");
   return { box, natural, toImage: (x: number, y: number) => [((x - box.x) * natural.width) / box.width, ((y - box.y) * natural.height) / box.height] as const };
+}
+
+/**
+ * On a relay's upscaled result: clicks 🖌️ as `userId`, drags a rectangle in the editor, sets the prompt when
+ * given, sends, and waits for the page's "started"; returns the page and the rectangle in image pixels.
+ */
+async function sendRegion(discord: FakeDiscord, upscaledResult: SeenMessage, userId: string, prompt?: string) {
+  const click = await discord.clickButton({ message: upscaledResult, customId: customIdOf(upscaledResult, 'Vary (Region)'), userId });
+  const url = /(http:\/\/\S+\/edit\/[A-Za-z0-9_-]{43})/.exec(String((await click.waitForCallback()).data?.content))![1]!;
+  const page = await openEditor(url);
+  const { a, b } = await dragRectangle(page);
+  if (prompt !== undefined) await page.locator('#prompt').fill(prompt);
+  await page.locator('#submit').click();
+  await expect.poll(() => page.locator('#status').textContent(), { timeout: 20_000 }).toMatch(/^Started — back to Discord/);
+  return { page, a, b };
+}
+
+/** A mask PNG a relay received is the size of `upscaledResult`'s image and white exactly inside the rectangle a–b. */
+async function expectRectangleMask(png: Buffer, upscaledResult: SeenMessage, a: readonly [number, number], b: readonly [number, number]) {
+  const { data, info } = await sharp(png).greyscale().raw().toBuffer({ resolveWithObject: true });
+  const image = await imageInfo(upscaledResult);
+  expect({ width: info.width, height: info.height }).toEqual({ width: image.width, height: image.height });
+  expect(pixelsOffRectangle({ data, width: info.width, height: info.height, channels: info.channels }, a, b)).toBe(0);
 }
 
 describe('Vary (Region) on the simulator', () => {
@@ -237,13 +261,7 @@ describe('Vary (Region) on midjourney-proxy (trueai-org)', () => {
   it('sends MJ::Inpaint through /mj/submit/action, then the mask and the edited prompt through /mj/submit/modal', async () => {
     const grid = await (await slashDraw(mjDiscord, 'a quiet mountain lake')).waitForMessage(isFinal, 20_000);
     const single = await (await mjDiscord.clickButton({ message: grid, customId: customIdOf(grid, 'U3'), userId: ALICE })).waitForMessage(isFinal, 20_000);
-    const click = await mjDiscord.clickButton({ message: single, customId: customIdOf(single, 'Vary (Region)'), userId: ALICE });
-    const url = /(http:\/\/\S+\/edit\/[A-Za-z0-9_-]{43})/.exec(String((await click.waitForCallback()).data?.content))![1]!;
-    const page = await openEditor(url);
-    const { a, b } = await dragRectangle(page);
-    await page.locator('#prompt').fill('a quiet mountain lake, a wooden cabin');
-    await page.locator('#submit').click();
-    await expect.poll(() => page.locator('#status').textContent(), { timeout: 20_000 }).toMatch(/^Started — back to Discord/);
+    const { page, a, b } = await sendRegion(mjDiscord, single, ALICE, 'a quiet mountain lake, a wooden cabin');
 
     await expect.poll(() => mj.modals.length, { timeout: 20_000 }).toBe(1);
     const modal = mj.modals[0]!;
@@ -251,11 +269,7 @@ describe('Vary (Region) on midjourney-proxy (trueai-org)', () => {
     const action = mj.lastRequest('/mj/submit/action')!.body as { customId: string };
     expect(action.customId).toMatch(/^MJ::Inpaint::1::.+::SOLO$/);
     expect(modal.maskBase64).toMatch(/^data:image\/png;base64,/);
-    const png = Buffer.from(modal.maskBase64!.slice('data:image/png;base64,'.length), 'base64');
-    const { data, info } = await sharp(png).greyscale().raw().toBuffer({ resolveWithObject: true });
-    const image = await imageInfo(single);
-    expect({ width: info.width, height: info.height }).toEqual({ width: image.width, height: image.height });
-    expect(pixelsOffRectangle({ data, width: info.width, height: info.height, channels: info.channels }, a, b)).toBe(0);
+    await expectRectangleMask(Buffer.from(modal.maskBase64!.slice('data:image/png;base64,'.length), 'base64'), single, a, b);
 
     const result = await mjDiscord.waitForMessage((m) => m.content.startsWith('**a quiet mountain lake, a wooden cabin** - Vary (Region) by') && m.attachments.length > 0, 20_000);
     expect(buttonFaces(result)[0]).toEqual(['U1', 'U2', 'U3', 'U4', '🔄']);
@@ -264,40 +278,25 @@ describe('Vary (Region) on midjourney-proxy (trueai-org)', () => {
 });
 
 describe('Vary (Region) on TTApi', () => {
-  let ttDiscord: FakeDiscord;
   let tt: FakeTtApi;
-  let ttDb: TestDatabase;
-  let ttBot: BotProcess;
   let ttSingle: SeenMessage;
-
   beforeAll(async () => {
-    [ttDiscord, tt, ttDb] = await Promise.all([FakeDiscord.start(), FakeTtApi.start({ stepMs: 100 }), createTestDatabase()]);
-    const port = await freePort();
-    ttBot = await startBot(relayEnv(ttDiscord, ttDb, { provider: 'ttapi', baseUrl: tt.url, apiKey: tt.apiKey }, { HTTP_PORT: String(port), PUBLIC_URL: `http://127.0.0.1:${port}`, POLL_INTERVAL_MS: '200' }));
-  }, 60_000);
-
-  afterAll(async () => {
-    await ttBot?.stop();
-    await ttDb?.destroy();
-    await Promise.all([ttDiscord?.close(), tt?.close()]);
+    tt = await FakeTtApi.start({ stepMs: 100 });
   });
+  afterAll(() => tt?.close());
+  // Pushed: PUBLIC_URL (the editor page's address) is set, and TTApi's hookUrl finishes each job.
+  const s = useRelaySession(() => ({ provider: 'ttapi', baseUrl: tt.url, apiKey: tt.apiKey, mode: 'pushed' }));
 
   it('sends the upscale\'s job id, the mask as bare base64 PNG of the image\'s size and the edited prompt to /midjourney/v1/inpaint', async () => {
-    const grid = await (await slashDraw(ttDiscord, 'a red barn in a snowy field')).waitForMessage(isFinal, 20_000);
+    const { final: grid } = await s.draw('a red barn in a snowy field');
     // Only upscales offer it: a grid has no 🖌️.
     expect(buttonFaces(grid).flat()).not.toContain('Vary (Region)');
-    const single = await (await ttDiscord.clickButton({ message: grid, customId: customIdOf(grid, 'U4'), userId: ALICE })).waitForMessage(isFinal, 20_000);
+    const single = await s.click(grid, customIdOf(grid, 'U4'), ALICE);
     ttSingle = single;
     expect(buttonFaces(single)[0]).toEqual(['Vary (Strong)', 'Vary (Subtle)', 'Vary (Region)']);
     const upscaleId = tt.submissions.find((j) => j.action === 'upsample4')!.jobId;
 
-    const click = await ttDiscord.clickButton({ message: single, customId: customIdOf(single, 'Vary (Region)'), userId: ALICE });
-    const url = /(http:\/\/\S+\/edit\/[A-Za-z0-9_-]{43})/.exec(String((await click.waitForCallback()).data?.content))![1]!;
-    const page = await openEditor(url);
-    const { a, b } = await dragRectangle(page);
-    await page.locator('#prompt').fill('a red barn in a snowy field, a horse-drawn sleigh');
-    await page.locator('#submit').click();
-    await expect.poll(() => page.locator('#status').textContent(), { timeout: 20_000 }).toMatch(/^Started — back to Discord/);
+    const { page, a, b } = await sendRegion(s.discord, single, ALICE, 'a red barn in a snowy field, a horse-drawn sleigh');
 
     await expect.poll(() => tt.inpaints.length, { timeout: 20_000 }).toBe(1);
     const sent = tt.requests.filter((r) => r.path === '/midjourney/v1/inpaint').at(-1)!;
@@ -305,13 +304,10 @@ describe('Vary (Region) on TTApi', () => {
     const body = sent.body as Record<string, unknown>;
     expect(body).toMatchObject({ jobId: upscaleId, prompt: 'a red barn in a snowy field, a horse-drawn sleigh' });
     expect(String(body.mask)).toMatch(/^iVBORw0KGgo/);
-    const { data, info } = await sharp(tt.inpaints[0]!.mask).greyscale().raw().toBuffer({ resolveWithObject: true });
-    const image = await imageInfo(single);
-    expect({ width: info.width, height: info.height }).toEqual({ width: image.width, height: image.height });
-    expect(pixelsOffRectangle({ data, width: info.width, height: info.height, channels: info.channels }, a, b)).toBe(0);
+    await expectRectangleMask(tt.inpaints[0]!.mask, single, a, b);
 
     // TTApi's answer (`data.job_id`) is tracked like any job; the result is a grid with its own buttons.
-    const result = await ttDiscord.waitForMessage((m) => m.content.startsWith('**a red barn in a snowy field, a horse-drawn sleigh** - Vary (Region) by') && m.attachments.length > 0, 20_000);
+    const result = await s.discord.waitForMessage((m) => m.content.startsWith('**a red barn in a snowy field, a horse-drawn sleigh** - Vary (Region) by') && m.attachments.length > 0, 20_000);
     expect(result.content).toContain(`<@${ALICE}>`);
     expect(buttonFaces(result)[0]).toEqual(['U1', 'U2', 'U3', 'U4', '🔄']);
     await page.context().close();
@@ -319,13 +315,8 @@ describe('Vary (Region) on TTApi', () => {
 
   it("a refusal by TTApi ends the job with TTApi's own words", async () => {
     tt.server.inject((r) => r.path === '/midjourney/v1/inpaint', { status: 400, body: { status: 'FAILED', message: 'mask area is too small', data: null } });
-    const click = await ttDiscord.clickButton({ message: ttSingle, customId: customIdOf(ttSingle, 'Vary (Region)'), userId: BOB });
-    const url = /(http:\/\/\S+\/edit\/[A-Za-z0-9_-]{43})/.exec(String((await click.waitForCallback()).data?.content))![1]!;
-    const page = await openEditor(url);
-    await dragRectangle(page);
-    await page.locator('#submit').click();
-    await expect.poll(() => page.locator('#status').textContent(), { timeout: 20_000 }).toMatch(/^Started — back to Discord/);
-    const failed = await ttDiscord.waitForMessage((m) => m.content.startsWith('❌') && m.content.includes(`<@${BOB}>`), 20_000);
+    const { page } = await sendRegion(s.discord, ttSingle, BOB);
+    const failed = await s.discord.waitForMessage((m) => m.content.startsWith('❌') && m.content.includes(`<@${BOB}>`), 20_000);
     expect(failed.content).toBe(`❌ **a red barn in a snowy field** - Vary (Region) by <@${BOB}>\nThe job failed: the image service reported: mask area is too small`);
     expect(tt.inpaints).toHaveLength(1);
     await page.context().close();
