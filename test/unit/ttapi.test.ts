@@ -107,6 +107,21 @@ describe('TTApi adapter against the fake', () => {
     expect(p.parseWebhook(fake.hooks.at(-1)!.body)).toMatchObject({ upstreamId, status: 'failed' });
   });
 
+  it('📋: when the seed call answers the job\'s own id, the job is fetched until its seed shows, for a bounded time', async () => {
+    const p = provider();
+    p.seedWaitMs = 300;
+    p.seedPollMs = 50;
+    const { upstreamId } = await p.submit({ kind: 'imagine', taskId: 's', prompt: 'a seed' });
+    await until(p, upstreamId);
+    fake.server.inject((r) => r.path === '/midjourney/v1/seed', { status: 200, body: { status: 'SUCCESS', message: '', data: { jobId: upstreamId } } });
+    const parent = { upstreamId, upstreamData: null, imageUrls: [], prompt: 'a seed' };
+    const started = Date.now();
+    // This fake never fills the job's own seed: the wait ends with "cannot tell", not a hang.
+    await expect(p.seed(parent)).resolves.toBeUndefined();
+    expect(Date.now() - started).toBeGreaterThanOrEqual(300);
+    expect(fake.requests.filter((r) => r.path.startsWith(`/midjourney/v1/fetch?jobId=${upstreamId}`)).length).toBeGreaterThan(3);
+  });
+
   const submitPath = (r: { path: string }) => r.path.startsWith('/midjourney/v1/imagine');
   it.each([
     [401, 'auth'],
