@@ -133,6 +133,8 @@ const schema = z.object({
   GUILD_DAILY_QUOTA: int(0, 0),
   /** What one video job (Animate, a clip pick, Extend) counts toward the daily quotas: about Midjourney's GPU-time ratio. */
   VIDEO_QUOTA_WEIGHT: int(8, 1, 100),
+  /** TTApi's Animate resolution (`resolution` of /midjourney/video/submit): sd (its default) or hd (costs more quota). */
+  TTAPI_VIDEO_RESOLUTION: z.preprocess((v) => (typeof v === 'string' ? v.trim().toLowerCase() || undefined : v), z.enum(['sd', 'hd'], { error: 'must be sd or hd' }).default('sd')),
   /** Sharding: how many shards the bot has in all, and which of them this process runs (default: all). */
   SHARD_COUNT: z.preprocess((v) => (typeof v === 'string' && v.trim() === '' ? undefined : v), z.coerce.number().int('must be a whole number').min(1).max(1000).optional()),
   SHARD_IDS: shardIds,

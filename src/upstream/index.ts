@@ -42,7 +42,7 @@ const FACTORIES: Record<ProviderId, UpstreamFactory> = {
   // AceData's concurrency depends on the plan; a few at a time, the rest wait in our queue.
   acedata: (spec) => ({ provider: AceDataProvider.create(requireRelayConfig(spec)), concurrency: 5 }),
   // TTApi runs at most 10 jobs in progress per account.
-  ttapi: (spec) => ({ provider: TtApiProvider.create(requireRelayConfig(spec)), concurrency: 10 }),
+  ttapi: (spec, config) => ({ provider: TtApiProvider.create(requireRelayConfig(spec), { videoResolution: config.TTAPI_VIDEO_RESOLUTION }), concurrency: 10 }),
   // One Discord account runs 3 fast jobs at once; the proxy queues a few more itself (code 22).
   'midjourney-proxy': (spec) => ({ provider: MidjourneyProxyProvider.create(requireRelayConfig(spec)), concurrency: 5 }),
   // Its queue is newest-first and leaks slots when overfilled: hand it few jobs at a time. No API key.

@@ -4,9 +4,15 @@
 // `hookUrl` receives the fetch-shaped body and is retried until we answer 200. `discordImage` links expire
 // after 24 h, so `cdnImage` is preferred.
 // Video (docs.ttapi.io videoapi/submit and videoapi/extend): `POST /midjourney/video/submit {prompt, imageUrl,
-// endingUrl?, mode, manual: low|high, resolution?, bs: 1|2|4, hookUrl?}` and `POST /midjourney/video/extend {jobId,
-// index 0–3, manual, animateMode: auto|manual, bs, hookUrl?}` → `data.jobId` (newer pages: `data.job_id`); results
-// through /v1/fetch or the hook. Where a finished video job lists its clips is not documented: every likely field is read.
+// endingUrl?, mode, manual: low|high, resolution: sd|hd (TTAPI_VIDEO_RESOLUTION), bs: 1|2|4, hookUrl?}` and
+// `POST /midjourney/video/extend {jobId, index 0–3, manual, animateMode: auto|manual, bs, hookUrl?}` → `data.jobId`
+// (newer pages: `data.job_id`); results through /v1/fetch or the hook. Where a finished video job lists its clips
+// is not documented: every likely field is read.
+// Vary (Region) (docs.ttapi.io/api/cn/midjourney/inpaint): `POST /midjourney/v1/inpaint {jobId, mask, prompt,
+// timeout?, hookUrl?}` → `data.job_id`; `jobId` is the upscale's, `mask` a black-and-white PNG of the image's size
+// (white is repainted) in base64 without the `data:` prefix. The result is a grid, fetched like any job.
+// 📋 (docs.mjapiapp.com/reference/midjourney-api, "Seeds [ --seed ]"): `POST /midjourney/v1/seed {jobId, hookUrl?,
+// timeout?}` → `data.jobId`; the seed is that job's `data.seed` in /v1/fetch (which lists `seed` on every job).
 import { ANIMATE_ACTIONS, EXTEND_ACTIONS, INTERNAL_ACTIONS, VIDEO_PICKS, isVideoAction, videoMotion, videoPickIndex, type InternalAction } from './actions.ts';
 import { UpstreamHttp, type RelayConnection } from './http.ts';
 import { parseDescriptions } from './midjourney-proxy.ts';
@@ -15,6 +21,7 @@ import {
   UpstreamAccountError,
   UpstreamRejected,
   type Capabilities,
+  type InpaintRequest,
   type ParentRef,
   type Provider,
   type Submitted,
@@ -134,12 +141,19 @@ export class TtApiProvider implements Provider {
     blend: false,
     describe: true,
     imagePrompts: true,
+    // Vary (Region) through /midjourney/v1/inpaint, on the upscales that offer Vary (Strong/Subtle).
+    inpaint: true,
+    // 📋 through /midjourney/v1/seed (or the job's own `data.seed` when its fetch already tells it).
+    seed: true,
   };
+  /** How long 📋 waits for TTApi's seed job, and how often it looks. */
+  seedWaitMs = 60_000;
+  seedPollMs = 500;
   private readonly http: UpstreamHttp;
   private readonly resolve = (url: string) => this.http.resolve(url);
 
-  static create(relay: RelayConnection): TtApiProvider {
-    return new TtApiProvider(relay.baseUrl, relay.apiKey, 'fast', relay.timeoutMs);
+  static create(relay: RelayConnection, opts: { videoResolution?: 'sd' | 'hd' } = {}): TtApiProvider {
+    return new TtApiProvider(relay.baseUrl, relay.apiKey, 'fast', relay.timeoutMs, opts.videoResolution);
   }
 
   constructor(
@@ -147,6 +161,8 @@ export class TtApiProvider implements Provider {
     apiKey: string,
     private readonly mode: 'fast' | 'relax' | 'turbo' = 'fast',
     timeoutMs?: number,
+    /** Animate's `resolution` (TTAPI_VIDEO_RESOLUTION); sd, TTApi's default, is not sent. */
+    private readonly videoResolution: 'sd' | 'hd' = 'sd',
   ) {
     this.http = new UpstreamHttp(baseUrl, { 'TT-API-KEY': apiKey }, timeoutMs);
   }
@@ -183,13 +199,58 @@ export class TtApiProvider implements Provider {
     if ((ANIMATE_ACTIONS as readonly string[]).includes(action)) {
       const imageUrl = parent.imageUrls[0];
       if (!imageUrl) throw new UpstreamRejected('errors.expired');
-      const body = { prompt: prompt ?? parent.prompt, imageUrl, mode: 'fast', manual: motion, bs: 4, ...hook };
+      const resolution = this.videoResolution === 'hd' ? { resolution: 'hd' } : {};
+      const body = { prompt: prompt ?? parent.prompt, imageUrl, mode: 'fast', manual: motion, ...resolution, bs: 4, ...hook };
       return { upstreamId: await this.post('/midjourney/video/submit', body) };
     }
     const video = parent.upstreamData?.video as VideoRef | undefined;
     if (!video || typeof video.jobId !== 'string') throw new UpstreamRejected('errors.actionUnavailable');
     const body = { jobId: video.jobId, index: video.index, manual: motion, animateMode: 'auto', bs: 1, ...hook };
     return { upstreamId: await this.post('/midjourney/video/extend', body) };
+  }
+
+  /**
+   * Midjourney offers Vary (Region) beside Vary (Strong)/(Subtle) on an upscale; TTApi's components list no name
+   * of its own for it (docs.ttapi.io's action list), so those two stand for it.
+   */
+  inpaintable(upstreamData: Record<string, unknown> | null): boolean {
+    const names = isRecord(upstreamData?.components) ? upstreamData.components : {};
+    return Boolean(names['vary:subtle'] ?? names['vary:strong']);
+  }
+
+  async inpaint(req: InpaintRequest): Promise<Submitted> {
+    const hook = req.callbackUrl ? { hookUrl: req.callbackUrl } : {};
+    const body = { jobId: req.parent.upstreamId, mask: req.mask.toString('base64'), prompt: req.prompt, ...hook };
+    return { upstreamId: await this.post('/midjourney/v1/inpaint', body) };
+  }
+
+  /**
+   * The job's own fetch first (free; `data.seed` may already be there), else a seed job whose fetch carries it.
+   * Some pages show the seed call answering the parent's own id: then the parent is fetched until its seed shows.
+   */
+  async seed(job: ParentRef): Promise<string | undefined> {
+    const own = await this.seedOf(job.upstreamId);
+    if (own.seed) return own.seed;
+    const id = await this.post('/midjourney/v1/seed', { jobId: job.upstreamId });
+    const deadline = Date.now() + this.seedWaitMs;
+    for (;;) {
+      const state = await this.seedOf(id);
+      if (state.seed) return state.seed;
+      if (state.status === 'FAILED') throw new UpstreamRejected(state.message ?? 'errors.upstreamNoReason');
+      // A finished seed job without one: TTApi cannot tell it.
+      if ((state.status === 'SUCCESS' && id !== job.upstreamId) || Date.now() >= deadline) return undefined;
+      await new Promise((r) => setTimeout(r, this.seedPollMs));
+    }
+  }
+
+  /** A job's `data.seed` (digits only) as /v1/fetch tells it, with the job's status and message. */
+  private async seedOf(jobId: string): Promise<{ seed?: string; status?: string; message?: string }> {
+    const res = await this.http.json<unknown>('/midjourney/v1/fetch', { query: { jobId } });
+    if (res.status === 499) throw new UpstreamAccountError('queue_full', '/midjourney/v1/fetch: HTTP 499');
+    if (res.status >= 400 || !isRecord(res.body)) return {};
+    const data = isRecord(res.body.data) ? res.body.data : {};
+    const seed = strOrNumber(data.seed)?.trim();
+    return { seed: seed && /^\d+$/.test(seed) ? seed : undefined, status: strOrNumber(res.body.status)?.toUpperCase(), message: strOrNumber(res.body.message) };
   }
 
   private async post(path: string, body: Record<string, unknown>): Promise<string> {

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FakeTtApi, TT_DESCRIPTIONS } from '../support/fake-ttapi.ts';
 import { imageOptions, png, refusal, slash, suggestedPrompts } from './image-inputs.ts';
 import { BOB, useRelaySession } from './relay-session.ts';
-import { GRID, buttonFaces, customIdOf, isFinal } from './support.ts';
+import { GRID, buttonFaces, customIdOf, isFinal, withSeed } from './support.ts';
 
 let tt: FakeTtApi;
 beforeAll(async () => {
@@ -21,7 +21,7 @@ describe('image inputs on TTApi', () => {
   it('/draw puts the attachment URL before the prompt', async () => {
     const interaction = await slash(s.discord, 'draw', { prompt: 'a fox --iw 1', ...imageOptions([await png('fox.png')], 'draw') });
     const grid = await interaction.waitForMessage(isFinal, 20_000);
-    expect(buttonFaces(grid)).toEqual(GRID);
+    expect(buttonFaces(grid)).toEqual(withSeed(GRID));
     const [url, ...rest] = String(lastBody('/midjourney/v1/imagine')!.prompt).split(' ');
     expect(url).toMatch(cdnUrl);
     expect(rest.join(' ')).toBe('a fox --iw 1');

@@ -1,9 +1,11 @@
-// 📋 on results where the relay can tell the seed (trueai-org's midjourney-proxy, GET /mj/task/{id}/image-seed):
+// 📋 on results where the relay can tell the seed (trueai-org's midjourney-proxy, GET /mj/task/{id}/image-seed;
+// TTApi, POST /midjourney/v1/seed then the seed job's fetch, or the job's own fetch when it already says):
 // whoever clicks is told the job's seed privately, with how to use it; results of a relay that cannot tell it
 // (the open-source midjourney-proxy, which has no such route) offer no 📋.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { SeenMessage } from '../support/fake-discord.ts';
+import type { FakeDiscord, SeenMessage } from '../support/fake-discord.ts';
 import { FakeMidjourneyProxy, seedOf } from '../support/fake-midjourney-proxy.ts';
+import { FakeTtApi, ttSeedOf } from '../support/fake-ttapi.ts';
 import { BOB, useRelaySession } from './relay-session.ts';
 import { GRID, buttonFaces, customIdOf, withSeed } from './support.ts';
 
@@ -11,13 +13,25 @@ const EPHEMERAL = 1 << 6;
 
 let mj: FakeMidjourneyProxy;
 let openSource: FakeMidjourneyProxy;
+let tt: FakeTtApi;
+let ttKnowing: FakeTtApi;
 beforeAll(async () => {
-  [mj, openSource] = await Promise.all([FakeMidjourneyProxy.start({ stepMs: 100 }), FakeMidjourneyProxy.start({ stepMs: 100, openSource: true })]);
+  [mj, openSource, tt, ttKnowing] = await Promise.all([
+    FakeMidjourneyProxy.start({ stepMs: 100 }),
+    FakeMidjourneyProxy.start({ stepMs: 100, openSource: true }),
+    FakeTtApi.start({ stepMs: 100 }),
+    FakeTtApi.start({ stepMs: 100, seedOnJobs: true }),
+  ]);
 });
 afterAll(async () => {
-  await mj?.close();
-  await openSource?.close();
+  await Promise.all([mj?.close(), openSource?.close(), tt?.close(), ttKnowing?.close()]);
 });
+
+/** Clicks 📋 on `result` as Bob; resolves the private answer. */
+async function askSeed(discord: FakeDiscord, result: SeenMessage, locale = 'en-US'): Promise<SeenMessage> {
+  const click = await discord.clickButton({ message: result, customId: customIdOf(result, '📋'), userId: BOB, locale });
+  return click.waitForMessage((m) => m.content.includes('seed') || m.content.includes('种子'), 20_000);
+}
 
 /** The upstream id of the job behind a result: the fake's last task with that prompt and action. */
 const upstreamIdOf = (relay: FakeMidjourneyProxy, prompt: string, action: string) => relay.created.filter((t) => t.promptEn === prompt && t.action === action).at(-1)!.id;
@@ -25,16 +39,11 @@ const upstreamIdOf = (relay: FakeMidjourneyProxy, prompt: string, action: string
 describe('📋 on midjourney-proxy (trueai-org)', () => {
   const s = useRelaySession(() => ({ provider: 'midjourney-proxy', baseUrl: mj.url, apiKey: mj.opts.apiKey, mode: 'polled' }));
 
-  async function askSeed(result: SeenMessage, locale = 'en-US'): Promise<SeenMessage> {
-    const click = await s.discord.clickButton({ message: result, customId: customIdOf(result, '📋'), userId: BOB, locale });
-    return click.waitForMessage((m) => m.content.includes('seed') || m.content.includes('种子'), 20_000);
-  }
-
   it('tells whoever clicks the seed of a grid, privately, with how to use it', async () => {
     const { final: grid } = await s.draw('a lighthouse at dusk');
     expect(buttonFaces(grid)).toEqual(withSeed(GRID));
     const seed = seedOf(upstreamIdOf(mj, 'a lighthouse at dusk', 'IMAGINE'));
-    const answer = await askSeed(grid);
+    const answer = await askSeed(s.discord, grid);
     expect(answer.flags! & EPHEMERAL).toBe(EPHEMERAL);
     expect(answer.content).toBe(`📋 The seed of this job is **${seed}**. Add \`--seed ${seed}\` to a /draw prompt to start from it again.`);
     expect(mj.seedRequests.at(-1)).toBe(upstreamIdOf(mj, 'a lighthouse at dusk', 'IMAGINE'));
@@ -47,7 +56,7 @@ describe('📋 on midjourney-proxy (trueai-org)', () => {
     expect(buttonFaces(upscaled).flat()).toContain('📋');
     const ids = mj.created.filter((t) => t.promptEn === 'a red kite over the sea' && t.action === 'UPSCALE');
     const seed = seedOf(ids.at(-1)!.id);
-    const answer = await askSeed(upscaled, 'zh-CN');
+    const answer = await askSeed(s.discord, upscaled, 'zh-CN');
     expect(answer.flags! & EPHEMERAL).toBe(EPHEMERAL);
     expect(answer.content).toBe(`📋 这个任务的种子是 **${seed}**。在 /画图 的提示词后加上 \`--seed ${seed}\` 即可用它再画。`);
     s.discord.assertNoViolations();
@@ -61,5 +70,52 @@ describe('📋 on the open-source midjourney-proxy', () => {
     const { final: grid } = await s.draw('a quiet harbour');
     expect(buttonFaces(grid)).toEqual(GRID);
     expect(openSource.requests.some((r) => r.path.endsWith('/image-seed'))).toBe(false);
+  });
+});
+
+describe('📋 on TTApi', () => {
+  const s = useRelaySession(() => ({ provider: 'ttapi', baseUrl: tt.url, apiKey: tt.apiKey, mode: 'polled' }));
+  const jobOf = (relay: FakeTtApi, prompt: string, action: string) => relay.submissions.filter((j) => j.prompt === prompt && j.action === action).at(-1)!.jobId;
+
+  it('asks /midjourney/v1/seed for the job and tells whoever clicks the seed its job reports, privately', async () => {
+    const { final: grid } = await s.draw('a windmill at dawn');
+    expect(buttonFaces(grid)).toEqual(withSeed(GRID));
+    const answer = await askSeed(s.discord, grid);
+    const jobId = jobOf(tt, 'a windmill at dawn', 'imagine');
+    expect(answer.flags! & EPHEMERAL).toBe(EPHEMERAL);
+    expect(answer.content).toBe(`📋 The seed of this job is **${ttSeedOf(jobId)}**. Add \`--seed ${ttSeedOf(jobId)}\` to a /draw prompt to start from it again.`);
+    expect(tt.seedRequests).toEqual([jobId]);
+    expect(tt.requests.find((r) => r.path === '/midjourney/v1/seed')!.headers['tt-api-key']).toBe(tt.apiKey);
+  });
+
+  it('answers for an upscale too, in the clicker\'s language', async () => {
+    const { final: grid } = await s.draw('a stone bridge in fog');
+    const upscaled = await s.click(grid, customIdOf(grid, 'U1'));
+    const answer = await askSeed(s.discord, upscaled, 'zh-CN');
+    const seed = ttSeedOf(jobOf(tt, 'a stone bridge in fog', 'upsample1'));
+    expect(answer.content).toBe(`📋 这个任务的种子是 **${seed}**。在 /画图 的提示词后加上 \`--seed ${seed}\` 即可用它再画。`);
+  });
+
+  it('tells the clicker plainly when TTApi refuses', async () => {
+    const { final: grid } = await s.draw('a lantern on a table');
+    tt.server.inject((r) => r.path === '/midjourney/v1/seed', { status: 400, body: { status: 'FAILED', message: 'seed is not available for this job', data: null } });
+    const click = await s.discord.clickButton({ message: grid, customId: customIdOf(grid, '📋'), userId: BOB });
+    const answer = await click.waitForMessage((m) => m.content.includes('could not tell the seed'), 20_000);
+    expect(answer.flags! & EPHEMERAL).toBe(EPHEMERAL);
+    expect(answer.content).toBe('The image service could not tell the seed of this job.');
+    await s.bot.waitForLog((l) => l.msg === 'the relay did not tell the seed');
+    s.discord.assertNoViolations();
+  });
+});
+
+describe('📋 on TTApi when the job\'s own fetch tells the seed', () => {
+  const s = useRelaySession(() => ({ provider: 'ttapi', baseUrl: ttKnowing.url, apiKey: ttKnowing.apiKey, mode: 'polled' }));
+
+  it('answers from the job itself, without the /midjourney/v1/seed call', async () => {
+    const { final: grid } = await s.draw('a fox in tall grass');
+    const answer = await askSeed(s.discord, grid);
+    const jobId = ttKnowing.submissions.find((j) => j.prompt === 'a fox in tall grass')!.jobId;
+    expect(answer.content).toContain(`**${ttSeedOf(jobId)}**`);
+    expect(ttKnowing.seedRequests).toEqual([]);
   });
 });

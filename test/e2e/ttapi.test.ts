@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FakeTtApi } from '../support/fake-ttapi.ts';
 import { pushJson } from '../support/relay-fake-kit.ts';
 import { BOB, useRelaySession, type Mode } from './relay-session.ts';
-import { AFTER_UPSCALE, GRID, buttonFaces, customIdOf, imageInfo } from './support.ts';
+import { AFTER_UPSCALE, GRID, buttonFaces, customIdOf, imageInfo, withSeed } from './support.ts';
 
 let tt: FakeTtApi;
 beforeAll(async () => {
@@ -24,7 +24,7 @@ describe.each<Mode>(['polled', 'pushed'])('/draw on TTApi, %s', (mode) => {
     if (mode === 'polled') tt.slowNextJob(2_000);
     const { interaction, final: grid } = await s.draw(`a ${mode} cat on a roof`);
     expect(grid.content).toBe(`**a ${mode} cat on a roof** - <@100000000000000001>`);
-    expect(buttonFaces(grid)).toEqual(GRID);
+    expect(buttonFaces(grid)).toEqual(withSeed(GRID));
     expect((await imageInfo(grid)).format).toBe('png');
     const sent = calls('/midjourney/v1/imagine').at(-1)!;
     expect(sent.headers['tt-api-key']).toBe(tt.apiKey);
@@ -47,12 +47,13 @@ describe.each<Mode>(['polled', 'pushed'])('/draw on TTApi, %s', (mode) => {
 
     const upscaled = await s.click(grid, customIdOf(grid, 'U2'));
     expect(upscaled.content).toBe(`**a ${mode} cat on a roof** - Image #2 <@${BOB}>`);
-    expect(buttonFaces(upscaled)).toEqual(AFTER_UPSCALE);
+    // Vary (Region) needs the editor page, so PUBLIC_URL: pushed mode has it. 📋 is on every image result.
+    expect(buttonFaces(upscaled)).toEqual(withSeed(mode === 'pushed' ? [[...AFTER_UPSCALE[0]!, 'Vary (Region)'], ...AFTER_UPSCALE.slice(1)] : AFTER_UPSCALE));
     expect(lastAction()).toMatchObject({ action: 'upsample2', jobId: expect.any(String) });
 
     const varied = await s.click(grid, customIdOf(grid, 'V3'));
     expect(varied.content).toBe(`**a ${mode} cat on a roof** - Variations by <@${BOB}>`);
-    expect(buttonFaces(varied)).toEqual(GRID);
+    expect(buttonFaces(varied)).toEqual(withSeed(GRID));
     expect(lastAction()).toMatchObject({ action: 'variation3' });
 
   });
@@ -76,7 +77,7 @@ describe.each<Mode>(['polled', 'pushed'])('/draw on TTApi, %s', (mode) => {
     it('retries when the queue is exhausted (HTTP 499) and still delivers', async () => {
       tt.server.inject((r) => r.path === '/midjourney/v1/imagine', { status: 499, body: { status: 'FAILED', message: 'queue exhausted', data: null } });
       const { final } = await s.draw('a patient owl');
-      expect(buttonFaces(final)).toEqual(GRID);
+      expect(buttonFaces(final)).toEqual(withSeed(GRID));
       await s.bot.waitForLog((l) => l.msg === 'upstream busy; retrying' && l.kind === 'queue_full');
     });
   }

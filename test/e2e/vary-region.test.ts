@@ -2,7 +2,7 @@
 // headless Chromium (playwright-core, Debian's /usr/bin/chromium) → a rectangle dragged with the mouse, the
 // prompt edited → submitted → the relay gets a mask of the image's size, white exactly where the rectangle was,
 // and the edited prompt → the result in Discord. Used, expired and unknown links start nothing; a lasso drawn
-// with touch gives a non-rectangular mask.
+// with touch gives a non-rectangular mask. On midjourney-proxy and TTApi the mask reaches the relay in its own shape.
 import { sql } from 'drizzle-orm';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import sharp from 'sharp';
@@ -14,6 +14,8 @@ import { createTestDatabase, type TestDatabase } from '../support/database.ts';
 import { FakeAceData } from '../support/fake-acedata.ts';
 import { FakeDiscord, type SeenMessage } from '../support/fake-discord.ts';
 import { FakeMidjourneyProxy } from '../support/fake-midjourney-proxy.ts';
+import { FakeTtApi } from '../support/fake-ttapi.ts';
+import { useRelaySession } from './relay-session.ts';
 import { ALICE, BOB, buttonFaces, customIdOf, imageInfo, isFinal, relayEnv, simulatorEnv, slashDraw } from './support.ts';
 
 let discord: FakeDiscord;
@@ -117,22 +119,25 @@ async function geometry(page: Page) {
   return { box, natural, toImage: (x: number, y: number) => [((x - box.x) * natural.width) / box.width, ((y - box.y) * natural.height) / box.height] as const };
 }
 
-/** Clicks 🖌️ on a relay's upscale as Alice, drags the rectangle in the editor, types `prompt` and sends it. */
-async function varyRegionOn(on: FakeDiscord, message: SeenMessage, prompt: string) {
-  const click = await on.clickButton({ message, customId: customIdOf(message, 'Vary (Region)'), userId: ALICE });
+/**
+ * On a relay's upscaled result: clicks 🖌️ as `userId`, drags a rectangle in the editor, sets the prompt when
+ * given, sends, and waits for the page's "started"; returns the page and the rectangle in image pixels.
+ */
+async function sendRegion(discord: FakeDiscord, upscaledResult: SeenMessage, userId: string, prompt?: string) {
+  const click = await discord.clickButton({ message: upscaledResult, customId: customIdOf(upscaledResult, 'Vary (Region)'), userId });
   const url = /(http:\/\/\S+\/edit\/[A-Za-z0-9_-]{43})/.exec(String((await click.waitForCallback()).data?.content))![1]!;
   const page = await openEditor(url);
   const { a, b } = await dragRectangle(page);
-  await page.locator('#prompt').fill(prompt);
+  if (prompt !== undefined) await page.locator('#prompt').fill(prompt);
   await page.locator('#submit').click();
   await expect.poll(() => page.locator('#status').textContent(), { timeout: 20_000 }).toMatch(/^Started — back to Discord/);
   return { page, a, b };
 }
 
-/** A relay's mask PNG is the size of the image `message` shows, white exactly inside the rectangle from `a` to `b`. */
-async function expectRectangleMask(png: Buffer, message: SeenMessage, a: readonly [number, number], b: readonly [number, number]) {
+/** A mask PNG a relay received is the size of `upscaledResult`'s image and white exactly inside the rectangle a–b. */
+async function expectRectangleMask(png: Buffer, upscaledResult: SeenMessage, a: readonly [number, number], b: readonly [number, number]) {
   const { data, info } = await sharp(png).greyscale().raw().toBuffer({ resolveWithObject: true });
-  const image = await imageInfo(message);
+  const image = await imageInfo(upscaledResult);
   expect({ width: info.width, height: info.height }).toEqual({ width: image.width, height: image.height });
   expect(pixelsOffRectangle({ data, width: info.width, height: info.height, channels: info.channels }, a, b)).toBe(0);
 }
@@ -257,7 +262,7 @@ describe('Vary (Region) on midjourney-proxy (trueai-org)', () => {
   it('sends MJ::Inpaint through /mj/submit/action, then the mask and the edited prompt through /mj/submit/modal', async () => {
     const grid = await (await slashDraw(mjDiscord, 'a quiet mountain lake')).waitForMessage(isFinal, 20_000);
     const single = await (await mjDiscord.clickButton({ message: grid, customId: customIdOf(grid, 'U3'), userId: ALICE })).waitForMessage(isFinal, 20_000);
-    const { page, a, b } = await varyRegionOn(mjDiscord, single, 'a quiet mountain lake, a wooden cabin');
+    const { page, a, b } = await sendRegion(mjDiscord, single, ALICE, 'a quiet mountain lake, a wooden cabin');
 
     await expect.poll(() => mj.modals.length, { timeout: 20_000 }).toBe(1);
     const modal = mj.modals[0]!;
@@ -297,7 +302,7 @@ describe('Vary (Region) on AceData', () => {
     expect(buttonFaces(grid).flat()).not.toContain('Vary (Region)');
     const single = await (await aceDiscord.clickButton({ message: grid, customId: customIdOf(grid, 'U3'), userId: ALICE })).waitForMessage(isFinal, 20_000);
     expect(buttonFaces(single)[0]).toEqual(['Vary (Strong)', 'Vary (Subtle)', 'Edit', 'Vary (Region)']);
-    const { page, a, b } = await varyRegionOn(aceDiscord, single, 'a quiet mountain lake, a wooden cabin');
+    const { page, a, b } = await sendRegion(aceDiscord, single, ALICE, 'a quiet mountain lake, a wooden cabin');
 
     await expect.poll(() => ace.regions.length, { timeout: 20_000 }).toBe(1);
     const region = ace.regions[0]!;
@@ -311,6 +316,52 @@ describe('Vary (Region) on AceData', () => {
     const result = await aceDiscord.waitForMessage((m) => m.content.startsWith('**a quiet mountain lake, a wooden cabin** - Vary (Region) by') && m.attachments.length > 0, 20_000);
     expect(buttonFaces(result)[0]).toEqual(['U1', 'U2', 'U3', 'U4', '🔄']);
     aceDiscord.assertNoViolations();
+    await page.context().close();
+  });
+});
+
+describe('Vary (Region) on TTApi', () => {
+  let tt: FakeTtApi;
+  let ttSingle: SeenMessage;
+  beforeAll(async () => {
+    tt = await FakeTtApi.start({ stepMs: 100 });
+  });
+  afterAll(() => tt?.close());
+  // Pushed: PUBLIC_URL (the editor page's address) is set, and TTApi's hookUrl finishes each job.
+  const s = useRelaySession(() => ({ provider: 'ttapi', baseUrl: tt.url, apiKey: tt.apiKey, mode: 'pushed' }));
+
+  it('sends the upscale\'s job id, the mask as bare base64 PNG of the image\'s size and the edited prompt to /midjourney/v1/inpaint', async () => {
+    const { final: grid } = await s.draw('a red barn in a snowy field');
+    // Only upscales offer it: a grid has no 🖌️.
+    expect(buttonFaces(grid).flat()).not.toContain('Vary (Region)');
+    const single = await s.click(grid, customIdOf(grid, 'U4'), ALICE);
+    ttSingle = single;
+    expect(buttonFaces(single)[0]).toEqual(['Vary (Strong)', 'Vary (Subtle)', 'Vary (Region)']);
+    const upscaleId = tt.submissions.find((j) => j.action === 'upsample4')!.jobId;
+
+    const { page, a, b } = await sendRegion(s.discord, single, ALICE, 'a red barn in a snowy field, a horse-drawn sleigh');
+
+    await expect.poll(() => tt.inpaints.length, { timeout: 20_000 }).toBe(1);
+    const sent = tt.requests.filter((r) => r.path === '/midjourney/v1/inpaint').at(-1)!;
+    expect(sent.headers['tt-api-key']).toBe(tt.apiKey);
+    const body = sent.body as Record<string, unknown>;
+    expect(body).toMatchObject({ jobId: upscaleId, prompt: 'a red barn in a snowy field, a horse-drawn sleigh' });
+    expect(String(body.mask)).toMatch(/^iVBORw0KGgo/);
+    await expectRectangleMask(tt.inpaints[0]!.mask, single, a, b);
+
+    // TTApi's answer (`data.job_id`) is tracked like any job; the result is a grid with its own buttons.
+    const result = await s.discord.waitForMessage((m) => m.content.startsWith('**a red barn in a snowy field, a horse-drawn sleigh** - Vary (Region) by') && m.attachments.length > 0, 20_000);
+    expect(result.content).toContain(`<@${ALICE}>`);
+    expect(buttonFaces(result)[0]).toEqual(['U1', 'U2', 'U3', 'U4', '🔄']);
+    await page.context().close();
+  });
+
+  it("a refusal by TTApi ends the job with TTApi's own words", async () => {
+    tt.server.inject((r) => r.path === '/midjourney/v1/inpaint', { status: 400, body: { status: 'FAILED', message: 'mask area is too small', data: null } });
+    const { page } = await sendRegion(s.discord, ttSingle, BOB);
+    const failed = await s.discord.waitForMessage((m) => m.content.startsWith('❌') && m.content.includes(`<@${BOB}>`), 20_000);
+    expect(failed.content).toBe(`❌ **a red barn in a snowy field** - Vary (Region) by <@${BOB}>\nThe job failed: the image service reported: mask area is too small`);
+    expect(tt.inpaints).toHaveLength(1);
     await page.context().close();
   });
 });

@@ -1,12 +1,12 @@
 // Video through the TTApi adapter end to end: the real bot, the fake Discord and a fake TTApi with video on.
 // /draw → U1 → Animate (High motion) → /midjourney/video/submit → four MP4 clips uploaded as files (decoded by
 // ffmpeg) → U3 (no TTApi call: the batch holds the clip) → Extend → /midjourney/video/extend → a longer clip;
-// a relay failure ends in a clear localized message.
+// a relay failure ends in a clear localized message. With TTAPI_VIDEO_RESOLUTION=hd, Animate asks for hd clips.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FakeDiscord, type SeenMessage } from '../support/fake-discord.ts';
-import { FakeTtApi } from '../support/fake-ttapi.ts';
+import { FakeTtApi, TT_CLIP_SIZE } from '../support/fake-ttapi.ts';
 import { useRelaySession } from './relay-session.ts';
-import { ALICE, BOB, SIMULATOR_AFTER_UPSCALE, buttonFaces, clipsOf, customIdOf, isFinal, isVideoDelivered, slashDraw } from './support.ts';
+import { ALICE, BOB, SIMULATOR_AFTER_UPSCALE, buttonFaces, clipsOf, customIdOf, isFinal, isVideoDelivered, slashDraw, withSeed } from './support.ts';
 
 let discord: FakeDiscord;
 let tt: FakeTtApi;
@@ -28,6 +28,13 @@ async function upscale(prompt: string): Promise<SeenMessage> {
   return (await discord.clickButton({ message: grid, customId: customIdOf(grid, 'U1'), userId: ALICE })).waitForMessage(isFinal, 20_000);
 }
 
+/** A clip's picture size, from its track header (`tkhd`, version 0: width and height are 16.16 fixed point at +76/+80 after the type). */
+function clipSize(mp4: Buffer): { width: number; height: number } {
+  const at = mp4.indexOf('tkhd') + 4;
+  if (at < 4 || mp4[at] !== 0) throw new Error('no version-0 tkhd box');
+  return { width: mp4.readUInt32BE(at + 76) >>> 16, height: mp4.readUInt32BE(at + 80) >>> 16 };
+}
+
 const bodiesOf = (path: string) => tt.requests.filter((r) => r.path === path).map((r) => r.body as Record<string, unknown>);
 
 describe('TTApi video, polled', () => {
@@ -39,7 +46,7 @@ describe('TTApi video, polled', () => {
 
   it('an upscale offers Animate (automatic and manual)', async () => {
     upscaled = await upscale('a red kite over the sea');
-    expect(buttonFaces(upscaled)).toEqual(SIMULATOR_AFTER_UPSCALE);
+    expect(buttonFaces(upscaled)).toEqual(withSeed(SIMULATOR_AFTER_UPSCALE));
   });
 
   it('Animate (High motion) posts the image to /midjourney/video/submit and uploads four playable clips with U1–U4', async () => {
@@ -54,6 +61,8 @@ describe('TTApi video, polled', () => {
     expect(batch.content).toBe(`**a red kite over the sea** - Animate by <@${BOB}>`);
     const clips = await clipsOf(batch);
     expect(clips).toHaveLength(4);
+    // sd (TTApi's default) is not sent: its clips come at sd's size.
+    expect(clipSize(clips[0]!.bytes)).toEqual(TT_CLIP_SIZE.sd);
     expect(new Set(clips.map((c) => c.bytes.toString('base64'))).size).toBe(4);
     expect(buttonFaces(batch)).toEqual([['U1', 'U2', 'U3', 'U4']]);
     discord.assertNoViolations();
@@ -119,5 +128,18 @@ describe('TTApi video, pushed (hookUrl only: polling every 60 s cannot finish a 
     expect(bodiesOf('/midjourney/video/submit').at(-1)).toMatchObject({ manual: 'low', hookUrl: expect.stringMatching(/^http:\/\/127\.0\.0\.1:\d+\//) });
     expect(await clipsOf(batch)).toHaveLength(4);
     expect(buttonFaces(batch)).toEqual([['U1', 'U2', 'U3', 'U4']]);
+  });
+});
+
+describe('TTApi video with TTAPI_VIDEO_RESOLUTION=hd', () => {
+  useRelaySession(() => ({ provider: 'ttapi', baseUrl: tt.url, apiKey: tt.apiKey, mode: 'polled', discord, env: { TTAPI_VIDEO_RESOLUTION: 'hd' } }));
+
+  it('Animate asks TTApi for hd and uploads its hd clips', async () => {
+    const up = await upscale('a lighthouse in a storm');
+    const batch = await clickVideo(up, 'Animate (Low motion)');
+    expect(bodiesOf('/midjourney/video/submit').at(-1)).toMatchObject({ manual: 'low', resolution: 'hd', bs: 4 });
+    const clips = await clipsOf(batch);
+    expect(clips).toHaveLength(4);
+    expect(clips.map((c) => clipSize(c.bytes))).toEqual(Array(4).fill(TT_CLIP_SIZE.hd));
   });
 });

@@ -12,6 +12,7 @@ describe('config', () => {
       DISCORD_API_URL: 'https://discord.com/api',
       TASK_RETENTION_DAYS: 30,
       CLEANUP_CRON: '0 4 * * *',
+      TTAPI_VIDEO_RESOLUTION: 'sd',
     });
     expect(c.DATABASE_URL).toBeUndefined();
   });
@@ -31,6 +32,7 @@ describe('config', () => {
     ['HTTP_PORT', '70000', /HTTP_PORT must be at most 65535/],
     ['LOG_LEVEL', 'loud', /LOG_LEVEL/],
     ['UPSTREAM_WEBHOOK_SECRET', 'short', /UPSTREAM_WEBHOOK_SECRET must be at least 16 characters/],
+    ['TTAPI_VIDEO_RESOLUTION', '4k', /TTAPI_VIDEO_RESOLUTION must be sd or hd/],
   ])('rejects a bad %s', (name, value, message) => {
     expect(() => load({ DISCORD_TOKEN: 't', [name]: value })).toThrow(message);
   });
@@ -40,5 +42,10 @@ describe('config', () => {
     expect(c.DATABASE_URL).toBeUndefined();
     expect(c.DISCORD_GUILD_ID).toBeUndefined();
     expect(c.DISCORD_API_URL).toBe('http://127.0.0.1:9/api');
+  });
+
+  it('reads TTAPI_VIDEO_RESOLUTION in any case, empty as the default', () => {
+    expect(load({ DISCORD_TOKEN: 't', TTAPI_VIDEO_RESOLUTION: ' HD ' }).TTAPI_VIDEO_RESOLUTION).toBe('hd');
+    expect(load({ DISCORD_TOKEN: 't', TTAPI_VIDEO_RESOLUTION: '' }).TTAPI_VIDEO_RESOLUTION).toBe('sd');
   });
 });

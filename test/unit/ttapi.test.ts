@@ -82,6 +82,9 @@ describe('TTApi adapter against the fake', () => {
     expect(fake.requests.at(-1)!.body).toEqual({ jobId: upstreamId, action: 'upsample3' });
     const { job: single } = await until(p, up.upstreamId);
     expect([...single.actions!].sort()).toEqual([...AFTER_UPSCALE].sort());
+    // Vary (Region) goes with Vary (Strong/Subtle): the upscale has it, the grid does not.
+    expect(p.inpaintable(single.upstreamData!)).toBe(true);
+    expect(p.inpaintable(job.upstreamData!)).toBe(false);
     // Only what the parent listed is ever sent.
     await expect(p.submit({ kind: 'action', taskId: 'z', action: 'zoom:custom', parent })).rejects.toBeInstanceOf(UpstreamRejected);
   });
@@ -102,6 +105,21 @@ describe('TTApi adapter against the fake', () => {
     // Our "hook" answered 404 here: TTApi tries three times, and each body parses to the same failure.
     await expect.poll(() => fake.hooks.filter((h) => h.body.jobId === upstreamId).length, { timeout: 5000 }).toBe(3);
     expect(p.parseWebhook(fake.hooks.at(-1)!.body)).toMatchObject({ upstreamId, status: 'failed' });
+  });
+
+  it('📋: when the seed call answers the job\'s own id, the job is fetched until its seed shows, for a bounded time', async () => {
+    const p = provider();
+    p.seedWaitMs = 300;
+    p.seedPollMs = 50;
+    const { upstreamId } = await p.submit({ kind: 'imagine', taskId: 's', prompt: 'a seed' });
+    await until(p, upstreamId);
+    fake.server.inject((r) => r.path === '/midjourney/v1/seed', { status: 200, body: { status: 'SUCCESS', message: '', data: { jobId: upstreamId } } });
+    const parent = { upstreamId, upstreamData: null, imageUrls: [], prompt: 'a seed' };
+    const started = Date.now();
+    // This fake never fills the job's own seed: the wait ends with "cannot tell", not a hang.
+    await expect(p.seed(parent)).resolves.toBeUndefined();
+    expect(Date.now() - started).toBeGreaterThanOrEqual(300);
+    expect(fake.requests.filter((r) => r.path.startsWith(`/midjourney/v1/fetch?jobId=${upstreamId}`)).length).toBeGreaterThan(3);
   });
 
   const submitPath = (r: { path: string }) => r.path.startsWith('/midjourney/v1/imagine');
