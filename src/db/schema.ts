@@ -85,6 +85,11 @@ export const tasks = pgTable(
     interactionToken: text('interaction_token'),
     tokenExpiresAt: ts('token_expires_at'),
     messageId: text('message_id'),
+    /**
+     * Discord's upload limit per file for this job's interaction (its `attachment_size_limit`: 10 MiB, more in
+     * boosted servers); null: 10 MiB assumed. A 413 still lowers it for the attempt.
+     */
+    uploadLimit: integer('upload_limit'),
     deliveryAttempts: integer('delivery_attempts').notNull().default(0),
     createdAt: ts('created_at').notNull().default(sql`now()`),
     startedAt: ts('started_at'),

@@ -187,8 +187,9 @@ export class Delivery {
   }
 
   /**
-   * Uploads the result image. Discord's upload limit can be lower than ours (a server's own setting): on 413 the
-   * image is re-encoded at half the size and sent again, twice at most.
+   * Uploads the result image, fitted to the upload limit the job's interaction told (10 MiB when none). Discord's
+   * limit can still be lower (it dropped since, or none was told): on 413 the image is re-encoded at half the size
+   * and sent again, twice at most.
    */
   private async deliverImage(task: Task, target: DeliveryTarget): Promise<Delivered> {
     const url = task.imageUrls?.[0];
@@ -199,7 +200,7 @@ export class Delivery {
     } catch (err) {
       throw new DownloadFailed(`result image: ${(err as Error).message}`, { cause: err });
     }
-    let limit = DISCORD_UPLOAD_LIMIT;
+    let limit = task.uploadLimit ?? DISCORD_UPLOAD_LIMIT;
     for (let attempt = 0; ; attempt++) {
       const image = await fitUploadLimit(original, limit);
       try {
@@ -214,7 +215,7 @@ export class Delivery {
 
   /**
    * Uploads a video job's clips (a batch of up to four, or the one picked or extended) as MP4 files. A clip over
-   * the limit is re-encoded smaller; Discord's own limit can be lower (the server's setting, told only by a 413),
+   * the limit the interaction told (10 MiB when none) is re-encoded smaller; Discord's limit can still be lower,
    * so on 413 the limit is lowered to 70 % of the largest clip and the clips fitted again. A clip that cannot fit is left out with a note.
    */
   private async deliverVideo(task: Task, target: DeliveryTarget): Promise<Delivered> {
@@ -228,7 +229,7 @@ export class Delivery {
       throw new DownloadFailed(`result video: ${(err as Error).message}`, { cause: err });
     }
     const t = translator(task.locale);
-    let limit = DISCORD_UPLOAD_LIMIT;
+    let limit = task.uploadLimit ?? DISCORD_UPLOAD_LIMIT;
     for (let attempt = 0; ; attempt++) {
       const fitted = await Promise.all(clips.map((clip) => shrinkVideo(clip, limit)));
       const files = fitted.flatMap((data, i) => (data ? [{ name: `video_${i + 1}${resultMarker(task)}mp4`, data, contentType: 'video/mp4' }] : []));

@@ -13,7 +13,16 @@ const TOKEN_LIFETIME_MS = 15 * 60_000 - 30_000;
 
 /** A job to start: who asked (from the interaction), what, and on what. */
 export interface JobRequest {
-  interaction: { token: string; createdTimestamp: number; locale: string; guildId: string | null; channelId: string | null; user: { id: string } };
+  interaction: {
+    token: string;
+    createdTimestamp: number;
+    locale: string;
+    guildId: string | null;
+    channelId: string | null;
+    user: { id: string };
+    /** Discord's per-file upload limit where this interaction happened (unset: none told, e.g. the editor page). */
+    attachmentSizeLimit?: number | null;
+  };
   action: TaskAction;
   prompt: string;
   promptUpstream: string;
@@ -51,6 +60,7 @@ export class TaskService {
       // No token (a job started from the editor page): its messages go to the channel.
       interactionToken: interaction.token || null,
       tokenExpiresAt: interaction.token ? new Date(interaction.createdTimestamp + TOKEN_LIFETIME_MS) : null,
+      uploadLimit: interaction.attachmentSizeLimit ?? null,
       // Queue order is creation order: stamp the row when it is written, after the limit locks were waited for,
       // not when the transaction began (now()), or a job could be dated before one the dispatcher already saw.
       createdAt: sql`clock_timestamp()`,

@@ -113,6 +113,11 @@ export interface FakeDiscordOptions {
   channelId?: string;
   /** Per-file upload limit; Discord's default is 10 MiB. */
   uploadLimitBytes?: number;
+  /**
+   * What interactions tell as `attachment_size_limit`; unset, the enforced limit. Set it higher to model a
+   * limit that dropped after the interaction (a server that lost its boost): only a 413 then tells the bot.
+   */
+  advertisedUploadLimitBytes?: number;
   /** HELLO heartbeat_interval. Discord uses 41250 ms; anything long is fine for tests. */
   heartbeatIntervalMs?: number;
   /** Discord drops interactions not answered within 3 s (10062). `Infinity` disables the check. */
@@ -331,6 +336,8 @@ export class FakeDiscord {
   readonly guildId: string;
   readonly channelId: string;
   readonly uploadLimitBytes: number;
+  /** See FakeDiscordOptions.advertisedUploadLimitBytes (assignable, like uploadLimitBytes, between interactions). */
+  advertisedUploadLimitBytes: number | undefined;
   /** Every REST call, in the order answered. */
   readonly calls: RecordedCall[] = [];
   /** Every download of an uploaded attachment (its CDN path): who fetched what users attached. */
@@ -342,7 +349,7 @@ export class FakeDiscord {
   /** Every create/edit/delete of a message, in order. */
   readonly messageEvents: MessageEvent[] = [];
 
-  private readonly opts: Required<Omit<FakeDiscordOptions, 'log' | 'applicationId' | 'botUserId' | 'guildId' | 'channelId' | 'token' | 'uploadLimitBytes' | 'shards' | 'attachmentLinkLifetimeMs'>> & { log?: (line: string) => void };
+  private readonly opts: Required<Omit<FakeDiscordOptions, 'log' | 'applicationId' | 'botUserId' | 'guildId' | 'channelId' | 'token' | 'uploadLimitBytes' | 'advertisedUploadLimitBytes' | 'shards' | 'attachmentLinkLifetimeMs'>> & { log?: (line: string) => void };
   /** Signs attachment links (the `hm` of `?ex=…&is=…&hm=…`), so a link cannot be renewed by editing `ex`. */
   private readonly cdnSecret = randomBytes(32);
   private readonly linkLifetimeMs: number;
@@ -385,6 +392,7 @@ export class FakeDiscord {
     this.guildId = options.guildId ?? '1300000000000000100';
     this.channelId = options.channelId ?? '1300000000000000200';
     this.uploadLimitBytes = options.uploadLimitBytes ?? 10 * 1024 * 1024;
+    this.advertisedUploadLimitBytes = options.advertisedUploadLimitBytes;
     this.recommendedShards = options.shards ?? 1;
     this.linkLifetimeMs = options.attachmentLinkLifetimeMs ?? 24 * 60 * 60 * 1000;
     this.opts = {
@@ -1127,7 +1135,7 @@ export class FakeDiscord {
       entitlements: [],
       authorizing_integration_owners: { '0': ctx.guild.id },
       context: 0,
-      attachment_size_limit: this.uploadLimitBytes,
+      attachment_size_limit: this.advertisedUploadLimitBytes ?? this.uploadLimitBytes,
       entitlement_sku_ids: [],
     };
     if (ctx.sourceMessage) payload.message = structuredClone(ctx.sourceMessage);
