@@ -150,8 +150,9 @@ export async function renderClip(spec: ImageSpec, quadrant: number, clip: ClipSp
   const bigW = Math.round(w * zoomRoom);
   const bigH = Math.round(h * zoomRoom);
   const caption = `${spec.label} · clip ${clip.clip}`;
+  // An uploaded picture is captioned as what it is (the same on its batch, its pick and its Extends).
   const base = source
-    ? await sharp(source.image).resize(bigW, bigH, { fit: 'cover' }).composite([{ input: captionSvg(bigW, bigH, caption) }]).removeAlpha().raw().toBuffer()
+    ? await sharp(source.image).resize(bigW, bigH, { fit: 'cover' }).composite([{ input: captionSvg(bigW, bigH, `Animate · clip ${clip.clip}`) }]).removeAlpha().raw().toBuffer()
     : await sharp(svg(bigW, bigH, tile({ ...spec, label: caption }, quadrant, 0, 0, bigW, bigH))).removeAlpha().raw().toBuffer();
   const still = sharp(base, { raw: { width: bigW, height: bigH, channels: 3 } });
   const end = source?.end && (await sharp(source.end).resize(w, h, { fit: 'cover' }).removeAlpha().raw().toBuffer());
