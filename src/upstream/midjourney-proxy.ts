@@ -11,6 +11,7 @@ import {
   INPUT_IMAGE_MAX_BYTES,
   UpstreamAccountError,
   UpstreamRejected,
+  type AnimateRequest,
   type Capabilities,
   type InputImage,
   type ParentRef,
@@ -157,6 +158,8 @@ export class MidjourneyProxyProvider implements Provider {
     shorten: true,
     // trueai-org's GET /mj/task/{id}/image-seed; elsewhere (404) the clicker is told the relay cannot say.
     seed: true,
+    // /animate: trueai-org's /mj/submit/video with the uploaded image's URL; the open-source server answers 404 and the job is refused.
+    animateImages: true,
   };
   /** Learned on the first 404: the server is the open-source one (no /action) or an old one (no batch). */
   private noActionEndpoint = false;
@@ -260,6 +263,29 @@ export class MidjourneyProxyProvider implements Provider {
     }
     // Extend acts on a picked clip: the only one of its task.
     return this.accepted(await this.post('mj/submit/video', { ...common, action: 'extend', taskId: parent.upstreamId, index: 0, batchSize: 1 }));
+  }
+
+  /**
+   * /animate: trueai-org's `POST /mj/submit/video` (SubmitVideoDTO, src/Midjourney.Base/Dto/SubmitVideoDTO.cs:
+   * `prompt`, `motion` low|high, `image` and `endImage` as a URL or base64, `loop` (default false), `videoType`
+   * (default vid_1.1_i2v_480), `batchSize` 1|2|4 (default 4), plus state/notifyHook). The Discord links go as they
+   * are (renewed just before): the relay fetches them. A batch of four, finished like Animate's (picks, then Extend).
+   */
+  async animate(req: AnimateRequest): Promise<Submitted> {
+    const body = {
+      prompt: req.prompt,
+      motion: req.motion,
+      image: req.image.url,
+      ...(req.endImage && { endImage: req.endImage.url }),
+      loop: req.loop,
+      videoType: 'vid_1.1_i2v_480',
+      batchSize: 4,
+      state: req.taskId,
+      ...(req.callbackUrl && { notifyHook: req.callbackUrl }),
+    };
+    const res = await this.http.json<SubmitResult>('mj/submit/video', { body });
+    if (res.status === 404) throw new UpstreamRejected('images:errors.unsupported');
+    return this.accepted(this.checked(res.body, res.status));
   }
 
   /**
