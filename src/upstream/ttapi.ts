@@ -14,6 +14,7 @@ import { fetchEach, isRecord, namesByAction, relayAction, strOrNumber } from './
 import {
   UpstreamAccountError,
   UpstreamRejected,
+  type AnimateRequest,
   type Capabilities,
   type ParentRef,
   type Provider,
@@ -134,6 +135,8 @@ export class TtApiProvider implements Provider {
     blend: false,
     describe: true,
     imagePrompts: true,
+    // /animate: /midjourney/video/submit takes any image's URL (`animate` below).
+    animateImages: true,
   };
   private readonly http: UpstreamHttp;
   private readonly resolve = (url: string) => this.http.resolve(url);
@@ -190,6 +193,18 @@ export class TtApiProvider implements Provider {
     if (!video || typeof video.jobId !== 'string') throw new UpstreamRejected('errors.actionUnavailable');
     const body = { jobId: video.jobId, index: video.index, manual: motion, animateMode: 'auto', bs: 1, ...hook };
     return { upstreamId: await this.post('/midjourney/video/extend', body) };
+  }
+
+  /**
+   * /animate: the uploaded image's URL to /midjourney/video/submit, as Animate sends an upscale's. TTApi has no
+   * `loop`: a loop goes as `endingUrl` = the start image (Midjourney's loop ends on the start frame). Its `prompt`
+   * is required: without a motion prompt the job is refused with a sentence saying so.
+   */
+  async animate(req: AnimateRequest): Promise<Submitted> {
+    if (!req.prompt.trim()) throw new UpstreamRejected('video:errors.promptRequired');
+    const endingUrl = req.loop ? req.image.url : req.endImage?.url;
+    const body = { prompt: req.prompt, imageUrl: req.image.url, ...(endingUrl && { endingUrl }), mode: 'fast', manual: req.motion, bs: 4, ...(req.callbackUrl && { hookUrl: req.callbackUrl }) };
+    return { upstreamId: await this.post('/midjourney/video/submit', body) };
   }
 
   private async post(path: string, body: Record<string, unknown>): Promise<string> {

@@ -177,6 +177,7 @@ export class FakeTtApi extends JobRelayFake {
     const { prompt, imageUrl, mode = 'fast', hookUrl } = body;
     if (typeof prompt !== 'string' || !prompt.trim()) return this.failed(res, 'prompt is required');
     if (typeof imageUrl !== 'string' || !/^https?:\/\//.test(imageUrl)) return this.failed(res, 'imageUrl must be a reachable image URL');
+    if (body.endingUrl !== undefined && (typeof body.endingUrl !== 'string' || !/^https?:\/\//.test(body.endingUrl))) return this.failed(res, 'endingUrl must be a reachable image URL');
     if (mode !== 'fast') return this.failed(res, 'video supports fast mode only');
     const params = this.videoParams(body);
     if (typeof params === 'string') return this.failed(res, params);
