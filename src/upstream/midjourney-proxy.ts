@@ -1,14 +1,13 @@
 // midjourney-proxy: the open-source novicezk server and its "plus" / trueai-org successors (and the many
 // resellers running them). Plus servers act on a task through the customIds of its `buttons[]`; the
 // open-source one only knows `/mj/submit/change` (U/V/reroll), so we fall back to it when `/action` is 404.
-import { DownloadError, httpDownload } from '../tasks/download.ts';
+import { downloadInput } from '../tasks/download.ts';
 import { GRID_ACTIONS, INTERNAL_ACTIONS, actionIndex, isVideoAction, videoMotion, type InternalAction } from './actions.ts';
 import { UpstreamHttp, type RelayConnection } from './http.ts';
 import { blockingCodeOf, type FailCode } from './fail-codes.ts';
 import { customIdsFromButtons } from './midjourney-proxy-buttons.ts';
 import { clampPercent, fetchEach, isRecord, withModeParam } from './parse.ts';
 import {
-  INPUT_IMAGE_MAX_BYTES,
   UpstreamAccountError,
   UpstreamRejected,
   type AnimateRequest,
@@ -482,12 +481,7 @@ export class MidjourneyProxyProvider implements Provider {
 /** The proxy wants the pictures themselves: fetched from Discord's CDN now (size-capped, images only). */
 export async function dataUris(images: InputImage[]): Promise<string[]> {
   return Promise.all(images.map(async (image) => {
-    try {
-      const { data, contentType } = await httpDownload(image.url, INPUT_IMAGE_MAX_BYTES, 30_000);
-      return `data:${contentType};base64,${data.toString('base64')}`;
-    } catch (err) {
-      if (err instanceof DownloadError || err instanceof TypeError || (err as Error).name === 'TimeoutError') throw new UpstreamRejected('images:errors.downloadFailed');
-      throw err;
-    }
+    const { data, contentType } = await downloadInput(image);
+    return `data:${contentType};base64,${data.toString('base64')}`;
   }));
 }

@@ -3,10 +3,10 @@
 // can be recomputed after a restart exactly as a relay would still report them.
 import { randomInt } from 'node:crypto';
 import sharp from 'sharp';
-import { DownloadError, httpDownload } from '../tasks/download.ts';
+import { downloadInput } from '../tasks/download.ts';
 import { aspectRatio } from '../prompt/validate.ts';
 import { ANIMATE_ACTIONS, EXTEND_ACTIONS, GRID_ACTIONS, SINGLE_ACTIONS, VIDEO_ACTIONS, VIDEO_PICKS, actionIndex, isManualAnimate, isVideoAction, isVideoJob, resultIsGrid, videoMotion, videoPickIndex, type InternalAction, type TaskAction } from './actions.ts';
-import { BLEND_RATIO, INPUT_IMAGE_MAX_BYTES, UpstreamRejected, type AnimateRequest, type Capabilities, type InputImage, type DownloadedImage, type InpaintRequest, type Provider, type Submitted, type UpstreamJob, type SubmitRequest } from './provider.ts';
+import { BLEND_RATIO, UpstreamRejected, type AnimateRequest, type Capabilities, type InputImage, type DownloadedImage, type InpaintRequest, type Provider, type Submitted, type UpstreamJob, type SubmitRequest } from './provider.ts';
 import { withModeParam } from './parse.ts';
 import { compactMask, renderClip, renderGrid, renderPreview, renderRegionGrid, renderSingle, type ImageSpec } from './simulator-images.ts';
 
@@ -142,13 +142,7 @@ export class SimulatorProvider implements Provider {
   }
 
   private async still(image: InputImage): Promise<{ data: string; size: [number, number] }> {
-    let bytes: Buffer;
-    try {
-      bytes = (await httpDownload(image.url, INPUT_IMAGE_MAX_BYTES, 30_000)).data;
-    } catch (err) {
-      if (err instanceof DownloadError || err instanceof TypeError || (err as Error).name === 'TimeoutError') throw new UpstreamRejected('images:errors.downloadFailed');
-      throw err;
-    }
+    const bytes = (await downloadInput(image)).data;
     try {
       const { data, info } = await sharp(bytes).rotate().resize(STILL_SIDE, STILL_SIDE, { fit: 'inside', withoutEnlargement: true }).flatten({ background: '#000' }).jpeg({ quality: 60 }).toBuffer({ resolveWithObject: true });
       return { data: data.toString('base64'), size: [info.width, info.height] };

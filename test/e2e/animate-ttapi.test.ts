@@ -7,7 +7,13 @@ import { FakeDiscord } from '../support/fake-discord.ts';
 import { FakeTtApi } from '../support/fake-ttapi.ts';
 import { png, slash } from './image-inputs.ts';
 import { useRelaySession } from './relay-session.ts';
-import { ALICE, buttonFaces, clipsOf, isVideoDelivered } from './support.ts';
+import { PermissionFlagsBits } from 'discord.js';
+import { EVERYONE_PERMISSIONS } from '../support/fake-discord.ts';
+import { ALICE, BOB, buttonFaces, clipsOf, customIdOf, isVideoDelivered } from './support.ts';
+
+const MOD = '100000000000000009';
+const MANAGE_SERVER = (BigInt(EVERYONE_PERMISSIONS) | PermissionFlagsBits.ManageGuild).toString();
+const FAILED_NO_PROMPT = 'The job failed: this image service needs a motion prompt to animate an image: run /animate again with **prompt**.';
 
 let discord: FakeDiscord;
 let tt: FakeTtApi;
@@ -52,5 +58,20 @@ describe('/animate on TTApi, polled', () => {
     const zh = await slash(discord, '动画', { image: await png('a.png') }, { locale: 'zh-CN' });
     expect((await zh.waitForMessage((m) => m.content.startsWith('❌'), 30_000)).content).toContain('需要运动提示词');
     expect(submits().length).toBe(before);
+  });
+
+  it('↻ Retry starts the /animate again as a new job; while video is off in the server it is refused', async () => {
+    const failed = await (await slash(discord, 'animate', { image: await png('b.png') })).waitForMessage((m) => m.content.startsWith('❌'), 30_000);
+    expect(buttonFaces(failed)).toEqual([['↻ Retry']]);
+    const retried = await discord.clickButton({ message: failed, customId: customIdOf(failed, '↻ Retry'), userId: BOB });
+    expect((await retried.waitForCallback()).type).toBe(5);
+    expect((await retried.waitForMessage((m) => m.content.startsWith('❌'), 30_000)).content).toBe(`❌ **b.png** - Animate by <@${BOB}>\n${FAILED_NO_PROMPT}`);
+
+    const admin = (enabled: boolean) =>
+      discord.slashCommand({ name: 'draw-admin', subcommand: 'video', options: { enabled }, userId: MOD, locale: 'en-US', memberPermissions: MANAGE_SERVER }).then((i) => i.waitForMessage((m) => m.content.length > 0));
+    await admin(false);
+    const refused = await discord.clickButton({ message: failed, customId: customIdOf(failed, '↻ Retry'), userId: BOB });
+    expect((await refused.waitForCallback()).data).toMatchObject({ flags: 64, content: 'Video is turned off on this server.' });
+    await admin(true);
   });
 });
