@@ -6,13 +6,12 @@ import { PermissionFlagsBits } from 'discord.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startBot, type BotProcess } from '../support/bot.ts';
 import { createTestDatabase, type TestDatabase } from '../support/database.ts';
-import { EVERYONE_PERMISSIONS, FakeDiscord, type FakeInteraction } from '../support/fake-discord.ts';
+import { EVERYONE_PERMISSIONS, FakeDiscord } from '../support/fake-discord.ts';
 import { frameColour, near, pdf, png, refusal, slash, split } from './image-inputs.ts';
-import { ALICE, BOB, buttonFaces, clipsOf, customIdOf, isVideoDelivered, simulatorEnv } from './support.ts';
+import { ALICE, BOB, buttonFaces, clipsOf, customIdOf, isVideoDelivered, simulatorEnv, privately } from './support.ts';
 
 const MOD = '100000000000000009';
 const MANAGE_SERVER = (BigInt(EVERYONE_PERMISSIONS) | PermissionFlagsBits.ManageGuild).toString();
-const EPHEMERAL = 64;
 const ORANGE: [number, number, number] = [200, 80, 40];
 const BLUE: [number, number, number] = [30, 60, 220];
 
@@ -131,10 +130,3 @@ describe('/animate on the simulator', () => {
     await again.waitForMessage(isVideoDelivered, 60_000);
   });
 });
-
-/** A private answer: the ephemeral reply's text. */
-async function privately(i: FakeInteraction): Promise<string> {
-  const message = await i.waitForMessage((m) => m.content.length > 0);
-  expect(message.flags & EPHEMERAL).toBe(EPHEMERAL);
-  return message.content;
-}

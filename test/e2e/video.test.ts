@@ -5,8 +5,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startBot, type BotProcess } from '../support/bot.ts';
 import { createTestDatabase, type TestDatabase } from '../support/database.ts';
 import { PermissionFlagsBits } from 'discord.js';
-import { EVERYONE_PERMISSIONS, FakeDiscord, type FakeInteraction, type SeenMessage } from '../support/fake-discord.ts';
-import { ALICE, BOB, SIMULATOR_AFTER_UPSCALE, buttonFaces, clipsOf, customIdOf, isFinal, isVideoDelivered, simulatorEnv } from './support.ts';
+import { EVERYONE_PERMISSIONS, FakeDiscord, type SeenMessage } from '../support/fake-discord.ts';
+import { ALICE, BOB, SIMULATOR_AFTER_UPSCALE, buttonFaces, clipsOf, customIdOf, isFinal, isVideoDelivered, simulatorEnv, privately } from './support.ts';
 
 const MOD = '100000000000000009';
 const MANAGE_SERVER = (BigInt(EVERYONE_PERMISSIONS) | PermissionFlagsBits.ManageGuild).toString();
@@ -132,10 +132,3 @@ describe('video on the simulator', () => {
     await again.waitForMessage(isVideoDelivered, 60_000);
   });
 });
-
-/** A private answer: the ephemeral reply's text. */
-async function privately(i: FakeInteraction): Promise<string> {
-  const message = await i.waitForMessage((m) => m.content.length > 0);
-  expect(message.flags & EPHEMERAL).toBe(EPHEMERAL);
-  return message.content;
-}
