@@ -121,7 +121,7 @@ describe('/animate on the simulator', () => {
   it('is refused where the server turned video off (/draw-admin video), and works again when it is on', async () => {
     const admin = (options: Record<string, boolean>) =>
       discord.slashCommand({ name: 'draw-admin', subcommand: 'video', options, userId: MOD, locale: 'en-US', memberPermissions: MANAGE_SERVER });
-    await privately(await admin({ enabled: false }));
+    expect(await privately(await admin({ enabled: false }))).toBe('Video (Animate, Extend, /animate) is off in this server: its buttons and /animate start nothing.');
     expect(await refusal(await slash(discord, 'animate', { image: await png('a.png') }))).toBe('Video is turned off on this server.');
     expect(await refusal(await slash(discord, '动画', { image: await png('a.png') }, { locale: 'zh-CN' }))).toBe('本服务器已关闭视频功能。');
     await privately(await admin({ enabled: true }));

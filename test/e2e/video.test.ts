@@ -118,14 +118,14 @@ describe('video on the simulator', () => {
   it('/draw-admin video enabled:false turns Animate and Extend off in the server, privately refused; on again', async () => {
     const admin = (options: Record<string, boolean>) =>
       discord.slashCommand({ name: 'draw-admin', subcommand: 'video', options, userId: MOD, locale: 'en-US', memberPermissions: MANAGE_SERVER });
-    expect(await privately(await admin({ enabled: false }))).toBe('Video (Animate, Extend) is off in this server: its buttons start nothing.');
+    expect(await privately(await admin({ enabled: false }))).toBe('Video (Animate, Extend, /animate) is off in this server: its buttons and /animate start nothing.');
     const click = await discord.clickButton({ message: picked, customId: customIdOf(picked, 'Extend (High motion)'), userId: ALICE });
     const callback = await click.waitForCallback();
     expect(callback).toMatchObject({ type: 4, data: { flags: EPHEMERAL, content: 'Video is turned off on this server.' } });
     const zh = await discord.clickButton({ message: upscaled, customId: customIdOf(upscaled, 'Animate (Low motion)'), userId: ALICE, locale: 'zh-CN' });
     expect((await zh.waitForCallback()).data).toMatchObject({ content: '本服务器已关闭视频功能。' });
     expect((await privately(await discord.slashCommand({ name: 'info', userId: ALICE, locale: 'en-US' }))).split('\n')).toContain('**Video:** off in this server');
-    expect(await privately(await admin({}))).toBe('Video (Animate, Extend) is off in this server: its buttons start nothing.');
+    expect(await privately(await admin({}))).toBe('Video (Animate, Extend, /animate) is off in this server: its buttons and /animate start nothing.');
     expect(await privately(await admin({ enabled: true }))).toBe('Video (Animate, Extend) is on in this server. Each video job counts as 8 jobs toward the daily quotas.');
     const again = await discord.clickButton({ message: picked, customId: customIdOf(picked, 'Extend (High motion)'), userId: ALICE });
     expect((await again.waitForCallback()).type).toBe(5);
