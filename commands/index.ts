@@ -1,3 +1,4 @@
+import { animate } from './animate.ts';
 import { blend } from './blend.ts';
 import { describe } from './describe.ts';
 import { drawAdmin } from './draw-admin.ts';
@@ -8,4 +9,4 @@ import { shorten } from './shorten.ts';
 import type { Command } from './types.ts';
 
 /** Every slash command the bot registers, by its canonical (en-US) name. */
-export const commands: ReadonlyMap<string, Command> = new Map([draw, blend, describe, shorten, settings, info, drawAdmin].map((c) => [c.data.name, c]));
+export const commands: ReadonlyMap<string, Command> = new Map([draw, blend, describe, shorten, animate, settings, info, drawAdmin].map((c) => [c.data.name, c]));

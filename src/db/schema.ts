@@ -23,6 +23,8 @@ export interface TaskInput {
   dimensions?: 'portrait' | 'square' | 'landscape';
   /** /draw's reference images (style, omni, character): added to the prompt as `--sref <url>`… at submit. */
   refs?: Array<{ kind: 'sref' | 'oref' | 'cref'; url: string; contentType: string }>;
+  /** /animate (its start image is `images[0]`, its end frame `images[1]`): the motion, and whether the clip loops. */
+  video?: { motion: 'low' | 'high'; loop?: boolean };
   /** Vary (Region): the mask drawn in the editor page, a base64 PNG of the parent image's size (white = repaint). */
   mask?: string;
 }

@@ -9,7 +9,7 @@ import { parsePrompt } from '../prompt/parse.ts';
 import { checkPrompt } from '../prompt/validate.ts';
 import type { CancelOutcome } from '../tasks/cancel.ts';
 import { openRegionEditor } from '../editor/service.ts';
-import { VARY_REGION, isDescribePick, isManualAnimate, isShortenPick, isVideoAction, pickIndex, shortenIndex, type DescribePick, type TaskAction } from '../upstream/actions.ts';
+import { VARY_REGION, isDescribePick, isManualAnimate, isShortenPick, isVideoAction, isVideoJob, pickIndex, shortenIndex, type DescribePick, type TaskAction } from '../upstream/actions.ts';
 import { animateModal } from './animate-modal.ts';
 import { CANCEL, RETRY, SEED, decodeCustomId } from './custom-id.ts';
 import { startJob } from './jobs.ts';
@@ -85,7 +85,8 @@ async function drawSuggested(ctx: AppContext, interaction: ButtonInteraction, pa
  */
 async function retryJob(ctx: AppContext, interaction: ButtonInteraction, failed: Task): Promise<void> {
   if (failed.status !== 'failed') return refuseWith(interaction, { key: 'relay:retry.notFailed' });
-  const command = failed.action === 'imagine' || failed.action === 'blend' || failed.action === 'describe' || failed.action === 'shorten';
+  const command = ['imagine', 'blend', 'describe', 'shorten', 'animate'].includes(failed.action);
+  if (isVideoJob(failed.action) && ctx.admin.videoDisabled(interaction.guildId)) return refuseWith(interaction, { key: 'video:errors.disabled' });
   const granted = await runPreconditions(ctx, interaction, command ? NEW_JOB : FOLLOW_UP_JOB);
   if (!granted) return;
   await interaction.deferReply();

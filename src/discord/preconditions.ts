@@ -125,11 +125,14 @@ export const preconditions = {
     },
   } satisfies Precondition,
 
-  /** Some relay account can do this (blend, describe, image prompts). */
-  capability: (feature: 'blend' | 'describe' | 'imagePrompts' | 'shorten', refusal: (s: Subject) => Refusal): Precondition => ({
+  /** Some relay account can do this (blend, describe, image prompts, /animate). */
+  capability: (feature: 'blend' | 'describe' | 'imagePrompts' | 'shorten' | 'animateImages', refusal: (s: Subject) => Refusal): Precondition => ({
     name: `capability:${feature}`,
     run: (g) => (g.ctx.accounts.can(feature) ? undefined : refusal(g.subject)),
   }),
+
+  /** Video is not turned off in this server (/draw-admin video). */
+  videoOn: { name: 'videoOn', run: (g) => (g.ctx.admin.videoDisabled(g.subject.guildId) ? { key: 'video:errors.disabled' } : undefined) } satisfies Precondition,
 
   /** In a server, not a direct message. */
   guildOnly: { name: 'guildOnly', run: (g) => (g.subject.guildId ? undefined : { key: 'admin:errors.guildOnly' }) } satisfies Precondition,

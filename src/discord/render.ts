@@ -39,7 +39,7 @@ function actionName(t: Translate, action: string): string | undefined {
   if (action.startsWith('pan:')) return t('actions.pan');
   if (action === 'edit') return t('actions.edit');
   if (action.startsWith('upscale:') && !actionIndex(action as InternalAction)) return t('actions.upscaleMore');
-  if (action.startsWith('animate:')) return t('video:actions.animate');
+  if (action === 'animate' || action.startsWith('animate:')) return t('video:actions.animate');
   if (action.startsWith('extend:')) return t('video:actions.extend');
   return undefined;
 }

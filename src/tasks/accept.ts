@@ -15,7 +15,7 @@ import type { Db } from '../db/client.ts';
 import { isConnectionError, retryDatabase } from '../db/retry.ts';
 import { tasks, type Task } from '../db/schema.ts';
 import type { Logger } from '../log.ts';
-import { VIDEO_ACTIONS, isVideoAction } from '../upstream/actions.ts';
+import { VIDEO_JOB_ACTIONS, isVideoJob } from '../upstream/actions.ts';
 
 /** A task row to insert (a column may be SQL, e.g. `clock_timestamp()`), with the fields the limits read. */
 export type NewTaskRow = PgInsertValue<typeof tasks> & { id: string; guildId: string | null; userId: string };
@@ -116,7 +116,7 @@ interface CountRow {
  * today, each user's waiting jobs, and each listed server's jobs today.
  */
 /** What one job counts toward the daily quotas: a video job `videoWeight` jobs (its GPU time), any other one. */
-export const jobWeight = (action: unknown, videoWeight: number) => (typeof action === 'string' && isVideoAction(action) ? videoWeight : 1);
+export const jobWeight = (action: unknown, videoWeight: number) => (typeof action === 'string' && isVideoJob(action) ? videoWeight : 1);
 
 export async function countUsage(db: Db, pairs: readonly Who[], guilds: readonly string[], now: Date, videoWeight = 1): Promise<{
   userToday: Map<string, number>;
@@ -128,7 +128,7 @@ export async function countUsage(db: Db, pairs: readonly Who[], guilds: readonly
   const since = dayStart(now).toISOString();
   const users = [...new Set(pairs.map((p) => p.userId))];
   // Each job counts its weight: video jobs count `videoWeight` (the queue limit still counts jobs).
-  const weight = sql`coalesce(sum(case when t.action in (select json_array_elements_text(${JSON.stringify(VIDEO_ACTIONS)}::json)) then ${videoWeight}::int else 1 end), 0)`;
+  const weight = sql`coalesce(sum(case when t.action in (select json_array_elements_text(${JSON.stringify(VIDEO_JOB_ACTIONS)}::json)) then ${videoWeight}::int else 1 end), 0)`;
   // The lists travel as JSON: one statement text whatever their length, so the server plans it once per connection.
   const rows = rowsOf<CountRow>(
     await db.execute(sql`

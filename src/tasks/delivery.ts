@@ -14,7 +14,7 @@ import type { Logger } from '../log.ts';
 import { jobsFinished } from '../metrics.ts';
 import type { Accounts } from '../upstream/accounts.ts';
 import type { DownloadedImage } from '../upstream/provider.ts';
-import { isVideoAction } from '../upstream/actions.ts';
+import { isVideoJob } from '../upstream/actions.ts';
 import { shrinkVideo } from '../video.ts';
 import { downloadImage, downloadVideo } from './download.ts';
 import { DISCORD_UPLOAD_LIMIT, extensionFor, fitUploadLimit } from './images.ts';
@@ -171,7 +171,7 @@ export class Delivery {
       if (!task.descriptions?.length) throw new DownloadFailed('finished shorten job has no prompts');
       return this.messenger.deliver(target, shortenedMessage(task));
     }
-    if (isVideoAction(task.action)) return this.deliverVideo(task, target);
+    if (isVideoJob(task.action)) return this.deliverVideo(task, target);
     return this.deliverImage(task, target);
   }
 

@@ -12,7 +12,7 @@ import { withReferences } from '../prompt/references.ts';
 import { VARY_REGION, isInternalAction } from '../upstream/actions.ts';
 import type { Account, Accounts } from '../upstream/accounts.ts';
 import { failCodeOf, isLocaleKey, type FailCode } from '../upstream/fail-codes.ts';
-import { UpstreamAccountError, UpstreamRejected, type InpaintRequest, type Provider, type ShortenRequest, type SubmitRequest, type Submitted } from '../upstream/provider.ts';
+import { UpstreamAccountError, UpstreamRejected, type AnimateRequest, type InpaintRequest, type Provider, type ShortenRequest, type SubmitRequest, type Submitted } from '../upstream/provider.ts';
 import type { ClaimedTask, Lifecycle } from './lifecycle.ts';
 import { linksIn, renewLinks, type RefreshLinks, type Renewed } from './links.ts';
 import { canRun, place, type Unplaceable } from './placement.ts';
@@ -37,7 +37,7 @@ export interface DispatcherOptions {
 }
 
 /** Jobs that start from their own input (the others act on their parent's upstream job). */
-const OWN_INPUT: ReadonlySet<string> = new Set(['imagine', 'blend', 'describe', 'shorten']);
+const OWN_INPUT: ReadonlySet<string> = new Set(['imagine', 'blend', 'describe', 'shorten', 'animate']);
 
 type Outcome = { kind: 'submitted'; submitted: Submitted } | { kind: 'failed'; reason: string; code?: FailCode } | { kind: 'requeue' };
 
@@ -107,7 +107,7 @@ export class Dispatcher {
     return renewed;
   }
 
-  private async request(task: Task, provider: Provider): Promise<SubmitRequest | InpaintRequest | ShortenRequest> {
+  private async request(task: Task, provider: Provider): Promise<SubmitRequest | InpaintRequest | ShortenRequest | AnimateRequest> {
     const callbackUrl = this.callbackUrl(task, provider);
     const stored = task.input ?? { images: [] };
     const mode = task.mode ?? undefined;
@@ -133,6 +133,12 @@ export class Dispatcher {
     if (task.action === 'shorten') {
       if (!capabilities.shorten || !provider.shorten) throw new UpstreamRejected('images:errors.unsupported');
       return { kind: 'shorten', taskId: task.id, prompt: renewed?.text(task.promptUpstream) ?? task.promptUpstream, callbackUrl };
+    }
+    if (task.action === 'animate') {
+      if (!capabilities.animateImages || !provider.animate || !images[0]) throw new UpstreamRejected('images:errors.unsupported');
+      const video = stored.video ?? { motion: 'low' };
+      const prompt = renewed?.text(task.promptUpstream) ?? task.promptUpstream;
+      return { kind: 'animate', taskId: task.id, image: images[0], ...(images[1] && { endImage: images[1] }), motion: video.motion, prompt, loop: Boolean(video.loop), callbackUrl };
     }
     const parent = task.parentId ? await this.repo.get(task.parentId) : undefined;
     if (parent?.upstreamId && task.action === VARY_REGION) {
@@ -221,7 +227,7 @@ export class Dispatcher {
     for (let attempt = 0; ; attempt++) {
       try {
         const request = await this.persist(task.id, () => this.request(task, provider));
-        const submitted = await timeRelay(account.id, 'submit', () => (request.kind === 'inpaint' ? provider.inpaint!(request) : request.kind === 'shorten' ? shortenAt(provider, request) : provider.submit(request)));
+        const submitted = await timeRelay(account.id, 'submit', () => submitAt(provider, request));
         this.accounts.recordSuccess(account.id);
         return { kind: 'submitted', submitted };
       } catch (err) {
@@ -264,8 +270,18 @@ export class Dispatcher {
   }
 }
 
-/** /shorten goes to the provider's own method (only relays with the capability have one). */
-async function shortenAt(provider: Provider, request: ShortenRequest): Promise<Submitted> {
-  if (!provider.shorten) throw new UpstreamRejected('images:errors.unsupported');
-  return provider.shorten(request);
+/** Each request to its method: Vary (Region), /shorten and /animate go to the provider's own (only relays with the capability have one). */
+async function submitAt(provider: Provider, request: SubmitRequest | InpaintRequest | ShortenRequest | AnimateRequest): Promise<Submitted> {
+  switch (request.kind) {
+    case 'inpaint':
+      return provider.inpaint!(request);
+    case 'shorten':
+      if (!provider.shorten) throw new UpstreamRejected('images:errors.unsupported');
+      return provider.shorten(request);
+    case 'animate':
+      if (!provider.animate) throw new UpstreamRejected('images:errors.unsupported');
+      return provider.animate(request);
+    default:
+      return provider.submit(request);
+  }
 }

@@ -1,6 +1,6 @@
 // Upstream images are fetched once, streamed with a size cap and a timeout, and checked to be images,
 // then re-uploaded to Discord (upstream links expire).
-import type { DownloadedImage, Provider } from '../upstream/provider.ts';
+import { INPUT_IMAGE_MAX_BYTES, UpstreamRejected, type DownloadedImage, type InputImage, type Provider } from '../upstream/provider.ts';
 
 export const MAX_DOWNLOAD_BYTES = 32 * 1024 * 1024;
 const TIMEOUT_MS = 60_000;
@@ -24,6 +24,19 @@ export async function httpDownload(url: string, maxBytes = MAX_DOWNLOAD_BYTES, t
     chunks.push(Buffer.from(chunk));
   }
   return { data: Buffer.concat(chunks), contentType };
+}
+
+/**
+ * An image a user attached, fetched from Discord's CDN for a relay that wants its bytes (size-capped, images
+ * only); a link that no longer works refuses the job with a sentence asking to attach it again.
+ */
+export async function downloadInput(image: InputImage): Promise<DownloadedImage> {
+  try {
+    return await httpDownload(image.url, INPUT_IMAGE_MAX_BYTES, 30_000);
+  } catch (err) {
+    if (err instanceof DownloadError || err instanceof TypeError || (err as Error).name === 'TimeoutError') throw new UpstreamRejected('images:errors.downloadFailed');
+    throw err;
+  }
 }
 
 /** Images the provider serves itself come from it; everything else over HTTP. */

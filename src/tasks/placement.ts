@@ -26,6 +26,7 @@ export function canRun(account: Account, task: Pick<QueuedTask, 'action' | 'mode
   if (task.action === 'blend') return caps.blend;
   if (task.action === 'describe') return caps.describe;
   if (task.action === 'shorten') return Boolean(caps.shorten);
+  if (task.action === 'animate') return Boolean(caps.animateImages);
   if (task.action === 'imagine' && task.hasImages) return Boolean(caps.imagePrompts);
   return true;
 }

@@ -61,7 +61,7 @@ export class Accounts {
   }
 
   /** What some account can do: commands offer a feature when any account can run it (the dispatcher routes it there). */
-  can(feature: keyof Pick<Capabilities, 'blend' | 'describe' | 'imagePrompts' | 'shorten'>): boolean {
+  can(feature: keyof Pick<Capabilities, 'blend' | 'describe' | 'imagePrompts' | 'shorten' | 'animateImages'>): boolean {
     return this.list.some((a) => Boolean(a.provider.capabilities[feature]));
   }
 

@@ -29,8 +29,10 @@ export const EDIT_ACTIONS = ['edit'] as const;
 
 export const INTERNAL_ACTIONS = [...GRID_ACTIONS, ...SINGLE_ACTIONS, ...VIDEO_ACTIONS, ...EDIT_ACTIONS] as const;
 export type InternalAction = (typeof INTERNAL_ACTIONS)[number];
-/** Jobs started by a command rather than a button: /draw, /blend, /describe, /shorten. */
-export type InputAction = 'imagine' | 'blend' | 'describe' | 'shorten';
+/** Jobs started by a command rather than a button: /draw, /blend, /describe, /shorten, /animate. */
+export type InputAction = 'imagine' | 'blend' | 'describe' | 'shorten' | 'animate';
+/** /animate: an uploaded image animated into a batch of clips, like an upscale's Animate button. */
+export const ANIMATE_IMAGE = 'animate';
 /**
  * 🖌️ Vary (Region): repaints the part of an upscaled image the user marks in the bot's editor page. Not an
  * InternalAction: it needs a mask, so it goes to a provider's `inpaint`, never its `submit`.
@@ -72,6 +74,13 @@ const VIDEO_SET: ReadonlySet<string> = new Set(VIDEO_ACTIONS);
 /** Jobs whose result is video (clips to upload), and the buttons that start them. */
 export function isVideoAction(value: string): value is VideoAction {
   return VIDEO_SET.has(value);
+}
+
+/** Every job whose result is video: the buttons' video actions and /animate's job (counted VIDEO_QUOTA_WEIGHT). */
+export const VIDEO_JOB_ACTIONS: readonly string[] = [...VIDEO_ACTIONS, ANIMATE_IMAGE];
+const VIDEO_JOB_SET: ReadonlySet<string> = new Set(VIDEO_JOB_ACTIONS);
+export function isVideoJob(action: string): boolean {
+  return VIDEO_JOB_SET.has(action);
 }
 
 /** The motion an Animate or Extend asks for (animate:high → high). */

@@ -1,16 +1,16 @@
 // midjourney-proxy: the open-source novicezk server and its "plus" / trueai-org successors (and the many
 // resellers running them). Plus servers act on a task through the customIds of its `buttons[]`; the
 // open-source one only knows `/mj/submit/change` (U/V/reroll), so we fall back to it when `/action` is 404.
-import { DownloadError, httpDownload } from '../tasks/download.ts';
+import { downloadInput } from '../tasks/download.ts';
 import { GRID_ACTIONS, INTERNAL_ACTIONS, actionIndex, isVideoAction, videoMotion, type InternalAction } from './actions.ts';
 import { UpstreamHttp, type RelayConnection } from './http.ts';
 import { blockingCodeOf, type FailCode } from './fail-codes.ts';
 import { customIdsFromButtons } from './midjourney-proxy-buttons.ts';
 import { clampPercent, fetchEach, isRecord, withModeParam } from './parse.ts';
 import {
-  INPUT_IMAGE_MAX_BYTES,
   UpstreamAccountError,
   UpstreamRejected,
+  type AnimateRequest,
   type Capabilities,
   type InputImage,
   type ParentRef,
@@ -157,6 +157,8 @@ export class MidjourneyProxyProvider implements Provider {
     shorten: true,
     // trueai-org's GET /mj/task/{id}/image-seed; elsewhere (404) the clicker is told the relay cannot say.
     seed: true,
+    // /animate: trueai-org's /mj/submit/video with the uploaded image's URL; the open-source server answers 404 and the job is refused.
+    animateImages: true,
   };
   /** Learned on the first 404: the server is the open-source one (no /action) or an old one (no batch). */
   private noActionEndpoint = false;
@@ -260,6 +262,29 @@ export class MidjourneyProxyProvider implements Provider {
     }
     // Extend acts on a picked clip: the only one of its task.
     return this.accepted(await this.post('mj/submit/video', { ...common, action: 'extend', taskId: parent.upstreamId, index: 0, batchSize: 1 }));
+  }
+
+  /**
+   * /animate: trueai-org's `POST /mj/submit/video` (SubmitVideoDTO, src/Midjourney.Base/Dto/SubmitVideoDTO.cs:
+   * `prompt`, `motion` low|high, `image` and `endImage` as a URL or base64, `loop` (default false), `videoType`
+   * (default vid_1.1_i2v_480), `batchSize` 1|2|4 (default 4), plus state/notifyHook). The Discord links go as they
+   * are (renewed just before): the relay fetches them. A batch of four, finished like Animate's (picks, then Extend).
+   */
+  async animate(req: AnimateRequest): Promise<Submitted> {
+    const body = {
+      prompt: req.prompt,
+      motion: req.motion,
+      image: req.image.url,
+      ...(req.endImage && { endImage: req.endImage.url }),
+      loop: req.loop,
+      videoType: 'vid_1.1_i2v_480',
+      batchSize: 4,
+      state: req.taskId,
+      ...(req.callbackUrl && { notifyHook: req.callbackUrl }),
+    };
+    const res = await this.http.json<SubmitResult>('mj/submit/video', { body });
+    if (res.status === 404) throw new UpstreamRejected('images:errors.unsupported');
+    return this.accepted(this.checked(res.body, res.status));
   }
 
   /**
@@ -456,12 +481,7 @@ export class MidjourneyProxyProvider implements Provider {
 /** The proxy wants the pictures themselves: fetched from Discord's CDN now (size-capped, images only). */
 export async function dataUris(images: InputImage[]): Promise<string[]> {
   return Promise.all(images.map(async (image) => {
-    try {
-      const { data, contentType } = await httpDownload(image.url, INPUT_IMAGE_MAX_BYTES, 30_000);
-      return `data:${contentType};base64,${data.toString('base64')}`;
-    } catch (err) {
-      if (err instanceof DownloadError || err instanceof TypeError || (err as Error).name === 'TimeoutError') throw new UpstreamRejected('images:errors.downloadFailed');
-      throw err;
-    }
+    const { data, contentType } = await downloadInput(image);
+    return `data:${contentType};base64,${data.toString('base64')}`;
   }));
 }

@@ -25,6 +25,8 @@ export interface Capabilities {
   imagePrompts?: boolean;
   /** /shorten: the relay asks Midjourney for shorter versions of a prompt (the job's `descriptions`). */
   shorten?: boolean;
+  /** /animate: the relay animates an uploaded image (by its URL) into a batch of clips (`Provider.animate`). */
+  animateImages?: boolean;
   /** 📋 on results: the relay can tell a finished job's seed (`Provider.seed`). */
   seed?: boolean;
   /** The relay translates Chinese prompts itself: the user is not told that the bot could not translate theirs. */
@@ -83,6 +85,22 @@ export interface InpaintRequest {
   parent: ParentRef;
   prompt: string;
   mask: Buffer;
+  callbackUrl?: string;
+}
+
+/**
+ * /animate's job: a batch of four clips of an uploaded image, moving as `motion` says, after `prompt` (may be
+ * empty). `endImage` is the frame to end on; `loop` ends on the first frame (never both). A method of its own
+ * (`Provider.animate`), so adapters without it need no change.
+ */
+export interface AnimateRequest {
+  kind: 'animate';
+  taskId: string;
+  image: InputImage;
+  endImage?: InputImage;
+  motion: 'low' | 'high';
+  prompt: string;
+  loop: boolean;
   callbackUrl?: string;
 }
 
@@ -146,6 +164,8 @@ export interface Provider {
   seed?(job: ParentRef): Promise<string | undefined>;
   /** Submits a /shorten job; present exactly when `capabilities.shorten` is set. */
   shorten?(req: ShortenRequest): Promise<Submitted>;
+  /** Submits an /animate job (its result is a video batch like Animate's); present exactly when `capabilities.animateImages` is set. */
+  animate?(req: AnimateRequest): Promise<Submitted>;
   /** Current state of the given jobs; ids the upstream no longer knows are omitted. */
   fetch(ids: string[]): Promise<UpstreamJob[]>;
   /** Images the provider serves itself (the simulator); otherwise the core downloads over HTTP. */

@@ -128,8 +128,20 @@ const CLIP_FPS = 12;
 /** The clip's long side; even dimensions, as H.264 in 4:2:0 requires. */
 const CLIP_LONG_SIDE = 480;
 
-/** A short, real MP4 (H.264) of one quadrant of the job's image, drawn as the stills are. */
-export async function renderClip(spec: ImageSpec, quadrant: number, clip: ClipSpec): Promise<Buffer> {
+/** An uploaded picture to animate instead of a drawn one (/animate): the first frame, and maybe the last. */
+export interface ClipSource {
+  image: Buffer;
+  /** The frame to end on: the clip fades into it over its last third. */
+  end?: Buffer;
+  /** End where it started (the window's path returns to its start), so the clip loops. */
+  loop?: boolean;
+}
+
+/**
+ * A short, real MP4 (H.264) of one quadrant of the job's image, drawn as the stills are — or of an uploaded
+ * picture (`source`), captioned with the label.
+ */
+export async function renderClip(spec: ImageSpec, quadrant: number, clip: ClipSpec, source?: ClipSource): Promise<Buffer> {
   const even = (n: number) => Math.max(2, Math.round(n / 2) * 2);
   const { w: rw, h: rh } = dims(spec.ratio, CLIP_LONG_SIDE);
   const [w, h] = [even(rw), even(rh)];
@@ -137,21 +149,43 @@ export async function renderClip(spec: ImageSpec, quadrant: number, clip: ClipSp
   const zoomRoom = clip.motion === 'high' ? 1.5 : 1.2;
   const bigW = Math.round(w * zoomRoom);
   const bigH = Math.round(h * zoomRoom);
-  const base = await sharp(svg(bigW, bigH, tile({ ...spec, label: `${spec.label} · clip ${clip.clip}` }, quadrant, 0, 0, bigW, bigH))).removeAlpha().raw().toBuffer();
+  const caption = `${spec.label} · clip ${clip.clip}`;
+  // An uploaded picture is captioned as what it is (the same on its batch, its pick and its Extends).
+  const base = source
+    ? await sharp(source.image).resize(bigW, bigH, { fit: 'cover' }).composite([{ input: captionSvg(bigW, bigH, `Animate · clip ${clip.clip}`) }]).removeAlpha().raw().toBuffer()
+    : await sharp(svg(bigW, bigH, tile({ ...spec, label: caption }, quadrant, 0, 0, bigW, bigH))).removeAlpha().raw().toBuffer();
   const still = sharp(base, { raw: { width: bigW, height: bigH, channels: 3 } });
+  const end = source?.end && (await sharp(source.end).resize(w, h, { fit: 'cover' }).removeAlpha().raw().toBuffer());
   const count = Math.max(2, Math.round(clip.seconds * CLIP_FPS));
   // Each clip of a batch pans toward its own corner.
   const dirX = clip.clip % 2 === 1 ? 1 : -1;
   const dirY = clip.clip <= 2 ? 1 : -1;
   const frames: Buffer[] = [];
   for (let i = 0; i < count; i++) {
-    // A slow back-and-forth: an extended clip keeps moving instead of freezing at the edge.
-    const phase = (1 - Math.cos((i / CLIP_FPS) * 0.9)) / 2;
+    // A slow back-and-forth: an extended clip keeps moving instead of freezing at the edge. A loop makes exactly
+    // one round trip, so its last frame is its first.
+    const phase = source?.loop ? (1 - Math.cos((2 * Math.PI * i) / (count - 1))) / 2 : (1 - Math.cos((i / CLIP_FPS) * 0.9)) / 2;
     const x = Math.round(((bigW - w) / 2) * (1 + dirX * phase));
     const y = Math.round(((bigH - h) / 2) * (1 + dirY * phase));
-    frames.push(await still.clone().extract({ left: Math.min(bigW - w, x), top: Math.min(bigH - h, y), width: w, height: h }).raw().toBuffer());
+    const frame = await still.clone().extract({ left: Math.min(bigW - w, x), top: Math.min(bigH - h, y), width: w, height: h }).raw().toBuffer();
+    frames.push(end ? fadeInto(frame, end, (i - (count * 2) / 3) / (count - 1 - (count * 2) / 3)) : frame);
   }
   return encodeFrames(frames, w, h, CLIP_FPS);
+}
+
+/** The label in a corner of an uploaded picture, as on the drawn ones. */
+function captionSvg(w: number, h: number, text: string): Buffer {
+  const font = Math.max(12, Math.round(Math.min(w, h) / 16));
+  return svg(w, h, `<text x="${w - font}" y="${font * 1.6}" text-anchor="end" font-family="DejaVu Sans, sans-serif" font-size="${font}" font-weight="bold" fill="#fff" stroke="#000" stroke-width="1">${escapeXml(text)}</text>`);
+}
+
+/** `frame` blended toward `end` (raw RGB of the same size) by `amount` (clamped to 0–1). */
+function fadeInto(frame: Buffer, end: Buffer, amount: number): Buffer {
+  const a = Math.min(1, Math.max(0, amount));
+  if (a === 0) return frame;
+  const out = Buffer.alloc(frame.length);
+  for (let i = 0; i < frame.length; i++) out[i] = Math.round(frame[i]! * (1 - a) + end[i]! * a);
+  return out;
 }
 
 /** A mask as small as it can be stored (1-bit greyscale PNG), white where its source is at least half white. */

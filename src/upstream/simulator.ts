@@ -2,9 +2,11 @@
 // token. Jobs are stateless — the id encodes prompt, action, seed and start time — so progress and images
 // can be recomputed after a restart exactly as a relay would still report them.
 import { randomInt } from 'node:crypto';
+import sharp from 'sharp';
+import { downloadInput } from '../tasks/download.ts';
 import { aspectRatio } from '../prompt/validate.ts';
-import { ANIMATE_ACTIONS, EXTEND_ACTIONS, GRID_ACTIONS, SINGLE_ACTIONS, VIDEO_ACTIONS, VIDEO_PICKS, actionIndex, isManualAnimate, isVideoAction, resultIsGrid, videoMotion, videoPickIndex, type InternalAction, type TaskAction } from './actions.ts';
-import { BLEND_RATIO, UpstreamRejected, type Capabilities, type DownloadedImage, type InpaintRequest, type Provider, type Submitted, type UpstreamJob, type SubmitRequest } from './provider.ts';
+import { ANIMATE_ACTIONS, EXTEND_ACTIONS, GRID_ACTIONS, SINGLE_ACTIONS, VIDEO_ACTIONS, VIDEO_PICKS, actionIndex, isManualAnimate, isVideoAction, isVideoJob, resultIsGrid, videoMotion, videoPickIndex, type InternalAction, type TaskAction } from './actions.ts';
+import { BLEND_RATIO, UpstreamRejected, type AnimateRequest, type Capabilities, type InputImage, type DownloadedImage, type InpaintRequest, type Provider, type Submitted, type UpstreamJob, type SubmitRequest } from './provider.ts';
 import { withModeParam } from './parse.ts';
 import { compactMask, renderClip, renderGrid, renderPreview, renderRegionGrid, renderSingle, type ImageSpec } from './simulator-images.ts';
 
@@ -27,6 +29,11 @@ interface SimJob {
   m?: 'low' | 'high';
   d?: number;
   c?: number;
+  /** /animate: the uploaded image (a small JPEG, base64) and its size, the end frame (likewise), and loop (1) */
+  i?: string;
+  r?: [number, number];
+  e?: string;
+  l?: 1;
   /** Vary (Region): the upscaled job it repaints, and the mask (a 1-bit PNG, base64) of where */
   b?: SimJob;
   k?: string;
@@ -44,6 +51,8 @@ const EXTEND_SECONDS = 1;
 const VIDEO_BATCH = 4;
 const AFTER_BIG_UPSCALE: InternalAction[] = AFTER_UPSCALE.filter((a) => !a.startsWith('upscale:'));
 
+/** The long side of an /animate image as the job keeps it (in its id: small; a clip frame is 480 px, so a little soft). */
+const STILL_SIDE = 320;
 const UPSCALE_SIZE: Record<string, number> = { 'upscale:2x': 2048, 'upscale:4x': 4096, 'upscale:subtle': 2048, 'upscale:creative': 2048 };
 
 const LABELS: Record<string, string> = {
@@ -51,7 +60,7 @@ const LABELS: Record<string, string> = {
   'zoom:2': 'Zoom Out 2x', 'zoom:1.5': 'Zoom Out 1.5x', 'zoom:custom': 'Custom Zoom',
   'animate:manual:low': 'Animate (Manual, Low motion)', 'animate:manual:high': 'Animate (Manual, High motion)',
   'animate:low': 'Animate (Low motion)', 'animate:high': 'Animate (High motion)', 'extend:low': 'Extend (Low motion)', 'extend:high': 'Extend (High motion)',
-  'vary:region': 'Vary (Region)', 'pan:left': 'Pan Left', 'pan:right': 'Pan Right', 'pan:up': 'Pan Up', 'pan:down': 'Pan Down',
+  animate: 'Animate', 'vary:region': 'Vary (Region)', 'pan:left': 'Pan Left', 'pan:right': 'Pan Right', 'pan:up': 'Pan Up', 'pan:down': 'Pan Down',
 };
 const label = (a: TaskAction) => LABELS[a] ?? a.replace(/^(\w)(\w*):(\w+)$/, (_, f: string, r: string, n: string) => `${f.toUpperCase()}${r} ${n}`);
 
@@ -83,6 +92,8 @@ export class SimulatorProvider implements Provider {
     describe: true,
     imagePrompts: true,
     inpaint: true,
+    // /animate: the uploaded image itself, moving (an end image faded into at the end; loop returns to the start).
+    animateImages: true,
     // The new grid is drawn with the task's own prompt (written on the image).
     remix: REMIX,
   };
@@ -119,6 +130,28 @@ export class SimulatorProvider implements Provider {
     return { upstreamId: encode({ p: req.prompt, a: 'vary:region', s: newSeed(), t: this.now(), b: parent, k: (await compactMask(req.mask)).toString('base64') }) };
   }
 
+  /**
+   * /animate: the image is fetched now (its Discord link will not last) and kept in the job's id, small (a still
+   * the size of a clip frame, as JPEG), with the end frame; so picks and Extends of the batch animate it too.
+   */
+  async animate(req: AnimateRequest): Promise<Submitted> {
+    const start = await this.still(req.image);
+    const end = req.endImage && (await this.still(req.endImage));
+    const job: SimJob = { p: req.prompt, a: 'animate', s: newSeed(), t: this.now(), m: req.motion, d: CLIP_SECONDS, i: start.data, r: start.size, ...(end && { e: end.data }), ...(req.loop && { l: 1 }) };
+    return { upstreamId: encode(job) };
+  }
+
+  private async still(image: InputImage): Promise<{ data: string; size: [number, number] }> {
+    const bytes = (await downloadInput(image)).data;
+    try {
+      const { data, info } = await sharp(bytes).rotate().resize(STILL_SIDE, STILL_SIDE, { fit: 'inside', withoutEnlargement: true }).flatten({ background: '#000' }).jpeg({ quality: 60 }).toBuffer({ resolveWithObject: true });
+      return { data: data.toString('base64'), size: [info.width, info.height] };
+    } catch {
+      // Discord said it was an image; its bytes say otherwise.
+      throw new UpstreamRejected('images:errors.downloadFailed');
+    }
+  }
+
   /** The mask a Vary (Region) job was given (what a relay received), as a PNG; undefined for other jobs. */
   static maskOf(upstreamId: string): Buffer | undefined {
     const k = decode(upstreamId)?.k;
@@ -137,7 +170,7 @@ export class SimulatorProvider implements Provider {
         out.push({ upstreamId, status: 'running', progress, previewUrl: `simulator://${upstreamId}/preview/${progress}` });
       } else if (job.a === 'describe') {
         out.push({ upstreamId, status: 'succeeded', progress: 100, imageUrls: [], actions: [], descriptions: describePlaceholders(job.s) });
-      } else if (isVideoAction(job.a)) {
+      } else if (isVideoJob(job.a)) {
         const clips = job.c ? [job.c] : Array.from({ length: VIDEO_BATCH }, (_, i) => i + 1);
         out.push({
           upstreamId,
@@ -173,7 +206,7 @@ export class SimulatorProvider implements Provider {
     const m = /^simulator:\/\/([^/]+)\/(grid|single|preview|clip)(?:\/(\d+))?$/.exec(url);
     const job = m && decode(m[1]!);
     if (!m || !job) throw new Error(`simulator: not a simulator image: ${url.slice(0, 80)}`);
-    const spec: ImageSpec = { seed: job.s, prompt: job.p, ratio: aspectRatio(job.p), label: job.n ? `${label(job.a)} · ${job.n} image${job.n > 1 ? 's' : ''}` : label(job.a) };
+    const spec: ImageSpec = { seed: job.s, prompt: job.p, ratio: job.r ? { w: job.r[0], h: job.r[1] } : aspectRatio(job.p), label: job.n ? `${label(job.a)} · ${job.n} image${job.n > 1 ? 's' : ''}` : label(job.a) };
     if (job.b && job.k && m[2] !== 'preview') {
       // The upscaled image it started from, four times, each with the masked area visibly repainted.
       const base = job.b;
@@ -182,7 +215,8 @@ export class SimulatorProvider implements Provider {
     }
     if (m[2] === 'preview') return { data: await renderPreview(spec, Number(m[3] ?? 0), job.q), contentType: 'image/webp' };
     if (m[2] === 'clip') {
-      const data = await renderClip(spec, job.q ?? 1, { clip: Number(m[3] ?? 1), seconds: job.d ?? CLIP_SECONDS, motion: job.m ?? 'low' });
+      const source = job.i ? { image: Buffer.from(job.i, 'base64'), ...(job.e && { end: Buffer.from(job.e, 'base64') }), loop: job.l === 1 } : undefined;
+      const data = await renderClip(spec, job.q ?? 1, { clip: Number(m[3] ?? 1), seconds: job.d ?? CLIP_SECONDS, motion: job.m ?? 'low' }, source);
       return { data, contentType: 'video/mp4' };
     }
     if (m[2] === 'grid') return { data: await renderGrid(spec), contentType: 'image/png' };
@@ -193,7 +227,9 @@ export class SimulatorProvider implements Provider {
 
 /** Animate starts a batch of clips of an image; a pick shows one; Extend makes the picked clip longer. */
 function videoJob(parent: SimJob, action: InternalAction & TaskAction, t: number): SimJob {
-  const base = { p: parent.p, a: action, s: parent.s, q: parent.q ?? 1, t };
+  // An /animate batch's picks and Extends move its uploaded image too.
+  const uploaded = parent.i ? { i: parent.i, r: parent.r, ...(parent.e && { e: parent.e }), ...(parent.l && { l: parent.l }) } : {};
+  const base = { p: parent.p, a: action, s: parent.s, q: parent.q ?? 1, t, ...uploaded };
   if (action.startsWith('animate:')) return { ...base, m: videoMotion(action as never) ?? 'low', d: CLIP_SECONDS };
   const pick = videoPickIndex(action);
   if (pick) return { ...base, m: parent.m, d: parent.d ?? CLIP_SECONDS, c: pick };

@@ -20,6 +20,7 @@ import { fetchEach, isRecord, namesByAction, relayAction, strOrNumber } from './
 import {
   UpstreamAccountError,
   UpstreamRejected,
+  type AnimateRequest,
   type Capabilities,
   type InpaintRequest,
   type ParentRef,
@@ -145,6 +146,8 @@ export class TtApiProvider implements Provider {
     inpaint: true,
     // 📋 through /midjourney/v1/seed (or the job's own `data.seed` when its fetch already tells it).
     seed: true,
+    // /animate: /midjourney/video/submit takes any image's URL (`animate` below).
+    animateImages: true,
   };
   /** How long 📋 waits for TTApi's seed job, and how often it looks. */
   seedWaitMs = 60_000;
@@ -251,6 +254,19 @@ export class TtApiProvider implements Provider {
     const data = isRecord(res.body.data) ? res.body.data : {};
     const seed = strOrNumber(data.seed)?.trim();
     return { seed: seed && /^\d+$/.test(seed) ? seed : undefined, status: strOrNumber(res.body.status)?.toUpperCase(), message: strOrNumber(res.body.message) };
+  }
+
+  /**
+   * /animate: the uploaded image's URL to /midjourney/video/submit, as Animate sends an upscale's. TTApi has no
+   * `loop`: a loop goes as `endingUrl` = the start image (Midjourney's loop ends on the start frame). Its `prompt`
+   * is required: without a motion prompt the job is refused with a sentence saying so.
+   */
+  async animate(req: AnimateRequest): Promise<Submitted> {
+    if (!req.prompt.trim()) throw new UpstreamRejected('video:errors.promptRequired');
+    const endingUrl = req.loop ? req.image.url : req.endImage?.url;
+    const resolution = this.videoResolution === 'hd' ? { resolution: 'hd' } : {};
+    const body = { prompt: req.prompt, imageUrl: req.image.url, ...(endingUrl && { endingUrl }), mode: 'fast', manual: req.motion, ...resolution, bs: 4, ...(req.callbackUrl && { hookUrl: req.callbackUrl }) };
+    return { upstreamId: await this.post('/midjourney/video/submit', body) };
   }
 
   private async post(path: string, body: Record<string, unknown>): Promise<string> {

@@ -1,4 +1,4 @@
-// A relay that takes no image inputs (midjourney-node-api): /blend, /describe and /draw with attachments are
+// A relay that takes no image inputs (midjourney-node-api): /blend, /describe, /animate and /draw with attachments are
 // answered privately, in the user's language, and nothing reaches the relay; typed image links still go as text.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FakeMidjourneyNodeApi } from '../support/fake-midjourney-node-api.ts';
@@ -15,7 +15,7 @@ afterAll(() => relay?.close());
 describe('image inputs on a relay without them', () => {
   const s = useRelaySession(() => ({ provider: 'midjourney-node-api', baseUrl: relay.url, mode: 'polled' }));
 
-  it('refuses /blend, /describe and attachments with a clear localized message', async () => {
+  it('refuses /blend, /describe, /animate and attachments with a clear localized message', async () => {
     const before = relay.requests.length;
     expect(await refusal(await slash(s.discord, 'describe', { image: await png('a.png') }))).toBe(
       'The image service this bot is connected to cannot do /describe.',
@@ -24,6 +24,8 @@ describe('image inputs on a relay without them', () => {
       '本机器人连接的图片服务不支持 /混合。',
     );
     expect(await refusal(await slash(s.discord, 'draw', { prompt: 'a cat', image: await png('a.png') }))).toMatch(/cannot take attached images/);
+    expect(await refusal(await slash(s.discord, 'animate', { image: await png('a.png'), motion: 'high' }))).toBe('The image service this bot is connected to cannot do /animate.');
+    expect(await refusal(await slash(s.discord, '动画', { image: await png('a.png') }, { locale: 'zh-CN' }))).toBe('本机器人连接的图片服务不支持 /动画。');
     expect(relay.requests.length).toBe(before);
     s.discord.assertNoViolations();
   });

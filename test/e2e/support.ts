@@ -5,7 +5,7 @@ import { expect } from 'vitest';
 import { isMp4 } from '../../src/tasks/download.ts';
 import { videoDuration } from '../../src/video.ts';
 import type { TestDatabase } from '../support/database.ts';
-import type { FakeDiscord, SeenMessage } from '../support/fake-discord.ts';
+import type { FakeDiscord, FakeInteraction, SeenMessage } from '../support/fake-discord.ts';
 
 export const ALICE = '100000000000000001';
 export const BOB = '100000000000000002';
@@ -124,4 +124,11 @@ export async function clipsOf(message: SeenMessage): Promise<Array<{ bytes: Buff
       return { bytes: a.bytes, seconds: seconds! };
     }),
   );
+}
+
+/** A private answer: the ephemeral reply's text. */
+export async function privately(i: FakeInteraction): Promise<string> {
+  const message = await i.waitForMessage((m) => m.content.length > 0);
+  expect(message.flags & 64).toBe(64);
+  return message.content;
 }

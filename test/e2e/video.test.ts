@@ -5,8 +5,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startBot, type BotProcess } from '../support/bot.ts';
 import { createTestDatabase, type TestDatabase } from '../support/database.ts';
 import { PermissionFlagsBits } from 'discord.js';
-import { EVERYONE_PERMISSIONS, FakeDiscord, type FakeInteraction, type SeenMessage } from '../support/fake-discord.ts';
-import { ALICE, BOB, SIMULATOR_AFTER_UPSCALE, buttonFaces, clipsOf, customIdOf, isFinal, isVideoDelivered, simulatorEnv } from './support.ts';
+import { EVERYONE_PERMISSIONS, FakeDiscord, type SeenMessage } from '../support/fake-discord.ts';
+import { ALICE, BOB, SIMULATOR_AFTER_UPSCALE, buttonFaces, clipsOf, customIdOf, isFinal, isVideoDelivered, simulatorEnv, privately } from './support.ts';
 
 const MOD = '100000000000000009';
 const MANAGE_SERVER = (BigInt(EVERYONE_PERMISSIONS) | PermissionFlagsBits.ManageGuild).toString();
@@ -119,24 +119,17 @@ describe('video on the simulator', () => {
   it('/draw-admin video enabled:false turns Animate and Extend off in the server, privately refused; on again', async () => {
     const admin = (options: Record<string, boolean>) =>
       discord.slashCommand({ name: 'draw-admin', subcommand: 'video', options, userId: MOD, locale: 'en-US', memberPermissions: MANAGE_SERVER });
-    expect(await privately(await admin({ enabled: false }))).toBe('Video (Animate, Extend) is off in this server: its buttons start nothing.');
+    expect(await privately(await admin({ enabled: false }))).toBe('Video (Animate, Extend, /animate) is off in this server: its buttons and /animate start nothing.');
     const click = await discord.clickButton({ message: picked, customId: customIdOf(picked, 'Extend (High motion)'), userId: ALICE });
     const callback = await click.waitForCallback();
     expect(callback).toMatchObject({ type: 4, data: { flags: EPHEMERAL, content: 'Video is turned off on this server.' } });
     const zh = await discord.clickButton({ message: upscaled, customId: customIdOf(upscaled, 'Animate (Low motion)'), userId: ALICE, locale: 'zh-CN' });
     expect((await zh.waitForCallback()).data).toMatchObject({ content: '本服务器已关闭视频功能。' });
     expect((await privately(await discord.slashCommand({ name: 'info', userId: ALICE, locale: 'en-US' }))).split('\n')).toContain('**Video:** off in this server');
-    expect(await privately(await admin({}))).toBe('Video (Animate, Extend) is off in this server: its buttons start nothing.');
+    expect(await privately(await admin({}))).toBe('Video (Animate, Extend, /animate) is off in this server: its buttons and /animate start nothing.');
     expect(await privately(await admin({ enabled: true }))).toBe('Video (Animate, Extend) is on in this server. Each video job counts as 8 jobs toward the daily quotas.');
     const again = await discord.clickButton({ message: picked, customId: customIdOf(picked, 'Extend (High motion)'), userId: ALICE });
     expect((await again.waitForCallback()).type).toBe(5);
     await again.waitForMessage(isVideoDelivered, 60_000);
   });
 });
-
-/** A private answer: the ephemeral reply's text. */
-async function privately(i: FakeInteraction): Promise<string> {
-  const message = await i.waitForMessage((m) => m.content.length > 0);
-  expect(message.flags & EPHEMERAL).toBe(EPHEMERAL);
-  return message.content;
-}

@@ -533,6 +533,13 @@ export class FakeMidjourneyProxy extends MjRelayFake {
     if (body.action !== undefined && body.action !== null && body.action !== '') return { code: 4, description: 'action参数错误', result: null, properties: {} };
     const image = body.image;
     if (typeof image !== 'string' || !(/^https?:\/\//.test(image) || isImageDataUri(image))) return { code: 4, description: 'image参数错误', result: null, properties: {} };
+    // `endImage` is optional, a URL or base64 like `image`; `loop` is a bool (default false). The fake answers a
+    // mistyped one with the validation code rather than ASP.NET's model-binding 400.
+    const endImage = body.endImage;
+    if (endImage !== undefined && endImage !== null && endImage !== '' && (typeof endImage !== 'string' || !(/^https?:\/\//.test(endImage) || isImageDataUri(endImage)))) {
+      return { code: 4, description: 'endImage参数错误', result: null, properties: {} };
+    }
+    if (body.loop !== undefined && typeof body.loop !== 'boolean') return { code: 4, description: 'loop参数错误', result: null, properties: {} };
     const refused = this.refusal(prompt);
     if (refused) return refused;
     const task = this.create('VIDEO', prompt, body);

@@ -257,6 +257,7 @@ export class FakeTtApi extends JobRelayFake {
     const { prompt, imageUrl, mode = 'fast', resolution = 'sd', hookUrl } = body;
     if (typeof prompt !== 'string' || !prompt.trim()) return this.failed(res, 'prompt is required');
     if (typeof imageUrl !== 'string' || !/^https?:\/\//.test(imageUrl)) return this.failed(res, 'imageUrl must be a reachable image URL');
+    if (body.endingUrl !== undefined && (typeof body.endingUrl !== 'string' || !/^https?:\/\//.test(body.endingUrl))) return this.failed(res, 'endingUrl must be a reachable image URL');
     if (mode !== 'fast') return this.failed(res, 'video supports fast mode only');
     if (resolution !== 'sd' && resolution !== 'hd') return this.failed(res, 'resolution must be sd or hd');
     const params = this.videoParams(body);
