@@ -18,6 +18,7 @@ import {
   UpstreamAccountError,
   UpstreamRejected,
   BLEND_RATIO,
+  type AnimateRequest,
   type Capabilities,
   type InpaintRequest,
   type InputImage,
@@ -230,6 +231,8 @@ export class AceDataProvider implements Provider {
     inpaint: true,
     // /midjourney/shorten answers the shortened prompts at once.
     shorten: true,
+    // /animate: /midjourney/videos takes any image's URL (`animate` below).
+    animateImages: true,
   };
   private readonly http: UpstreamHttp;
   private readonly streams = new AceDataStreams();
@@ -317,6 +320,17 @@ export class AceDataProvider implements Provider {
     if (!videoId || typeof video.index !== 'number') throw new UpstreamRejected('errors.actionUnavailable');
     const body = { action: 'extend', prompt: withMotion(parent.prompt, motion), video_id: videoId, video_index: video.index };
     return this.start('midjourney/videos', body, callbackUrl, true);
+  }
+
+  /**
+   * /animate: the attachment's link as `image_url` to /midjourney/videos `generate`, an end image as
+   * `end_image_url`, `loop` as documented. AceData requires a prompt (its MCP tools: "prompt required"), so a job
+   * without a motion prompt is refused with a sentence saying to add one.
+   */
+  async animate(req: AnimateRequest): Promise<Submitted> {
+    if (!req.prompt.trim()) throw new UpstreamRejected('video:errors.promptRequired');
+    const body = { action: 'generate', prompt: withMotion(req.prompt, req.motion), image_url: req.image.url, ...(req.endImage && { end_image_url: req.endImage.url }), ...(req.loop && { loop: true }) };
+    return this.start('midjourney/videos', body, req.callbackUrl, true);
   }
 
   /**

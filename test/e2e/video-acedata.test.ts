@@ -5,6 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FakeAceData } from '../support/fake-acedata.ts';
 import { FakeDiscord, type SeenMessage } from '../support/fake-discord.ts';
+import { png, slash } from './image-inputs.ts';
 import { useRelaySession } from './relay-session.ts';
 import { ACEDATA_AFTER_UPSCALE, ALICE, BOB, buttonFaces, clipsOf, customIdOf, isFinal, isVideoDelivered, slashDraw } from './support.ts';
 
@@ -100,6 +101,25 @@ describe('AceData video, polled (ndjson streams)', () => {
     const done = await submitted.waitForMessage(isVideoDelivered, 60_000);
     expect(videoBodies().at(-1)).toMatchObject({ action: 'generate', prompt: 'the kite dives toward the waves --motion low' });
     expect(await clipsOf(done)).toHaveLength(4);
+  });
+
+  it('/animate sends the uploaded image, the end image and the motion; four clips come back; no prompt is refused clearly', async () => {
+    const link = (name: string) => expect.stringMatching(new RegExp(`^http://127\\.0\\.0\\.1:\\d+/attachments/\\d+/\\d+/${name.replace('.', '\\.')}\\?`));
+    const interaction = await slash(discord, 'animate', { image: await png('pond.png'), prompt: 'ripples spreading', motion: 'high', 'end-image': await png('still.png', 20, 20, 90) });
+    const animated = await interaction.waitForMessage(isVideoDelivered, 60_000);
+    expect(videoBodies().at(-1)).toEqual({ action: 'generate', prompt: 'ripples spreading --motion high', image_url: link('pond.png'), end_image_url: link('still.png') });
+    expect(animated.content).toBe(`**ripples spreading** - Animate by <@${ALICE}>`);
+    expect(await clipsOf(animated)).toHaveLength(4);
+    expect(buttonFaces(animated)).toEqual([['U1', 'U2', 'U3', 'U4']]);
+
+    const looped = await (await slash(discord, 'animate', { image: await png('ring.png'), prompt: 'a slow spin', loop: true })).waitForMessage(isVideoDelivered, 60_000);
+    expect(videoBodies().at(-1)).toEqual({ action: 'generate', prompt: 'a slow spin --motion low', image_url: link('ring.png'), loop: true });
+    expect(await clipsOf(looped)).toHaveLength(4);
+
+    const before = videoBodies().length;
+    const failed = await (await slash(discord, 'animate', { image: await png('quiet.png') })).waitForMessage((m) => m.content.startsWith('❌'), 30_000);
+    expect(failed.content).toContain('needs a motion prompt');
+    expect(videoBodies()).toHaveLength(before);
   });
 
   it('a relay failure of a video job ends in a clear localized message', async () => {

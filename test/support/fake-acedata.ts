@@ -155,7 +155,9 @@ export class FakeAceData extends JobRelayFake {
   private videosEndpoint(req: RecordedRequest, res: ServerResponse) {
     const body = req.body;
     if (typeof body !== 'object' || body === null) return this.badRequest(res, 'body must be a JSON object');
-    const { action = 'generate', prompt, image_url: imageUrl, video_id: videoId, video_index: index = 0, mode = 'fast', resolution = '720p' } = body as Record<string, unknown>;
+    const { action = 'generate', prompt, image_url: imageUrl, end_image_url: endImageUrl, loop, video_id: videoId, video_index: index = 0, mode = 'fast', resolution = '720p' } = body as Record<string, unknown>;
+    if (endImageUrl !== undefined && (typeof endImageUrl !== 'string' || !/^https?:\/\//.test(endImageUrl))) return this.badRequest(res, '`end_image_url` must be an http(s) URL');
+    if (loop !== undefined && typeof loop !== 'boolean') return this.badRequest(res, '`loop` must be a boolean');
     if (mode !== 'fast' && mode !== 'turbo') return this.badRequest(res, '`mode` must be fast or turbo');
     if (resolution !== '480p' && resolution !== '720p') return this.badRequest(res, '`resolution` must be 480p or 720p');
     if (typeof prompt !== 'string' || !prompt.trim()) return this.badRequest(res, '`prompt` is required');
