@@ -14,7 +14,7 @@ import { parsePrompt } from '../prompt/parse.ts';
 import { readBody } from '../http/body.ts';
 import { PROMPT_MAX_LENGTH, checkPrompt } from '../prompt/validate.ts';
 import { JobRefused, type Refusal } from '../tasks/accept.ts';
-import { downloadImage } from '../tasks/download.ts';
+import { downloadImage } from '../upstream/download.ts';
 import { VARY_REGION, actionIndex, isInternalAction } from '../upstream/actions.ts';
 import { ASSETS, ASSETS_PATH, SECURITY_HEADERS, editorPage, messagePage } from './page.ts';
 import type { EditorSessions } from './sessions.ts';

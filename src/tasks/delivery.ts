@@ -16,7 +16,7 @@ import type { Accounts } from '../upstream/accounts.ts';
 import type { DownloadedImage } from '../upstream/provider.ts';
 import { isVideoJob } from '../upstream/actions.ts';
 import { shrinkVideo } from '../video.ts';
-import { downloadImage, downloadVideo } from './download.ts';
+import { downloadImage, downloadVideo } from '../upstream/download.ts';
 import { DISCORD_UPLOAD_LIMIT, extensionFor, fitUploadLimit } from './images.ts';
 import type { Lifecycle } from './lifecycle.ts';
 import { Loop } from './loop.ts';

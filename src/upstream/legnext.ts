@@ -9,7 +9,7 @@
 // …/variation, …/upscale, …/pan, …/outpaint, …/blend, …/describe, https://docs.legnext.ai/get-task,
 // https://docs.legnext.ai/getting-started/quickstart (error codes), github.com/legnext-ai/sdks openapi/.
 import sharp from '../sharp.ts';
-import { httpDownload } from '../tasks/download.ts';
+import { httpDownload } from './download.ts';
 import { actionIndex, type InternalAction } from './actions.ts';
 import { UpstreamHttp, type RelayConnection } from './http.ts';
 import { dataUris, parseDescriptions } from './midjourney-proxy.ts';

@@ -1,7 +1,7 @@
 // midjourney-proxy: the open-source novicezk server and its "plus" / trueai-org successors (and the many
 // resellers running them). Plus servers act on a task through the customIds of its `buttons[]`; the
 // open-source one only knows `/mj/submit/change` (U/V/reroll), so we fall back to it when `/action` is 404.
-import { downloadInput } from '../tasks/download.ts';
+import { downloadInput } from './download.ts';
 import { GRID_ACTIONS, INTERNAL_ACTIONS, actionIndex, isVideoAction, videoMotion, type InternalAction } from './actions.ts';
 import { UpstreamHttp, type RelayConnection } from './http.ts';
 import { blockingCodeOf, type FailCode } from './fail-codes.ts';

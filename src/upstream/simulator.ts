@@ -3,7 +3,7 @@
 // can be recomputed after a restart exactly as a relay would still report them.
 import { randomInt } from 'node:crypto';
 import sharp from 'sharp';
-import { downloadInput } from '../tasks/download.ts';
+import { downloadInput } from './download.ts';
 import { aspectRatio } from '../prompt/validate.ts';
 import { ANIMATE_ACTIONS, EXTEND_ACTIONS, GRID_ACTIONS, SINGLE_ACTIONS, VIDEO_ACTIONS, VIDEO_PICKS, actionIndex, isManualAnimate, isVideoAction, isVideoJob, resultIsGrid, videoMotion, videoPickIndex, type InternalAction, type TaskAction } from './actions.ts';
 import { BLEND_RATIO, UpstreamRejected, type AnimateRequest, type Capabilities, type InputImage, type DownloadedImage, type InpaintRequest, type Provider, type Submitted, type UpstreamJob, type SubmitRequest } from './provider.ts';

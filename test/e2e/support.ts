@@ -2,7 +2,7 @@
 // tests share.
 import sharp from 'sharp';
 import { expect } from 'vitest';
-import { isMp4 } from '../../src/tasks/download.ts';
+import { isMp4 } from '../../src/upstream/download.ts';
 import { videoDuration } from '../../src/video.ts';
 import type { TestDatabase } from '../support/database.ts';
 import type { FakeDiscord, FakeInteraction, SeenMessage } from '../support/fake-discord.ts';

@@ -2,7 +2,7 @@
 // content type — against a real HTTP server that misbehaves in each of those ways.
 import { createServer, type Server } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DownloadError, httpDownload } from '../../src/tasks/download.ts';
+import { DownloadError, httpDownload } from '../../src/upstream/download.ts';
 
 const PNG = Buffer.from('89504e470d0a1a0a', 'hex');
 let server: Server;

@@ -1,7 +1,7 @@
 // Contract tests for midjourney-proxy (trueai-org) video against the fake relay over HTTP: the video buttons
 // recognised, a finished VIDEO task read as its clips, and /mj/submit/video when a task lacks the button.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { isMp4 } from '../../src/tasks/download.ts';
+import { isMp4 } from '../../src/upstream/download.ts';
 import { actionForCustomId } from '../../src/upstream/midjourney-proxy-buttons.ts';
 import { MidjourneyProxyProvider } from '../../src/upstream/midjourney-proxy.ts';
 import { FakeMidjourneyProxy } from '../support/fake-midjourney-proxy.ts';

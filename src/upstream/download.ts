@@ -1,6 +1,6 @@
 // Upstream images are fetched once, streamed with a size cap and a timeout, and checked to be images,
 // then re-uploaded to Discord (upstream links expire).
-import { INPUT_IMAGE_MAX_BYTES, UpstreamRejected, type DownloadedImage, type InputImage, type Provider } from '../upstream/provider.ts';
+import { INPUT_IMAGE_MAX_BYTES, UpstreamRejected, type DownloadedImage, type InputImage, type Provider } from './provider.ts';
 
 export const MAX_DOWNLOAD_BYTES = 32 * 1024 * 1024;
 const TIMEOUT_MS = 60_000;
