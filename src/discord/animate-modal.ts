@@ -1,6 +1,6 @@
 // Manual Animate: Midjourney asks for the motion prompt before animating. The modal is prefilled with the
-// image's prompt; what is typed goes through the same checks as a /draw prompt (length, parameters, banned
-// words) and is sent upstream as the video job's prompt.
+// image's prompt; what is typed goes through the same checks as a /draw prompt (length, parameters, translation,
+// banned words) and is sent upstream, translated, as the video job's prompt.
 import { ComponentType, TextInputStyle, type APIModalInteractionResponseCallbackData, type ModalSubmitInteraction } from 'discord.js';
 import type { AppContext } from '../context.ts';
 import type { Task } from '../db/schema.ts';
@@ -11,6 +11,7 @@ import { isManualAnimate, type InternalAction } from '../upstream/actions.ts';
 import { decodeCustomId, encodeCustomId } from './custom-id.ts';
 import { startJob } from './jobs.ts';
 import { FOLLOW_UP_JOB, refuse as refuseWith, runPreconditions } from './preconditions.ts';
+import { deferTranslated } from './prompt-gate.ts';
 
 const MOTION_INPUT = 'motion';
 /** Discord's longest text input; checkPrompt holds the prompt to our own limit. */
@@ -53,10 +54,10 @@ export async function handleAnimateModal(ctx: AppContext, interaction: ModalSubm
   if (ctx.admin.videoDisabled(interaction.guildId)) return refuse('video:errors.disabled');
   const check = checkPrompt(interaction.fields.getTextInputValue(MOTION_INPUT));
   if (!check.ok) return refuse(check.error, check.vars);
-  const banned = ctx.bannedWords.find(parsePrompt(check.prompt));
-  if (banned) return refuse('translate:banned', { word: banned.word });
   const granted = await runPreconditions(ctx, interaction, FOLLOW_UP_JOB);
   if (!granted) return;
-  await interaction.deferReply();
-  await startJob(ctx, interaction, granted, { action, parentId: parent.id, prompt: check.prompt, promptUpstream: check.prompt });
+  // Chinese motion prompts go to Baidu like a /draw prompt's; banned words are checked typed and translated.
+  const translation = await deferTranslated(ctx, interaction, parsePrompt(check.prompt));
+  if (!translation) return;
+  await startJob(ctx, interaction, granted, { action, parentId: parent.id, prompt: check.prompt, promptUpstream: translation.upstream });
 }

@@ -3,6 +3,7 @@
 // → U3 → Extend (Low motion) → a longer clip, re-encoded when Discord refuses it as too large; a relay failure
 // ends in a clear message.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { FakeBaidu } from '../support/fake-baidu.ts';
 import { FakeDiscord, type SeenMessage } from '../support/fake-discord.ts';
 import { FakeMidjourneyProxy } from '../support/fake-midjourney-proxy.ts';
 import { useRelaySession } from './relay-session.ts';
@@ -21,13 +22,15 @@ const AFTER_UPSCALE = [
 
 let discord: FakeDiscord;
 let mj: FakeMidjourneyProxy;
+let baidu: FakeBaidu;
 
 beforeAll(async () => {
-  [discord, mj] = await Promise.all([FakeDiscord.start(), FakeMidjourneyProxy.start({ apiKey: KEY, stepMs: 100, video: true })]);
+  [discord, mj, baidu] = await Promise.all([FakeDiscord.start(), FakeMidjourneyProxy.start({ apiKey: KEY, stepMs: 100, video: true }), FakeBaidu.start({ dictionary: { 风筝冲向海浪: 'the kite swoops toward the waves' } })]);
 });
 
 afterAll(async () => {
   await mj?.close();
+  await baidu?.close();
   await discord?.close();
 });
 
@@ -42,7 +45,7 @@ async function upscale(prompt: string): Promise<SeenMessage> {
 const actionBodies = () => mj.requests.filter((r) => r.path === '/mj/submit/action').map((r) => r.body as Record<string, unknown>);
 
 describe('midjourney-proxy video, polled', () => {
-  useRelaySession(() => ({ provider: 'midjourney-proxy', baseUrl: mj.url, apiKey: KEY, mode: 'polled', discord }));
+  useRelaySession(() => ({ provider: 'midjourney-proxy', baseUrl: mj.url, apiKey: KEY, mode: 'polled', discord, env: baidu.env }));
 
   let upscaled: SeenMessage;
   let batch: SeenMessage;
@@ -115,6 +118,17 @@ describe('midjourney-proxy video, polled', () => {
     const body = mj.requests.filter((r) => r.path === '/mj/submit/video').at(-1)!.body as Record<string, unknown>;
     expect(body).toMatchObject({ prompt: 'the kite dives toward the waves', motion: 'high', image: expect.stringMatching(/^http:\/\/127\.0\.0\.1:\d+\/images\/\d+-single\.png$/), batchSize: 4 });
     expect(done.content).toBe('**the kite dives toward the waves** - Animate by <@100000000000000002>');
+    expect(await clipsOf(done)).toHaveLength(4);
+  });
+
+  it('a motion prompt typed in Chinese goes upstream in English (Baidu), like a /draw prompt', async () => {
+    const opened = await discord.clickButton({ message: upscaled, customId: customIdOf(upscaled, 'Manual (Low motion)'), userId: BOB, locale: 'zh-CN' });
+    await opened.waitForCallback();
+    const submitted = await discord.submitModal({ from: opened, values: { motion: '风筝冲向海浪' }, userId: BOB, locale: 'zh-CN' });
+    const done = await submitted.waitForMessage(isVideoDelivered, 60_000);
+    const body = mj.requests.filter((r) => r.path === '/mj/submit/video').at(-1)!.body as Record<string, unknown>;
+    expect(body).toMatchObject({ prompt: 'the kite swoops toward the waves', motion: 'low' });
+    expect(done.content.startsWith('**风筝冲向海浪**')).toBe(true);
     expect(await clipsOf(done)).toHaveLength(4);
   });
 
