@@ -5,8 +5,8 @@
 //   next start   — the cluster exists, the server was stopped with the bot (SIGTERM);
 //   after a kill — the bot was SIGKILLed, its server still runs and is reused;
 // then, idle for 15 s after the next start: PSS and RSS of the bot's process and of every process of its server.
-// "Ready" is the bot's `bot ready` log line, timed from the spawn of its process (node + tsx + src/main.ts, what
-// `npm start` runs after npm itself); startupMs is the bot's own figure (from after the configuration is read);
+// "Ready" is the bot's `bot ready` log line, timed from the spawn of its process (node + scripts/start.mjs +
+// the compiled src/main.ts, what `npm start` runs after npm itself); startupMs is the bot's own figure (from after the configuration is read);
 // CPU is the bot process's user + system time until ready (less sensitive than wall time to a busy machine).
 // With TEST_DATABASE_URL (or BENCH_DATABASE_URL) set, each round also times a start on that server, for
 // comparison: the same bot without an embedded server. BENCH_BOT_ENTRY=dist/src/main.js times the production
@@ -14,7 +14,7 @@
 import { chmod, mkdtemp, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { spawnBot, type BotProcess } from '../test/support/bot.ts';
+import { ROOT, spawnBot, type BotProcess } from '../test/support/bot.ts';
 import { FakeDiscord } from '../test/support/fake-discord.ts';
 import { createBenchDatabase, postgresUrl } from './lib/database.ts';
 import { childrenOf, cpuMs, loadAverage, pssMb } from './lib/proc.ts';
@@ -41,6 +41,17 @@ const timed = (name: string, r: { bot: BotProcess; wallMs: number; startupMs: nu
   add(`${name}: bot CPU until ready (ms)`, cpuMs(r.bot.child.pid!));
 };
 console.log(`load before: ${loadAverage().toFixed(2)}`);
+// The very first `npm start` of a fresh clone also compiles the sources (scripts/start.mjs → .build/): timed once,
+// with the compiled tree removed first (the rounds below find it compiled, as every later start does).
+if (!process.env.BENCH_BOT_ENTRY) {
+  const parent = await mkdtemp(path.join(os.tmpdir(), 'mjbot-bench-start-'));
+  await chmod(parent, 0o755);
+  await rm(path.join(ROOT, '.build'), { recursive: true, force: true });
+  const fresh = await ready(path.join(parent, 'data'));
+  timed('fresh clone: compile + first start', fresh);
+  await fresh.bot.stop();
+  await rm(parent, { recursive: true, force: true });
+}
 for (let round = 1; round <= rounds; round++) {
   const parent = await mkdtemp(path.join(os.tmpdir(), 'mjbot-bench-start-'));
   await chmod(parent, 0o755); // run as root, the server's unprivileged user must reach it
