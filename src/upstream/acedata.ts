@@ -10,10 +10,12 @@
 // field: Low/High motion go as Midjourney's own `--motion low|high` at the end of the prompt (unconfirmed).
 // Vary (Region) is `variation_region` on /midjourney/imagine with a mask; ✏️ Edit goes to /midjourney/edits (both
 // streamed or called back like imagine); /midjourney/describe and /midjourney/shorten answer at once.
+// 📋 seed: `POST /midjourney/seed {image_id}` answers `{seed}` at once (AceDataCloud/APIs
+// midjourney/docs/midjourney_seed_api_integration_guide.md; AceDataCloud/SDK midjourney.seed(image_id)).
 import { ANIMATE_ACTIONS, EDIT_ACTIONS, EXTEND_ACTIONS, GRID_ACTIONS, INTERNAL_ACTIONS, SHORTEN_PICKS, VIDEO_PICKS, isVideoAction, videoMotion, videoPickIndex, type InternalAction } from './actions.ts';
 import { AceDataStreams, STREAM_ID_PREFIX, type StreamState } from './acedata-stream.ts';
 import { UpstreamHttp, type RelayConnection } from './http.ts';
-import { clampPercent, isRecord, namesByAction, relayAction, str } from './parse.ts';
+import { clampPercent, isRecord, namesByAction, relayAction, str, strOrNumber } from './parse.ts';
 import {
   UpstreamAccountError,
   UpstreamRejected,
@@ -233,6 +235,8 @@ export class AceDataProvider implements Provider {
     shorten: true,
     // /animate: /midjourney/videos takes any image's URL (`animate` below).
     animateImages: true,
+    // 📋 through /midjourney/seed with the result's image_id (`seed` below).
+    seed: true,
   };
   private readonly http: UpstreamHttp;
   private readonly streams = new AceDataStreams();
@@ -387,6 +391,21 @@ export class AceDataProvider implements Provider {
     const prompts = promptsOf(body.prompts ?? body.descriptions).slice(0, SHORTEN_PICKS.length);
     if (prompts.length === 0) throw new UpstreamRejected('', 'no_description');
     return { upstreamId: SHORTEN_ID_PREFIX + Buffer.from(JSON.stringify(prompts)).toString('base64url') };
+  }
+
+  /**
+   * 📋: `POST /midjourney/seed {image_id}` answers `{seed: "3849571023"}` at once (AceDataCloud/APIs
+   * midjourney/docs/midjourney_seed_api_integration_guide.md: image_id as the imagine result names it); errors
+   * like every AceData call (`{success: false, error}`, thrown). A result without an image_id (a video) has none
+   * to tell; a seed that is not digits (a number is read too) is not one.
+   */
+  async seed(job: ParentRef): Promise<string | undefined> {
+    const imageId = str(job.upstreamData?.imageId);
+    if (!imageId) return undefined;
+    const res = await this.http.json<unknown>('midjourney/seed', { body: { image_id: imageId } });
+    throwIfRefused('/midjourney/seed', res.status, res.body);
+    const seed = isRecord(res.body) ? strOrNumber(res.body.seed)?.trim() : undefined;
+    return seed && /^\d+$/.test(seed) ? seed : undefined;
   }
 
   async fetch(ids: string[]): Promise<UpstreamJob[]> {

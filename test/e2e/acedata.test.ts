@@ -3,7 +3,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FakeAceData } from '../support/fake-acedata.ts';
 import { BOB, useRelaySession, type Mode } from './relay-session.ts';
-import { ACEDATA_AFTER_UPSCALE, GRID, buttonFaces, customIdOf, imageInfo } from './support.ts';
+import { ACEDATA_AFTER_UPSCALE, GRID, buttonFaces, customIdOf, imageInfo, withSeed } from './support.ts';
 
 let ace: FakeAceData;
 beforeAll(async () => {
@@ -21,7 +21,7 @@ describe.each<Mode>(['polled', 'pushed'])('/draw on AceData, %s', (mode) => {
     if (mode === 'polled') ace.slowNextJob(2_000);
     const { interaction, final: grid } = await s.draw(`a ${mode} lamborghini in a volcano`);
     expect(grid.content).toBe(`**a ${mode} lamborghini in a volcano** - <@100000000000000001>`);
-    expect(buttonFaces(grid)).toEqual(GRID);
+    expect(buttonFaces(grid)).toEqual(withSeed(GRID));
     expect((await imageInfo(grid)).format).toBe('png');
     const sent = imagineCalls().at(-1)!.body as Record<string, unknown>;
     if (mode === 'pushed') {
@@ -45,7 +45,7 @@ describe.each<Mode>(['polled', 'pushed'])('/draw on AceData, %s', (mode) => {
 
     const varied = await s.click(grid, customIdOf(grid, 'V3'));
     expect(varied.content).toBe(`**a ${mode} lamborghini in a volcano** - Variations by <@${BOB}>`);
-    expect(buttonFaces(varied)).toEqual(GRID);
+    expect(buttonFaces(varied)).toEqual(withSeed(GRID));
     expect(imagineCalls().at(-1)!.body).toMatchObject({ action: 'variation3' });
 
   });
@@ -69,7 +69,7 @@ describe.each<Mode>(['polled', 'pushed'])('/draw on AceData, %s', (mode) => {
     it('retries a 5xx on submit and still delivers', async () => {
       ace.server.inject((r) => r.path === '/midjourney/imagine', { status: 503, body: { success: false, error: { code: 'api_error', message: 'busy' } } });
       const { final } = await s.draw('a patient owl');
-      expect(buttonFaces(final)).toEqual(GRID);
+      expect(buttonFaces(final)).toEqual(withSeed(GRID));
       await s.bot.waitForLog((l) => l.msg === 'upstream busy; retrying');
     });
   }

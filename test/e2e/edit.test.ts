@@ -82,7 +82,7 @@ describe('✏️ Edit on AceData', () => {
     const submitted = await s.discord.submitModal({ from: opened, values: { prompt: 'a lighthouse in a snowstorm --ar 3:2' }, userId: BOB });
     const edited = await submitted.waitForMessage(isFinal, 20_000);
     expect(edited.content).toBe(`**a lighthouse in a snowstorm --ar 3:2** - Edit by <@${BOB}>`);
-    expect(buttonFaces(edited)).toEqual(GRID);
+    expect(buttonFaces(edited)).toEqual(withSeed(GRID));
     const sent = aceEdits().at(-1)!;
     expect(sent.headers.accept).toContain('application/x-ndjson');
     // The raw image of the upscale (raw_image_url), not its thumbnail.

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ACE_DESCRIPTIONS, FakeAceData } from '../support/fake-acedata.ts';
 import { imageOptions, oversized, png, refusal, slash, suggestedPrompts } from './image-inputs.ts';
 import { ALICE, BOB, useRelaySession } from './relay-session.ts';
-import { GRID, buttonFaces, customIdOf, isFinal } from './support.ts';
+import { GRID, buttonFaces, customIdOf, isFinal, withSeed } from './support.ts';
 
 let ace: FakeAceData;
 beforeAll(async () => {
@@ -24,7 +24,7 @@ describe('image inputs on AceData', () => {
   it('/draw puts the attachment URLs before the prompt', async () => {
     const interaction = await slash(s.discord, 'draw', { prompt: 'a lighthouse --iw 0.5', ...imageOptions([await png('one.png'), await png('two.png')], 'draw') });
     const grid = await interaction.waitForMessage(isFinal, 20_000);
-    expect(buttonFaces(grid)).toEqual(GRID);
+    expect(buttonFaces(grid)).toEqual(withSeed(GRID));
     const prompt = String(lastBody('/midjourney/imagine')!.prompt);
     const [first, second, ...rest] = prompt.split(' ');
     expect(first).toMatch(cdnUrl);
@@ -38,7 +38,7 @@ describe('image inputs on AceData', () => {
     const interaction = await slash(s.discord, 'blend', { ...imageOptions([await png('x.png'), await png('y.png'), await png('z.png')], 'blend') });
     const grid = await interaction.waitForMessage(isFinal, 20_000);
     expect(grid.content).toBe(`**x.png y.png z.png --ar 1:1** - Blend by <@${ALICE}>`);
-    expect(buttonFaces(grid)).toEqual(GRID);
+    expect(buttonFaces(grid)).toEqual(withSeed(GRID));
     const words = String(lastBody('/midjourney/imagine')!.prompt).split(' ');
     expect(words.slice(0, 3).every((w) => cdnUrl.test(w))).toBe(true);
     expect(words.slice(3).join(' ')).toBe('--ar 1:1');

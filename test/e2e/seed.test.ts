@@ -1,9 +1,10 @@
 // 📋 on results where the relay can tell the seed (trueai-org's midjourney-proxy, GET /mj/task/{id}/image-seed;
 // TTApi, POST /midjourney/v1/seed then the seed job's fetch, or the job's own fetch when it already says):
-// whoever clicks is told the job's seed privately, with how to use it; results of a relay that cannot tell it
-// (the open-source midjourney-proxy, which has no such route) offer no 📋.
+// AceData, POST /midjourney/seed {image_id}): whoever clicks is told the job's seed privately, with how to use
+// it; results of a relay that cannot tell it (the open-source midjourney-proxy, which has no such route) offer no 📋.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FakeDiscord, SeenMessage } from '../support/fake-discord.ts';
+import { FakeAceData, aceSeedOf } from '../support/fake-acedata.ts';
 import { FakeMidjourneyProxy, seedOf } from '../support/fake-midjourney-proxy.ts';
 import { FakeTtApi, ttSeedOf } from '../support/fake-ttapi.ts';
 import { BOB, useRelaySession } from './relay-session.ts';
@@ -15,16 +16,18 @@ let mj: FakeMidjourneyProxy;
 let openSource: FakeMidjourneyProxy;
 let tt: FakeTtApi;
 let ttKnowing: FakeTtApi;
+let ace: FakeAceData;
 beforeAll(async () => {
-  [mj, openSource, tt, ttKnowing] = await Promise.all([
+  [mj, openSource, tt, ttKnowing, ace] = await Promise.all([
     FakeMidjourneyProxy.start({ stepMs: 100 }),
     FakeMidjourneyProxy.start({ stepMs: 100, openSource: true }),
     FakeTtApi.start({ stepMs: 100 }),
     FakeTtApi.start({ stepMs: 100, seedOnJobs: true }),
+    FakeAceData.start({ stepMs: 100 }),
   ]);
 });
 afterAll(async () => {
-  await Promise.all([mj?.close(), openSource?.close(), tt?.close(), ttKnowing?.close()]);
+  await Promise.all([mj?.close(), openSource?.close(), tt?.close(), ttKnowing?.close(), ace?.close()]);
 });
 
 /** Clicks 📋 on `result` as Bob; resolves the private answer. */
@@ -117,5 +120,49 @@ describe('📋 on TTApi when the job\'s own fetch tells the seed', () => {
     const jobId = ttKnowing.submissions.find((j) => j.prompt === 'a fox in tall grass')!.jobId;
     expect(answer.content).toContain(`**${ttSeedOf(jobId)}**`);
     expect(ttKnowing.seedRequests).toEqual([]);
+  });
+});
+
+describe('📋 on AceData', () => {
+  const s = useRelaySession(() => ({ provider: 'acedata', baseUrl: ace.url, apiKey: ace.apiKey, mode: 'polled' }));
+  /** The image_id AceData gave the last finished job matching `pick`. */
+  const imageIdOf = (pick: (job: { action: string; prompt: string; imageId?: string }) => boolean) =>
+    String([...ace.jobs.values()].filter((j) => pick(j) && j.result).at(-1)!.result!.image_id);
+
+  it('asks /midjourney/seed with the grid\'s image_id and tells whoever clicks the seed, privately', async () => {
+    const { final: grid } = await s.draw('a paper boat on a pond');
+    expect(buttonFaces(grid).flat()).toContain('📋');
+    const imageId = imageIdOf((j) => j.prompt === 'a paper boat on a pond' && j.action === 'generate');
+    const answer = await askSeed(s.discord, grid);
+    expect(answer.flags! & EPHEMERAL).toBe(EPHEMERAL);
+    expect(answer.content).toBe(`📋 The seed of this job is **${aceSeedOf(imageId)}**. Add \`--seed ${aceSeedOf(imageId)}\` to a /draw prompt to start from it again.`);
+    expect(ace.seedRequests).toEqual([imageId]);
+    const request = ace.requests.find((r) => r.path === '/midjourney/seed')!;
+    expect(request.headers.authorization).toBe(`Bearer ${ace.apiKey}`);
+    expect(request.body).toEqual({ image_id: imageId });
+    s.discord.assertNoViolations();
+  });
+
+  it('answers for an upscale with the upscale\'s own image_id, in the clicker\'s language', async () => {
+    const { final: grid } = await s.draw('a snowy cabin at night');
+    const gridId = imageIdOf((j) => j.prompt === 'a snowy cabin at night');
+    const upscaled = await s.click(grid, customIdOf(grid, 'U3'));
+    const imageId = imageIdOf((j) => j.imageId === gridId && j.action === 'upscale3');
+    const answer = await askSeed(s.discord, upscaled, 'zh-CN');
+    expect(answer.flags! & EPHEMERAL).toBe(EPHEMERAL);
+    expect(answer.content).toBe(`📋 这个任务的种子是 **${aceSeedOf(imageId)}**。在 /画图 的提示词后加上 \`--seed ${aceSeedOf(imageId)}\` 即可用它再画。`);
+    expect(ace.seedRequests.at(-1)).toBe(imageId);
+    s.discord.assertNoViolations();
+  });
+
+  it('tells the clicker plainly, in their language, when AceData refuses', async () => {
+    const { final: grid } = await s.draw('a kettle on a stove');
+    ace.server.inject((r) => r.path === '/midjourney/seed', { status: 400, body: { success: false, error: { code: 'bad_request', message: 'seed is not available for this image' }, trace_id: 'trace-seed' } });
+    const click = await s.discord.clickButton({ message: grid, customId: customIdOf(grid, '📋'), userId: BOB, locale: 'zh-CN' });
+    const answer = await click.waitForMessage((m) => m.content.includes('种子'), 20_000);
+    expect(answer.flags! & EPHEMERAL).toBe(EPHEMERAL);
+    expect(answer.content).toBe('图片服务未能给出这个任务的种子。');
+    await s.bot.waitForLog((l) => l.msg === 'the relay did not tell the seed');
+    s.discord.assertNoViolations();
   });
 });

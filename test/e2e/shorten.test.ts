@@ -67,7 +67,7 @@ describe('/shorten on AceData', () => {
 
     const grid = await s.click(result, customIdOf(result, '2️⃣'));
     expect(grid.content).toBe(`**${ACE_SHORTENED[1]}** - <@${BOB}>`);
-    expect(buttonFaces(grid)).toEqual(GRID);
+    expect(buttonFaces(grid)).toEqual(withSeed(GRID));
     expect(ace.requests.filter((r) => r.path === '/midjourney/imagine').at(-1)?.body).toMatchObject({ prompt: ACE_SHORTENED[1] });
     s.discord.assertNoViolations();
   });

@@ -31,8 +31,8 @@ export function withSeed(rows: string[][]): string[][] {
 /** The simulator's upscale also offers Animate (it makes video; most relays' fakes here do not). */
 export const SIMULATOR_AFTER_UPSCALE = [...AFTER_UPSCALE.slice(0, 3), ['Animate (Low motion)', 'Animate (High motion)', 'Manual (Low motion)', 'Manual (High motion)'], ...AFTER_UPSCALE.slice(3)];
 
-/** AceData's upscale: Animate (its /midjourney/videos animates any image) and ✏️ Edit (/midjourney/edits) too. */
-export const ACEDATA_AFTER_UPSCALE = [[...AFTER_UPSCALE[0]!, 'Edit'], ...SIMULATOR_AFTER_UPSCALE.slice(1)];
+/** AceData's upscale: Animate (its /midjourney/videos animates any image), ✏️ Edit (/midjourney/edits) and 📋 too. */
+export const ACEDATA_AFTER_UPSCALE = withSeed([[...AFTER_UPSCALE[0]!, 'Edit'], ...SIMULATOR_AFTER_UPSCALE.slice(1)]);
 
 /** A finished video job: its clips are uploaded as video_N_<id>.mp4 (or it failed). */
 export const isVideoDelivered = (m: SeenMessage) => m.content.startsWith('❌') || (m.attachments.some((a) => /^video_\d_/.test(a.filename)) && isFinal(m)) || m.content.includes('upload limit');

@@ -12,6 +12,11 @@
 // Shorten: `POST /midjourney/shorten {prompt}` → `{prompts: [up to 5]}` at once (AceDataCloud/APIs
 // midjourney/docs/midjourney_shorten_api_integration_guide.md).
 //
+// Seed (📋): `POST /midjourney/seed {image_id}` → `{seed: "3849571023"}` at once (AceDataCloud/APIs
+// midjourney/docs/midjourney_seed_api_integration_guide.md; AceDataCloud/SDK python resources/midjourney.py
+// `seed(image_id)`); errors `{success: false, error: {code, message}, trace_id}` like every endpoint. This fake
+// answers `aceSeedOf(image_id)` for an image it produced (not a preview), else 400 bad_request.
+//
 // Vary (Region): `{action: "variation_region", image_id, mask, prompt}` on /midjourney/imagine, offered after an
 // upscale (the seed's action list). The mask's format: AceDataCloud/MidjourneyMCP tools/imagine_tools.py says a
 // base64-encoded image, white = regenerate (the openapi says "Mask image URL"); this fake takes a base64 PNG.
@@ -24,6 +29,7 @@
 // `{task_id}` at once). AceDataCloud/MidjourneyMCP tools/video_tools.py: prompt required for both actions,
 // video_index defaults to 0. The docs show no stream line of a video job: this fake streams `{progress}` lines,
 // then the result. Clips are real MP4s (fake-clips.ts), served at /videos/<video_id>-<n>.mp4.
+import { createHash } from 'node:crypto';
 import type { ServerResponse } from 'node:http';
 import { CLIP_SECONDS, EXTEND_SECONDS, sendClip, type FakeVideo as Video } from './fake-clips.ts';
 import { JobRelayFake, pushJson, sendJson, sendPng, type FakeRelayOptions, type RecordedRequest } from './relay-fake-kit.ts';
@@ -44,6 +50,11 @@ export const ACE_SHORTENED = [
   'cat on a windowsill, detailed fur --ar 3:2',
   'cozy morning cat --ar 3:2',
 ];
+
+/** The seed this fake tells for a finished image (digits, stable per image_id). */
+export function aceSeedOf(imageId: string): string {
+  return String(Number.parseInt(createHash('sha256').update(imageId).digest('hex').slice(0, 8), 16) % 4_294_967_295);
+}
 
 export const ACE_GRID_ACTIONS = ['upscale1', 'upscale2', 'upscale3', 'upscale4', 'reroll', 'variation1', 'variation2', 'variation3', 'variation4'];
 // After an upscale, as the seed lists them (variation_region among them).
@@ -89,6 +100,8 @@ export class FakeAceData extends JobRelayFake {
   /** Finished video batches by `video_id`. */
   readonly videos = new Map<string, Video>();
   readonly callbacks: Array<{ url: string; status: number; body: Record<string, unknown> }> = [];
+  /** The image_id of every /midjourney/seed request. */
+  readonly seedRequests: string[] = [];
   private seq = 0;
   private readonly openStreams = new Set<ServerResponse>();
 
@@ -119,6 +132,7 @@ export class FakeAceData extends JobRelayFake {
     if (req.method === 'POST' && req.path === '/midjourney/edits') return this.edits(req, res);
     if (req.method === 'POST' && req.path === '/midjourney/shorten') return this.shorten(req, res);
     if (req.method === 'POST' && req.path === '/midjourney/describe') return this.describe(req, res);
+    if (req.method === 'POST' && req.path === '/midjourney/seed') return this.seed(req, res);
     sendJson(res, 404, { success: false, error: { code: 'not_found', message: 'Not Found' } });
   }
 
@@ -139,6 +153,16 @@ export class FakeAceData extends JobRelayFake {
     const prompt = ((typeof req.body === 'object' && req.body) || {} as Record<string, unknown>) as Record<string, unknown>;
     if (typeof prompt.prompt !== 'string' || !prompt.prompt.trim()) return this.badRequest(res, '`prompt` is required');
     sendJson(res, 200, { prompts: ACE_SHORTENED });
+  }
+
+  /** `{image_id}` of a finished image → `{seed}`, at once. */
+  private seed(req: RecordedRequest, res: ServerResponse) {
+    const id = (((typeof req.body === 'object' && req.body) || {}) as Record<string, unknown>).image_id;
+    if (typeof id !== 'string' || !id) return this.badRequest(res, '`image_id` is required');
+    this.seedRequests.push(id);
+    // Previews (stream lines) are listed with no actions; finished images with theirs.
+    if (!this.images.get(id)?.actions.length) return this.badRequest(res, '`image_id` is invalid');
+    sendJson(res, 200, { seed: aceSeedOf(id) });
   }
 
   /** `{action: generate, image_url, prompt}` → a grid, like imagine's (the openapi's example lists its actions). */

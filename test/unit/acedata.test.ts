@@ -270,6 +270,21 @@ describe('AceData adapter against the fake', () => {
     await expect(p.shorten!({ kind: 'shorten', taskId: 't', prompt: 'x' })).rejects.toMatchObject({ code: 'no_description' });
   });
 
+  it('📋: the seed of an image_id from /midjourney/seed, read defensively; no image_id, no call', async () => {
+    const p = provider();
+    const parent = { upstreamId: 'x', upstreamData: { imageId: 'img42' }, imageUrls: [], prompt: 'p' };
+    const seeds = () => fake.requests.filter((r) => r.path === '/midjourney/seed').length;
+    fake.server.inject((r) => r.path === '/midjourney/seed', { status: 200, body: { seed: 3849571023 } });
+    expect(await p.seed!(parent)).toBe('3849571023');
+    expect(fake.requests.at(-1)!.body).toEqual({ image_id: 'img42' });
+    fake.server.inject((r) => r.path === '/midjourney/seed', { status: 200, body: { seed: 'unknown' } });
+    expect(await p.seed!(parent)).toBeUndefined();
+    await expect(p.seed!(parent)).rejects.toBeInstanceOf(UpstreamRejected);
+    const before = seeds();
+    expect(await p.seed!({ ...parent, upstreamData: { videoId: 'v1' } })).toBeUndefined();
+    expect(seeds()).toBe(before);
+  });
+
   it('omits tasks AceData does not know', async () => {
     expect(await provider().fetch(['00000000-0000-0000-0000-000000000000'])).toEqual([]);
   });
