@@ -1,9 +1,11 @@
 // The launcher `npm start` runs (scripts/start.mjs), on a small project of its own: the real script, compiling
-// with the real esbuild into its `.build/`, run as a process the way `npm start` runs it.
+// with the real esbuild into its `.build/`, run as a process the way `npm start` runs it. And what the compiled
+// bot loads when it starts.
 import { execFile } from 'node:child_process';
 import { cp, mkdir, mkdtemp, rename, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LAUNCHER, ROOT } from '../support/bot.ts';
@@ -57,5 +59,19 @@ describe('scripts/start.mjs', () => {
     const stale = await start('src/greeting.ts');
     expect(stale.ok).toBe(false);
     expect(stale.out).not.toContain('greeting loaded');
+  });
+});
+
+describe('the compiled bot', () => {
+  it('loads sharp (libvips) on the first image, not when it starts: every module a start loads imports src/sharp.ts', async () => {
+    // app.ts is what main.ts loads at start (every command, relay adapter and task module); the test setup compiled it.
+    const probe = [
+      "import { createRequire } from 'node:module';",
+      `await import(${JSON.stringify(pathToFileURL(path.join(ROOT, '.build/src/app.js')).href)});`,
+      'const loaded = Object.keys(createRequire(import.meta.url).cache).filter((k) => /[\\\\/]node_modules[\\\\/]sharp[\\\\/]/.test(k));',
+      'console.log(JSON.stringify(loaded));',
+    ].join('\n');
+    const { stdout } = await run(process.execPath, ['--input-type=module', '-e', probe], { cwd: ROOT, timeout: 60_000 });
+    expect(JSON.parse(stdout.trim())).toEqual([]);
   });
 });
