@@ -72,6 +72,7 @@ async function compile(files) {
     await writeFile(file.path + tmp, file.contents);
     await rename(file.path + tmp, file.path);
   }
+  await prune();
   for (const dir of LINKED_DIRS) {
     const link = path.join(OUT, dir);
     const target = path.join(ROOT, dir);
@@ -81,6 +82,23 @@ async function compile(files) {
     await symlink(target, link, 'junction').catch((err) => {
       if (err.code !== 'EEXIST') throw err;
     });
+  }
+}
+
+/**
+ * Removes compiled files whose source is gone (deleted or renamed): left behind, they could still be imported or
+ * started as an entry, running code that no longer exists. Judged by the source on disk now rather than by this
+ * start's list, so a start that compiles at the same time as another never removes a file the other just added.
+ */
+async function prune() {
+  for (const dir of SOURCE_DIRS) {
+    const entries = await readdir(path.join(OUT, dir), { recursive: true, withFileTypes: true }).catch(() => []);
+    for (const entry of entries) {
+      if (!entry.isFile() || !/\.js(\.map)?$/.test(entry.name)) continue;
+      const compiled = path.join(entry.parentPath ?? entry.path, entry.name);
+      const source = path.join(ROOT, path.relative(OUT, compiled)).replace(/\.js(\.map)?$/, '.ts');
+      if (!(await stat(source).then(() => true, () => false))) await rm(compiled, { force: true });
+    }
   }
 }
 

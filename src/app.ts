@@ -136,7 +136,7 @@ export async function startApp(config: Config, log: Logger, database: Database):
   const settings = new UserSettingsRepo(database.db);
   const usage = new UsageMemory();
   admin.onGuildChange((guildId) => usage.forgetGuild(guildId));
-  await Promise.all([admin.start(notifications, log), settings.start(notifications, log), usage.preload(database.db)]);
+  await Promise.all([admin.start(notifications, log), settings.start(notifications, log), usage.preload(database.db, config.VIDEO_QUOTA_WEIGHT)]);
   const quotas = new Quotas(database.db, admin, config);
   const acceptor = new Acceptor(database.db, usage, { limits: (guildId, applied) => quotas.jobLimits(guildId, applied), videoWeight: config.VIDEO_QUOTA_WEIGHT, onStored: () => dispatch.kick(), log });
   const ctx: AppContext = {

@@ -118,6 +118,10 @@ interface CountRow {
 /** What one job counts toward the daily quotas: a video job `videoWeight` jobs (its GPU time), any other one. */
 export const jobWeight = (action: unknown, videoWeight: number) => (typeof action === 'string' && isVideoJob(action) ? videoWeight : 1);
 
+/** The sum of the weights of the rows `t` of a query: a video job counts `videoWeight`, any other job 1. */
+const weightedCount = (videoWeight: number) =>
+  sql`coalesce(sum(case when t.action in (select json_array_elements_text(${JSON.stringify(VIDEO_JOB_ACTIONS)}::json)) then ${videoWeight}::int else 1 end), 0)`;
+
 export async function countUsage(db: Db, pairs: readonly Who[], guilds: readonly string[], now: Date, videoWeight = 1): Promise<{
   userToday: Map<string, number>;
   waiting: Map<string, number>;
@@ -128,7 +132,7 @@ export async function countUsage(db: Db, pairs: readonly Who[], guilds: readonly
   const since = dayStart(now).toISOString();
   const users = [...new Set(pairs.map((p) => p.userId))];
   // Each job counts its weight: video jobs count `videoWeight` (the queue limit still counts jobs).
-  const weight = sql`coalesce(sum(case when t.action in (select json_array_elements_text(${JSON.stringify(VIDEO_JOB_ACTIONS)}::json)) then ${videoWeight}::int else 1 end), 0)`;
+  const weight = weightedCount(videoWeight);
   // The lists travel as JSON: one statement text whatever their length, so the server plans it once per connection.
   const rows = rowsOf<CountRow>(
     await db.execute(sql`
@@ -167,12 +171,15 @@ export class UsageMemory {
   private readonly guildToday = new Map<string, number>();
   private readonly waiting = new Map<string, number>();
 
-  /** Today's counts of every user and server, and every user's waiting jobs: memory starts complete. */
-  async preload(db: Db, now = new Date()): Promise<void> {
+  /**
+   * Today's counts of every user and server, and every user's waiting jobs: memory starts complete. A video job
+   * counts `videoWeight` (VIDEO_QUOTA_WEIGHT), as in countUsage.
+   */
+  async preload(db: Db, videoWeight = 1, now = new Date()): Promise<void> {
     const since = dayStart(now).toISOString();
     const [today, queued] = await Promise.all([
-      db.execute(sql`select guild_id, user_id, count(*)::int as n from tasks
-        where created_at >= ${since}::timestamptz and status not in ('failed', 'cancelled') group by guild_id, user_id`),
+      db.execute(sql`select t.guild_id, t.user_id, ${weightedCount(videoWeight)}::int as n from tasks t
+        where t.created_at >= ${since}::timestamptz and t.status not in ('failed', 'cancelled') group by t.guild_id, t.user_id`),
       db.execute(sql`select user_id, count(*)::int as n from tasks where status = 'queued' group by user_id`),
     ]);
     this.roll(now);

@@ -2,7 +2,7 @@
 // token. Jobs are stateless — the id encodes prompt, action, seed and start time — so progress and images
 // can be recomputed after a restart exactly as a relay would still report them.
 import { randomInt } from 'node:crypto';
-import sharp from 'sharp';
+import sharp from '../sharp.ts';
 import { downloadInput } from './download.ts';
 import { aspectRatio } from '../prompt/validate.ts';
 import { ANIMATE_ACTIONS, EXTEND_ACTIONS, GRID_ACTIONS, SINGLE_ACTIONS, VIDEO_ACTIONS, VIDEO_PICKS, actionIndex, isManualAnimate, isVideoAction, isVideoJob, resultIsGrid, videoMotion, videoPickIndex, type InternalAction, type TaskAction } from './actions.ts';

@@ -7,7 +7,7 @@ import { Quotas, type Limits } from '../../src/admin/quotas.ts';
 import { AdminRepo } from '../../src/admin/repo.ts';
 import type { Database } from '../../src/db/client.ts';
 import { tasks } from '../../src/db/schema.ts';
-import { Acceptor, JobRefused, UsageMemory } from '../../src/tasks/accept.ts';
+import { Acceptor, JobRefused, UsageMemory, countUsage } from '../../src/tasks/accept.ts';
 import { TaskService, type JobRequest } from '../../src/tasks/service.ts';
 import { createTestDatabase, type TestDatabase } from '../support/database.ts';
 import { countTasks } from '../support/seed.ts';
@@ -130,6 +130,19 @@ describe('exact quotas under concurrent accepts', () => {
     // The first three of each user got in, and were written in the order they were handed in.
     const rows = await database.db.select({ prompt: tasks.prompt }).from(tasks).where(eq(tasks.guildId, 'g-batch')).orderBy(tasks.createdAt);
     expect(rows.map((r) => r.prompt)).toEqual(['batch 0', 'batch 1', 'batch 2', 'batch 3', 'batch 4', 'batch 5']);
+  });
+
+  it('memory loaded at start-up counts each video job with its weight, as the exact count does', async () => {
+    // A restart must not forget that /animate and the video buttons weigh VIDEO_QUOTA_WEIGHT: memory that counted
+    // them as 1 would let the early check pass, and the refusal would come after a public "thinking…".
+    const svc = service({});
+    await svc.accept(job('g-preload', 'gina'));
+    await svc.accept(job('g-preload', 'gina', { action: 'animate', input: { images: [{ url: 'https://cdn.example/a.png', contentType: 'image/png' }], video: { motion: 'low' } } }));
+    const memory = new UsageMemory();
+    await memory.preload(database.db, 8);
+    expect(memory.get({ guildId: 'g-preload', userId: 'gina' })).toMatchObject({ userToday: 9, guildToday: 9 });
+    const exact = await countUsage(database.db, [{ guildId: 'g-preload', userId: 'gina' }], ['g-preload'], new Date(), 8);
+    expect(exact.guildToday.get('g-preload')).toBe(9);
   });
 
   it('several instances at once (each its own connections and batches) still store exactly the quota', async () => {
