@@ -53,6 +53,8 @@ export const animate = {
     const input = { images: check.images, video: { motion, loop } } as const;
     const typed = interaction.options.getString('prompt');
     if (typed === null || typed.trim() === '') {
+      // Relays whose video endpoint requires a prompt: said at once, privately, rather than failing the job later.
+      if (!ctx.accounts.animatesWithoutPrompt()) return refuse(interaction, 'video:errors.promptNeeded');
       // No motion prompt: the headline names the file; nothing but the image goes upstream.
       const name = attachmentNames(interaction, [IMAGE]).join(' ');
       await interaction.deferReply();

@@ -65,6 +65,11 @@ export class Accounts {
     return this.list.some((a) => Boolean(a.provider.capabilities[feature]));
   }
 
+  /** Whether some account can animate an uploaded image without a motion prompt (else /animate asks for one). */
+  animatesWithoutPrompt(): boolean {
+    return this.list.some((a) => a.provider.capabilities.animateImages && !a.provider.capabilities.animateNeedsPrompt);
+  }
+
   /** Whether some account serves this speed mode. */
   serves(mode: SpeedMode): boolean {
     return this.list.some((a) => !a.modes || a.modes.includes(mode));

@@ -235,6 +235,8 @@ export class AceDataProvider implements Provider {
     shorten: true,
     // /animate: /midjourney/videos takes any image's URL (`animate` below).
     animateImages: true,
+    // /midjourney/videos requires `prompt` (AceData's MCP tools).
+    animateNeedsPrompt: true,
     // 📋 through /midjourney/seed with the result's image_id (`seed` below).
     seed: true,
   };

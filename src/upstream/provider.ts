@@ -27,6 +27,8 @@ export interface Capabilities {
   shorten?: boolean;
   /** /animate: the relay animates an uploaded image (by its URL) into a batch of clips (`Provider.animate`). */
   animateImages?: boolean;
+  /** /animate needs a motion prompt here (the relay's video endpoint requires one): /animate without one is refused. */
+  animateNeedsPrompt?: boolean;
   /** 📋 on results: the relay can tell a finished job's seed (`Provider.seed`). */
   seed?: boolean;
   /** The relay translates Chinese prompts itself: the user is not told that the bot could not translate theirs. */

@@ -148,6 +148,8 @@ export class TtApiProvider implements Provider {
     seed: true,
     // /animate: /midjourney/video/submit takes any image's URL (`animate` below).
     animateImages: true,
+    // Its video submit requires `prompt`.
+    animateNeedsPrompt: true,
   };
   /** How long 📋 waits for TTApi's seed job, and how often it looks. */
   seedWaitMs = 60_000;

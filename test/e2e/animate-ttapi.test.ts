@@ -5,7 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FakeDiscord } from '../support/fake-discord.ts';
 import { FakeTtApi } from '../support/fake-ttapi.ts';
-import { png, slash } from './image-inputs.ts';
+import { png, refusal, slash } from './image-inputs.ts';
 import { useRelaySession } from './relay-session.ts';
 import { PermissionFlagsBits } from 'discord.js';
 import { EVERYONE_PERMISSIONS } from '../support/fake-discord.ts';
@@ -13,7 +13,6 @@ import { ALICE, BOB, buttonFaces, clipsOf, customIdOf, isVideoDelivered } from '
 
 const MOD = '100000000000000009';
 const MANAGE_SERVER = (BigInt(EVERYONE_PERMISSIONS) | PermissionFlagsBits.ManageGuild).toString();
-const FAILED_NO_PROMPT = 'The job failed: this image service needs a motion prompt to animate an image: run /animate again with **prompt**.';
 
 let discord: FakeDiscord;
 let tt: FakeTtApi;
@@ -51,21 +50,26 @@ describe('/animate on TTApi, polled', () => {
     expect(body.endingUrl).toBe(body.imageUrl);
   });
 
-  it('without a prompt the job fails with a clear sentence, in the user’s language, and TTApi is not asked', async () => {
+  it('without a prompt it is refused privately at once (TTApi requires one), in the user’s language; nothing is stored or sent', async () => {
     const before = submits().length;
-    const en = await slash(discord, 'animate', { image: await png('a.png') });
-    expect((await en.waitForMessage((m) => m.content.startsWith('❌'), 30_000)).content).toContain('needs a motion prompt');
-    const zh = await slash(discord, '动画', { image: await png('a.png') }, { locale: 'zh-CN' });
-    expect((await zh.waitForMessage((m) => m.content.startsWith('❌'), 30_000)).content).toContain('需要运动提示词');
+    expect(await refusal(await slash(discord, 'animate', { image: await png('a.png') }))).toBe(
+      'This image service needs a motion prompt to animate an image: run /animate again with **prompt** (how it should move).',
+    );
+    expect(await refusal(await slash(discord, '动画', { image: await png('a.png') }, { locale: 'zh-CN' }))).toContain('需要运动提示词');
     expect(submits().length).toBe(before);
   });
 
   it('↻ Retry starts the /animate again as a new job; while video is off in the server it is refused', async () => {
-    const failed = await (await slash(discord, 'animate', { image: await png('b.png') })).waitForMessage((m) => m.content.startsWith('❌'), 30_000);
+    tt.failNextJob('Video generation failed: busy');
+    const failed = await (await slash(discord, 'animate', { image: await png('b.png'), prompt: 'leaves drifting' })).waitForMessage((m) => m.content.startsWith('❌'), 30_000);
     expect(buttonFaces(failed)).toEqual([['↻ Retry']]);
+    const before = submits().length;
     const retried = await discord.clickButton({ message: failed, customId: customIdOf(failed, '↻ Retry'), userId: BOB });
     expect((await retried.waitForCallback()).type).toBe(5);
-    expect((await retried.waitForMessage((m) => m.content.startsWith('❌'), 30_000)).content).toBe(`❌ **b.png** - Animate by <@${BOB}>\n${FAILED_NO_PROMPT}`);
+    const again = await retried.waitForMessage(isVideoDelivered, 60_000);
+    expect(again.content).toBe(`**leaves drifting** - Animate by <@${BOB}>`);
+    expect(submits()).toHaveLength(before + 1);
+    expect(submits().at(-1)).toMatchObject({ prompt: 'leaves drifting', imageUrl: attachmentLink('b.png') });
 
     const admin = (enabled: boolean) =>
       discord.slashCommand({ name: 'draw-admin', subcommand: 'video', options: { enabled }, userId: MOD, locale: 'en-US', memberPermissions: MANAGE_SERVER }).then((i) => i.waitForMessage((m) => m.content.length > 0));
