@@ -23,11 +23,15 @@ const relay = () => ({ provider: 'legnext', baseUrl: upstream.url, apiKey: upstr
 
 const draw = (prompt: string, userId = ALICE) => slashDraw(discord, prompt, userId);
 
-/** Under a picked image: what LegNext lists for it (variation, upscale, outpaint, pan). */
+/** Animate, under any single image (/video-diffusion takes any image of a finished job). */
+const ANIMATE_ROW = ['Animate (Low motion)', 'Animate (High motion)', 'Manual (Low motion)', 'Manual (High motion)'];
+
+/** Under a picked image: what LegNext lists for it (variation, upscale, outpaint, pan), and Animate. */
 const AFTER_PICK = [
   ['Vary (Strong)', 'Vary (Subtle)'],
   ['Zoom Out 2x', 'Zoom Out 1.5x'],
   ['⬅️', '➡️', '⬆️', '⬇️'],
+  ANIMATE_ROW,
   ['Upscale (Subtle)', 'Upscale (Creative)'],
 ];
 
@@ -105,8 +109,8 @@ describe('/draw on LegNext, pushed', () => {
     expect(u2.content).toBe(`**a glass whale** - Image #2 <@${BOB}>`);
     const up = await (await discord.clickButton({ message: u2, customId: customIdOf(u2, 'Upscale (Creative)'), userId: BOB })).waitForMessage(isDone, 10_000);
     expect((await imageInfo(up)).width).toBe(192);
-    // LegNext lists nothing to do after an upscale, so no buttons are shown.
-    expect(up.components).toEqual([]);
+    // LegNext lists nothing to do after an upscale: only Animate (video-diffusion on its image 0) is shown.
+    expect(buttonFaces(up)).toEqual([ANIMATE_ROW]);
     const [diffusion, upscale] = [upstream.posts('diffusion').at(-1)!, upstream.posts('upscale').at(-1)!];
     expect(upscale).toMatchObject({ imageNo: 1, type: 1 });
     for (const body of [diffusion, upscale]) expect(body.callback).toMatch(new RegExp(`^${s.publicUrl}/upstream/callback/[0-9a-f-]{36}/.+`));
