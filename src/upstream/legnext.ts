@@ -18,6 +18,7 @@
 // Vary (Region) (openapi.yaml /api/v1/inpaint): `{jobId, imageNo, mask: {areas: [{width, height, points: [x1,y1,
 // …,x4,y4]}]} | {url}, remixPrompt?}` on an image whose `available_actions.inpaint` lists it; the mask goes as
 // polygons (rectangles covering the white part of the editor's mask: the bot has no public URL for a mask image).
+// 📋: the job object's `output.seed` (get-task; the SDK test results show it on a finished diffusion job).
 import sharp from '../sharp.ts';
 import { DownloadError, httpDownload, isMp4 } from './download.ts';
 import { ANIMATE_ACTIONS, EXTEND_ACTIONS, VIDEO_PICKS, actionIndex, isVideoAction, videoMotion, videoPickIndex, type InternalAction } from './actions.ts';
@@ -64,7 +65,7 @@ export interface LegnextJob {
     video_urls?: unknown;
     videos?: unknown;
     video_url?: string | null;
-    seed?: string;
+    seed?: string | number;
     available_actions?: LegnextAvailableActions | null;
     /** describe: the four prompts, numbered 1️⃣–4️⃣ in one text, or as a list. */
     promptEn?: string;
@@ -292,6 +293,8 @@ export class LegnextProvider implements Provider {
     inpaint: true,
     // /video-diffusion takes a prompt that starts with an image URL (`animate` below).
     animateImages: true,
+    // 📋: a finished job lists its `output.seed` (GET /job/{job_id}).
+    seed: true,
   };
   private readonly resolve = (url: string) => this.http.resolve(url);
 
@@ -378,6 +381,20 @@ export class LegnextProvider implements Provider {
     const text = withMotion([req.image.url, req.prompt.trim()].filter(Boolean).join(' '), req.motion);
     const prompt = [text, req.endImage ? `--end ${req.endImage.url}` : '', req.loop ? '--loop' : ''].filter(Boolean).join(' ');
     return this.post('/video-diffusion', { prompt, videoType: VIDEO_TYPE, ...(req.callbackUrl ? { callback: req.callbackUrl } : {}) });
+  }
+
+  /**
+   * 📋: the `output.seed` of the job, read again (free); a pick's is its grid's, a clip's its batch's. A job LegNext
+   * no longer knows, or one without a seed, has none to tell.
+   */
+  async seed(job: ParentRef): Promise<string | undefined> {
+    const id = parsePicked(job.upstreamId)?.jobId ?? parseClip(job.upstreamId)?.jobId ?? job.upstreamId;
+    const { status, body } = await this.http.json(`${API}/job/${encodeURIComponent(id)}`);
+    const found = jobOf(body);
+    if (status >= 400 || !found) return undefined;
+    const seed = found.output?.seed;
+    const text = typeof seed === 'number' ? String(seed) : str(seed)?.trim();
+    return text && /^\d+$/.test(text) ? text : undefined;
   }
 
   /** Only a picked image its grid listed under `available_actions.inpaint`. */

@@ -150,6 +150,12 @@ export class FakeLegnext extends KitRelayFake {
     return `${this.url}/assets/${name}.png`;
   }
 
+  /** The seed a finished job lists (`output.seed`). */
+  seedOf(jobId: string): string | undefined {
+    const seed = this.jobs.get(jobId)?.job.output.seed;
+    return typeof seed === 'string' && seed ? seed : undefined;
+  }
+
   /** The ids of the jobs of one task_type (the endpoint's name), oldest first. */
   jobsOf(taskType: string): string[] {
     return [...this.jobs.values()].filter((j) => j.job.task_type === taskType).map((j) => j.job.job_id);
