@@ -378,9 +378,14 @@ describe('Vary (Region) on LegNext', () => {
   // Pushed: PUBLIC_URL (the editor page's address) is set, and LegNext's callback finishes each job.
   const s = useRelaySession(() => ({ provider: 'legnext', baseUrl: legnext.url, apiKey: legnext.apiKey, mode: 'pushed' }));
 
-  it('sends the grid job, the image number, the mask as rectangles over the marked part and the edited prompt to /inpaint', async () => {
+  it('offers 🖌️ only on a picked image its grid lists under available_actions.inpaint; sends the grid job, the image number, the mask as rectangles over the marked part and the edited prompt to /inpaint', async () => {
+    // This grid lists inpaint for its second image only.
+    legnext.gridInpaint = [1];
     const { final: grid } = await s.draw('a red barn in a snowy field');
+    legnext.gridInpaint = [0, 1, 2, 3];
     expect(buttonFaces(grid).flat()).not.toContain('Vary (Region)');
+    const first = await s.click(grid, customIdOf(grid, 'U1'), ALICE);
+    expect(buttonFaces(first)[0]).toEqual(['Vary (Strong)', 'Vary (Subtle)']);
     // U2 is the grid's second image (no LegNext call); the grid listed inpaint for it.
     picked = await s.click(grid, customIdOf(grid, 'U2'), ALICE);
     expect(buttonFaces(picked)[0]).toEqual(['Vary (Strong)', 'Vary (Subtle)', 'Vary (Region)']);

@@ -75,13 +75,15 @@ export const LEGNEXT_DESCRIPTIONS = [1, 2, 3, 4].map((i) => `described image, ta
 
 const ALL = [0, 1, 2, 3];
 /** A grid's per-image actions (what LegNext listed for a diffusion job in the SDK test results). */
-const GRID_ACTIONS = () => ({ edit: ALL, inpaint: ALL, outpaint: ALL, pan: ALL, remix: ALL, reroll: true, upscale: ALL, variation: ALL });
+const GRID_ACTIONS = (inpaint: number[]) => ({ edit: ALL, inpaint, outpaint: ALL, pan: ALL, remix: ALL, reroll: true, upscale: ALL, variation: ALL });
 /** Task types whose result is four images. */
 const GRID_TYPES = new Set(['diffusion', 'variation', 'reroll', 'pan', 'outpaint', 'blend', 'inpaint']);
 
 export class FakeLegnext extends KitRelayFake {
   /** Finished grids come without their four-up picture (`image_url: ""`), as in the docs' get-task example. */
   gridless = false;
+  /** The images new grids list under `available_actions.inpaint` (all four in the SDK test results). */
+  gridInpaint: number[] = ALL;
   /** Where finished video jobs list their clips (the docs show neither). */
   videoShape: 'video_urls' | 'image_urls' = 'video_urls';
   /** Status codes our bot answered to each callback. */
@@ -205,7 +207,7 @@ export class FakeLegnext extends KitRelayFake {
         image_url: this.gridless ? '' : this.asset(`${j.job_id}-grid`),
         image_urls: ALL.map((i) => this.asset(`${j.job_id}-${i}`)),
         seed,
-        available_actions: GRID_ACTIONS(),
+        available_actions: GRID_ACTIONS([...this.gridInpaint]),
       };
     }
     // An upscale: one image; the docs list no further actions for it.
