@@ -2,7 +2,8 @@
 // headless Chromium (playwright-core, Debian's /usr/bin/chromium) → a rectangle dragged with the mouse, the
 // prompt edited → submitted → the relay gets a mask of the image's size, white exactly where the rectangle was,
 // and the edited prompt → the result in Discord. Used, expired and unknown links start nothing; a lasso drawn
-// with touch gives a non-rectangular mask. On midjourney-proxy and TTApi the mask reaches the relay in its own shape.
+// with touch gives a non-rectangular mask. On midjourney-proxy, AceData, TTApi and LegNext the mask reaches the relay
+// in its own shape (LegNext's: rectangles on a canvas of at least 500 px).
 import { sql } from 'drizzle-orm';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import sharp from 'sharp';
@@ -13,6 +14,7 @@ import { freePort, startBot, ROOT, type BotProcess } from '../support/bot.ts';
 import { createTestDatabase, type TestDatabase } from '../support/database.ts';
 import { FakeAceData } from '../support/fake-acedata.ts';
 import { FakeDiscord, type SeenMessage } from '../support/fake-discord.ts';
+import { FakeLegnext } from '../support/fake-legnext.ts';
 import { FakeMidjourneyProxy } from '../support/fake-midjourney-proxy.ts';
 import { FakeTtApi } from '../support/fake-ttapi.ts';
 import { useRelaySession } from './relay-session.ts';
@@ -362,6 +364,64 @@ describe('Vary (Region) on TTApi', () => {
     const failed = await s.discord.waitForMessage((m) => m.content.startsWith('❌') && m.content.includes(`<@${BOB}>`), 20_000);
     expect(failed.content).toBe(`❌ **a red barn in a snowy field** - Vary (Region) by <@${BOB}>\nThe job failed: the image service reported: mask area is too small`);
     expect(tt.inpaints).toHaveLength(1);
+    await page.context().close();
+  });
+});
+
+describe('Vary (Region) on LegNext', () => {
+  let legnext: FakeLegnext;
+  let picked: SeenMessage;
+  beforeAll(async () => {
+    legnext = await FakeLegnext.start({ stepMs: 100 });
+  });
+  afterAll(() => legnext?.close());
+  // Pushed: PUBLIC_URL (the editor page's address) is set, and LegNext's callback finishes each job.
+  const s = useRelaySession(() => ({ provider: 'legnext', baseUrl: legnext.url, apiKey: legnext.apiKey, mode: 'pushed' }));
+
+  it('offers 🖌️ only on a picked image its grid lists under available_actions.inpaint; sends the grid job, the image number, the mask as rectangles over the marked part and the edited prompt to /inpaint', async () => {
+    // This grid lists inpaint for its second image only.
+    legnext.gridInpaint = [1];
+    const { final: grid } = await s.draw('a red barn in a snowy field');
+    legnext.gridInpaint = [0, 1, 2, 3];
+    expect(buttonFaces(grid).flat()).not.toContain('Vary (Region)');
+    const first = await s.click(grid, customIdOf(grid, 'U1'), ALICE);
+    expect(buttonFaces(first)[0]).toEqual(['Vary (Strong)', 'Vary (Subtle)']);
+    // U2 is the grid's second image (no LegNext call); the grid listed inpaint for it.
+    picked = await s.click(grid, customIdOf(grid, 'U2'), ALICE);
+    expect(buttonFaces(picked)[0]).toEqual(['Vary (Strong)', 'Vary (Subtle)', 'Vary (Region)']);
+
+    const { page, a, b } = await sendRegion(s.discord, picked, ALICE, 'a red barn in a snowy field, a horse-drawn sleigh');
+
+    await expect.poll(() => legnext.posts('inpaint').length, { timeout: 20_000 }).toBe(1);
+    const sent = legnext.posts('inpaint')[0]!;
+    expect(sent).toMatchObject({ jobId: legnext.jobsOf('diffusion').at(-1), imageNo: 1, remixPrompt: 'a red barn in a snowy field, a horse-drawn sleigh', callback: expect.stringMatching(/^http:/) });
+    // The dragged rectangle is one rectangle, on a canvas scaled up to LegNext's 500 px minimum; back in image
+    // pixels it matches the drag to within the 2 px cells the mask is read in (and the editor's 2 px of slack).
+    const image = await imageInfo(picked);
+    const areas = (sent.mask as { areas: Array<{ width: number; height: number; points: number[] }> }).areas;
+    expect(areas).toHaveLength(1);
+    const [{ width, height, points }] = areas as [{ width: number; height: number; points: number[] }];
+    expect(Math.min(width, height)).toBe(500);
+    expect(width / height).toBeCloseTo(image.width / image.height, 2);
+    const scale = width / image.width;
+    const [left, top, , bottom, right] = points.map((p) => p / scale) as [number, number, number, number, number];
+    for (const [got, want] of [[left, a[0]], [top, a[1]], [right, b[0]], [bottom, b[1]]] as const) expect(Math.abs(got - want)).toBeLessThanOrEqual(4);
+    expect(points).toEqual([points[0], points[1], points[0], points[3], points[4], points[3], points[4], points[1]]);
+
+    // LegNext's answer is tracked like any job: four inpainted images, a grid with its own buttons.
+    const result = await s.discord.waitForMessage((m) => m.content.startsWith('**a red barn in a snowy field, a horse-drawn sleigh** - Vary (Region) by') && m.attachments.length > 0, 20_000);
+    expect(result.content).toContain(`<@${ALICE}>`);
+    expect(buttonFaces(result)[0]).toEqual(['U1', 'U2', 'U3', 'U4', '🔄']);
+    s.discord.assertNoViolations();
+    await page.context().close();
+  });
+
+  it("a refusal by LegNext ends the job with LegNext's own words", async () => {
+    legnext.server.inject((r) => r.path === '/api/v1/inpaint', { status: 400, body: { code: 400, message: 'mask area is too small', raw_message: 'mask area is too small', detail: null } });
+    const { page } = await sendRegion(s.discord, picked, BOB);
+    const failed = await s.discord.waitForMessage((m) => m.content.startsWith('❌') && m.content.includes(`<@${BOB}>`), 20_000);
+    expect(failed.content).toBe(`❌ **a red barn in a snowy field** - Vary (Region) by <@${BOB}>\nThe job failed: the image service reported: mask area is too small`);
+    expect(legnext.jobsOf('inpaint')).toHaveLength(1);
     await page.context().close();
   });
 });

@@ -13,9 +13,19 @@
 // - `callback`: the job object POSTed when it ends (the OpenAPI's "Webhook Support"; its exact body is not shown).
 // - Refusals `{code, message, raw_message, detail}` with the HTTP status of the quickstart's table: 400 bad
 //   request, 401 bad key, 402 no credits, 403 sensitive content, 429, 5xx.
+// - Video (github.com/legnext-ai/sdks openapi/openapi.yaml, tag "Video"; openapi-complete.yaml VideoDiffusionRequest,
+//   ExtendVideoRequest): `POST /api/v1/video-diffusion {jobId + imageNo 0–3 | prompt (an image URL first, text
+//   mode), prompt 1–8192, videoType 0 480p|1 720p}` → "the generated videos (4 variations)"; `POST
+//   /api/v1/extend-video {jobId, videoNo 0–3, prompt?}` → "the extended video" (one clip, 4 s longer). Neither page
+//   shows a finished video job: this fake lists the clips in `output.video_urls` (or, with `videoShape =
+//   'image_urls'`, in `image_urls`), real MP4s (fake-clips.ts) at /videos/<job_id>-<n>.mp4, task_type the endpoint.
+// - Vary (Region) (openapi.yaml /api/v1/inpaint): `{jobId, imageNo, mask: {areas: [{width, height 500–4096 (the
+//   UploadPaintRequest schema of openapi-complete.yaml), points [x1,y1,…,x4,y4]}]} | {url}, remixPrompt 1–8192?}`,
+//   allowed where `available_actions.inpaint` lists the image → "the inpainted images (4 variations)": a grid.
 // The job object documents no progress percentage and no preview, so this fake sends none.
 import { randomUUID } from 'node:crypto';
 import type { ServerResponse } from 'node:http';
+import { CLIP_SECONDS, EXTEND_SECONDS, sendClip, type FakeVideo } from './fake-clips.ts';
 import { KitRelayFake, pushJson, sendJson, sendPng, type FakeRelayOptions, type Injected, type RecordedRequest } from './relay-fake-kit.ts';
 
 type Status = 'pending' | 'staged' | 'processing' | 'completed' | 'failed';
@@ -43,6 +53,8 @@ interface Job {
   /** Stays processing until released: a window for progress edits that no timing can miss. */
   paced?: boolean;
   pushed?: boolean;
+  /** A video job's clips once it is done. */
+  video?: FakeVideo;
 }
 
 export type LegnextFailure = '5xx' | 'auth' | 'no_credits' | 'sensitive' | 'rate_limit' | 'malformed';
@@ -63,13 +75,17 @@ export const LEGNEXT_DESCRIPTIONS = [1, 2, 3, 4].map((i) => `described image, ta
 
 const ALL = [0, 1, 2, 3];
 /** A grid's per-image actions (what LegNext listed for a diffusion job in the SDK test results). */
-const GRID_ACTIONS = () => ({ edit: ALL, inpaint: ALL, outpaint: ALL, pan: ALL, remix: ALL, reroll: true, upscale: ALL, variation: ALL });
+const GRID_ACTIONS = (inpaint: number[]) => ({ edit: ALL, inpaint, outpaint: ALL, pan: ALL, remix: ALL, reroll: true, upscale: ALL, variation: ALL });
 /** Task types whose result is four images. */
-const GRID_TYPES = new Set(['diffusion', 'variation', 'reroll', 'pan', 'outpaint', 'blend']);
+const GRID_TYPES = new Set(['diffusion', 'variation', 'reroll', 'pan', 'outpaint', 'blend', 'inpaint']);
 
 export class FakeLegnext extends KitRelayFake {
   /** Finished grids come without their four-up picture (`image_url: ""`), as in the docs' get-task example. */
   gridless = false;
+  /** The images new grids list under `available_actions.inpaint` (all four in the SDK test results). */
+  gridInpaint: number[] = ALL;
+  /** Where finished video jobs list their clips (the docs show neither). */
+  videoShape: 'video_urls' | 'image_urls' = 'video_urls';
   /** Status codes our bot answered to each callback. */
   readonly pushAnswers: number[] = [];
   /** Every status a GET /job answered with. */
@@ -136,6 +152,22 @@ export class FakeLegnext extends KitRelayFake {
     return `${this.url}/assets/${name}.png`;
   }
 
+  /** The seed a finished job lists (`output.seed`). */
+  seedOf(jobId: string): string | undefined {
+    const seed = this.jobs.get(jobId)?.job.output.seed;
+    return typeof seed === 'string' && seed ? seed : undefined;
+  }
+
+  /** The ids of the jobs of one task_type (the endpoint's name), oldest first. */
+  jobsOf(taskType: string): string[] {
+    return [...this.jobs.values()].filter((j) => j.job.task_type === taskType).map((j) => j.job.job_id);
+  }
+
+  /** A finished job's clips by its id (for comparing with what Discord got). */
+  videoOf(jobId: string): FakeVideo | undefined {
+    return this.jobs.get(jobId)?.video;
+  }
+
   private advance(entry: Job): FakeLegnextJob {
     const j = entry.job;
     if (j.status === 'completed' || j.status === 'failed') return j;
@@ -154,13 +186,17 @@ export class FakeLegnext extends KitRelayFake {
       j.status = 'completed';
       j.meta.ended_at = now;
       j.meta.usage.consume = j.meta.usage.frozen;
-      j.output = this.result(j);
+      j.output = this.result(j, entry.video);
     }
     return j;
   }
 
-  private result(j: FakeLegnextJob): Record<string, unknown> {
+  private result(j: FakeLegnextJob, video: FakeVideo | undefined): Record<string, unknown> {
     const seed = String(Math.floor(Math.random() * 4e9));
+    if (video) {
+      const clips = video.patterns.map((_, i) => `${this.url}/videos/${j.job_id}-${i + 1}.mp4`);
+      return this.videoShape === 'video_urls' ? { image_url: '', image_urls: null, video_urls: clips, seed } : { image_url: '', image_urls: clips, seed };
+    }
     if (j.task_type === 'describe') {
       const prompts = LEGNEXT_DESCRIPTIONS;
       // The docs show the four prompts in `promptEn`, numbered 1️⃣–4️⃣ and separated by blank lines.
@@ -171,7 +207,7 @@ export class FakeLegnext extends KitRelayFake {
         image_url: this.gridless ? '' : this.asset(`${j.job_id}-grid`),
         image_urls: ALL.map((i) => this.asset(`${j.job_id}-${i}`)),
         seed,
-        available_actions: GRID_ACTIONS(),
+        available_actions: GRID_ACTIONS([...this.gridInpaint]),
       };
     }
     // An upscale: one image; the docs list no further actions for it.
@@ -190,6 +226,10 @@ export class FakeLegnext extends KitRelayFake {
 
   protected route(req: RecordedRequest, res: ServerResponse) {
     if (req.method === 'GET' && req.path.startsWith('/assets/')) return this.serveAsset(req.path, res);
+    if (req.method === 'GET' && req.path.startsWith('/videos/')) {
+      const m = /^\/videos\/([\w-]+)-([1-4])\.mp4$/.exec(req.path);
+      return sendClip(res, m ? this.jobs.get(m[1]!)?.video : undefined, Number(m?.[2]));
+    }
     if (req.headers['x-api-key'] !== this.apiKey) return sendJson(res, 401, ANSWERS.auth.body);
     const get = /^\/api\/v1\/job\/([^/?]+)$/.exec(req.path);
     if (req.method === 'GET' && get) {
@@ -216,7 +256,56 @@ export class FakeLegnext extends KitRelayFake {
     const int = (v: unknown, min: number, max: number) => typeof v === 'number' && Number.isInteger(v) && v >= min && v <= max;
     const num = (v: unknown, min: number, max: number) => typeof v === 'number' && v >= min && v <= max;
     let prompt: string;
-    if (endpoint === 'diffusion') {
+    let video: FakeVideo | undefined;
+    const optionalPrompt = (key: string) => body[key] === undefined || (typeof body[key] === 'string' && body[key].length >= 1 && body[key].length <= 8192);
+    /** A finished job of ours named by `jobId`, or the reason it is refused. */
+    const finished = (): Job | string => {
+      const parent = this.jobs.get(String(body.jobId ?? ''));
+      if (!parent) return 'Invalid request parameters: jobId not found';
+      return this.advance(parent).status === 'completed' ? parent : 'the original job is not completed';
+    };
+    if (endpoint === 'video-diffusion') {
+      if (!int(body.videoType, 0, 1)) return invalid('Invalid request parameters: videoType');
+      if (!optionalPrompt('prompt')) return invalid('Invalid request parameters: prompt');
+      if (body.jobId !== undefined || body.imageNo !== undefined) {
+        const parent = finished();
+        if (typeof parent === 'string') return invalid(parent);
+        if (parent.video) return invalid('the original job is a video');
+        const images = parent.job.output.image_urls;
+        const count = Array.isArray(images) && images.length > 0 ? images.length : 1;
+        if (!int(body.imageNo, 0, count - 1)) return invalid('Invalid request parameters: imageNo');
+        prompt = typeof body.prompt === 'string' ? body.prompt : parent.prompt;
+      } else {
+        // Text mode: the prompt is required (and, to animate, starts with the image's URL).
+        if (typeof body.prompt !== 'string') return invalid('Invalid request parameters: prompt');
+        prompt = body.prompt;
+      }
+      video = { seconds: CLIP_SECONDS, patterns: [1, 2, 3, 4] };
+    } else if (endpoint === 'extend-video') {
+      const parent = finished();
+      if (typeof parent === 'string') return invalid(parent);
+      if (!parent.video) return invalid('the original job is not a video');
+      if (!int(body.videoNo, 0, parent.video.patterns.length - 1)) return invalid('Invalid request parameters: videoNo');
+      if (!optionalPrompt('prompt')) return invalid('Invalid request parameters: prompt');
+      prompt = typeof body.prompt === 'string' ? body.prompt : parent.prompt;
+      video = { seconds: parent.video.seconds + EXTEND_SECONDS, patterns: [parent.video.patterns[body.videoNo as number]!] };
+    } else if (endpoint === 'inpaint') {
+      const parent = finished();
+      if (typeof parent === 'string') return invalid(parent);
+      const allowed = ((parent.job.output.available_actions ?? {}) as Record<string, unknown>).inpaint;
+      if (!int(body.imageNo, 0, 3) || !Array.isArray(allowed) || !allowed.includes(body.imageNo)) return invalid(`inpaint is not available for image ${String(body.imageNo)}`);
+      const mask = (body.mask && typeof body.mask === 'object' ? body.mask : {}) as Record<string, unknown>;
+      const areaOk = (a: unknown) => {
+        const { width, height, points } = (a && typeof a === 'object' ? a : {}) as Record<string, unknown>;
+        if (!int(width, 500, 4096) || !int(height, 500, 4096) || !Array.isArray(points) || points.length < 6 || points.length % 2 !== 0) return false;
+        return points.every((p, i) => int(p, 0, (i % 2 === 0 ? width : height) as number));
+      };
+      const byAreas = Array.isArray(mask.areas) && mask.areas.length > 0 && mask.areas.every(areaOk);
+      const byUrl = typeof mask.url === 'string' && /^https?:\/\//.test(mask.url);
+      if (!byAreas && !byUrl) return invalid('Invalid request parameters: mask');
+      if (!optionalPrompt('remixPrompt')) return invalid('Invalid request parameters: remixPrompt');
+      prompt = typeof body.remixPrompt === 'string' ? body.remixPrompt : parent.prompt;
+    } else if (endpoint === 'diffusion') {
       if (typeof body.text !== 'string' || body.text.length < 1 || body.text.length > 8192) return invalid('Invalid request parameters: text');
       prompt = body.text;
     } else if (endpoint === 'blend') {
@@ -265,7 +354,7 @@ export class FakeLegnext extends KitRelayFake {
     };
     const failWith = this.failures.find((f) => f.match.test(prompt))?.reason;
     const paced = this.paces.some((m) => m.test(prompt));
-    this.jobs.set(job.job_id, { job, prompt, createdAt: Date.now(), failWith, paced });
+    this.jobs.set(job.job_id, { job, prompt, createdAt: Date.now(), failWith, paced, video });
     return sendJson(res, 200, job);
   }
 }

@@ -2,9 +2,9 @@
 // picked images (U1–U4) and what follows them, describe and blend, failures and the callback body.
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config.ts';
-import type { InternalAction } from '../../src/upstream/actions.ts';
+import { ANIMATE_ACTIONS, type InternalAction } from '../../src/upstream/actions.ts';
 import { createUpstream } from '../../src/upstream/index.ts';
-import { LegnextProvider } from '../../src/upstream/legnext.ts';
+import { LegnextProvider, maskAreas } from '../../src/upstream/legnext.ts';
 import { UpstreamAccountError, UpstreamRejected, type ParentRef } from '../../src/upstream/provider.ts';
 import { FakeLegnext } from '../support/fake-legnext.ts';
 import { fetchUntil, parentOf } from '../support/upstream-poll.ts';
@@ -70,9 +70,41 @@ describe('LegNext: shapes', () => {
     expect(provider.toJob({ job_id: 'a', status: 'failed', error: { code: 0, message: '', raw_message: '' } })).toMatchObject({ failReason: 'errors.upstreamNoReason' });
   });
 
+  it('reads a video job\'s clips wherever they come (the docs show none): video fields, or the image fields of a video job', () => {
+    const clips = [1, 2, 3, 4].map((i) => `https://cdn.legnext.ai/v${i}.mp4`);
+    const picks = ['video:pick:1', 'video:pick:2', 'video:pick:3', 'video:pick:4'];
+    for (const output of [{ video_urls: clips, image_url: 'https://cdn.legnext.ai/cover.png' }, { videos: clips.map((url) => ({ url })) }, { image_urls: clips }]) {
+      expect(provider.toJob({ job_id: 'v', status: 'completed', task_type: 'diffusion', output })).toMatchObject({ status: 'succeeded', imageUrls: clips, actions: picks });
+    }
+    // A job whose task_type names video, its clips in image_urls under any name.
+    const plain = clips.map((u) => u.replace('.mp4', ''));
+    expect(provider.toJob({ job_id: 'v', status: 'completed', task_type: 'video_diffusion', output: { image_urls: plain } })).toMatchObject({ imageUrls: plain, actions: picks });
+    // One clip (an extend): Extend again, from this job's clip 0.
+    expect(provider.toJob({ job_id: 'e', status: 'completed', task_type: 'extend_video', output: { video_url: clips[0] } }))
+      .toEqual({ upstreamId: 'e', status: 'succeeded', progress: 100, imageUrls: [clips[0]], actions: ['extend:low', 'extend:high'], upstreamData: { video: { jobId: 'e', videoNo: 0 } } });
+    expect(provider.toJob({ job_id: 'e', status: 'completed', task_type: 'video_diffusion', output: {} })).toMatchObject({ status: 'failed', failReason: 'video:errors.notVideo' });
+  });
+
+  it('turns a mask into rectangles on a canvas of at least 500 px, covering every white pixel', async () => {
+    const sharp = (await import('sharp')).default;
+    // A 100×50 mask, white from (10,5) to (40,30) and a second patch from (70,40) to (80,50).
+    const raw = Buffer.alloc(100 * 50);
+    const paint = (x0: number, y0: number, x1: number, y1: number) => { for (let y = y0; y < y1; y++) for (let x = x0; x < x1; x++) raw[y * 100 + x] = 255; };
+    paint(10, 5, 40, 30);
+    paint(70, 40, 80, 50);
+    const mask = await sharp(raw, { raw: { width: 100, height: 50, channels: 1 } }).png().toBuffer();
+    const areas = await maskAreas(mask);
+    expect(areas).toHaveLength(2);
+    // Scaled ×10 (the short side to 500); cells of 3 px (100 / 48, rounded up) cover the patches.
+    expect(areas.map((a) => [a.width, a.height])).toEqual([[1000, 500], [1000, 500]]);
+    const [first, second] = areas.map((a) => a.points);
+    expect(first).toEqual([90, 30, 90, 300, 420, 300, 420, 30]);
+    expect(second).toEqual([690, 390, 690, 500, 810, 500, 810, 390]);
+  });
+
   it('reads a callback: the job object itself', () => {
     expect(provider.parseWebhook({ job_id: 'x', status: 'completed', task_type: 'upscale', output: { image_url: 'https://cdn.legnext.ai/u.png' } }))
-      .toEqual({ upstreamId: 'x', status: 'succeeded', progress: 100, imageUrls: ['https://cdn.legnext.ai/u.png'], actions: [], upstreamData: { single: true } });
+      .toEqual({ upstreamId: 'x', status: 'succeeded', progress: 100, imageUrls: ['https://cdn.legnext.ai/u.png'], actions: [...ANIMATE_ACTIONS], upstreamData: { single: true } });
     expect(provider.parseWebhook({ status: 'completed' })).toBeUndefined();
   });
 });
@@ -101,7 +133,9 @@ describe('LegNext adapter against the fake', () => {
     const { job: single } = await fetchUntil(provider, u2.upstreamId);
     expect(fake.requests.length).toBe(before);
     expect(single.imageUrls).toEqual([(grid.upstreamData!.images as string[])[1]]);
-    expect(single.actions).toEqual(['vary:strong', 'vary:subtle', 'upscale:subtle', 'upscale:creative', 'zoom:2', 'zoom:1.5', 'pan:left', 'pan:right', 'pan:up', 'pan:down']);
+    expect(single.actions).toEqual(['vary:strong', 'vary:subtle', 'upscale:subtle', 'upscale:creative', 'zoom:2', 'zoom:1.5', 'pan:left', 'pan:right', 'pan:up', 'pan:down', ...ANIMATE_ACTIONS]);
+    // The grid lists inpaint for the image: Vary (Region) may follow.
+    expect(provider.inpaintable(single.upstreamData ?? null)).toBe(true);
     const picked = parentOf(u2.upstreamId, single, 'a dog');
     const more: Array<[InternalAction, string, Record<string, unknown>]> = [
       ['vary:subtle', 'variation', { type: 0 }],
@@ -117,9 +151,9 @@ describe('LegNext adapter against the fake', () => {
       await provider.submit({ kind: 'action', taskId: 't4', action, parent: picked, prompt: 'a dog' });
       expect(fake.requests.at(-1)).toMatchObject({ path: `/api/v1/${endpoint}`, body: { jobId: grid.upstreamId, imageNo: 1, ...body } });
     }
-    // An upscale comes back as one image; LegNext lists nothing after it, so nothing is offered.
+    // An upscale comes back as one image; LegNext lists nothing after it, so only Animate is offered.
     const up = await provider.submit({ kind: 'action', taskId: 't5', action: 'upscale:creative', parent: picked });
-    expect((await fetchUntil(provider, up.upstreamId)).job).toMatchObject({ status: 'succeeded', actions: [], imageUrls: [expect.stringContaining('-upscaled.png')] });
+    expect((await fetchUntil(provider, up.upstreamId)).job).toMatchObject({ status: 'succeeded', actions: [...ANIMATE_ACTIONS], imageUrls: [expect.stringContaining('-upscaled.png')] });
   });
 
   it('describes an image by its URL and reads the four numbered prompts', async () => {
