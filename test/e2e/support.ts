@@ -132,3 +132,23 @@ export async function privately(i: FakeInteraction): Promise<string> {
   expect(message.flags & 64).toBe(64);
   return message.content;
 }
+
+/** Clicks a video button (Animate, a clip's U1–U4, Extend) as `userId` and waits for its clips, or its failure. */
+export const clickVideoOn = async (discord: FakeDiscord, message: SeenMessage, face: string, userId = BOB, locale?: string) =>
+  (await discord.clickButton({ message, customId: customIdOf(message, face), userId, locale })).waitForMessage(isVideoDelivered, 60_000);
+
+/** /draw `prompt`, then U1 as Alice: the upscaled image (where video buttons are offered). */
+export async function drawAndUpscale(discord: FakeDiscord, prompt: string): Promise<SeenMessage> {
+  const grid = await (await slashDraw(discord, prompt)).waitForMessage(isFinal, 20_000);
+  return (await discord.clickButton({ message: grid, customId: customIdOf(grid, 'U1'), userId: ALICE })).waitForMessage(isFinal, 20_000);
+}
+
+/**
+ * Animate (Low motion) on `image`, as a zh-CN user, when the relay fails the video job with
+ * 'Video generation failed: moderation': the message says so in Chinese, with the relay's words, and has no clips.
+ */
+export async function expectVideoFailureExplained(discord: FakeDiscord, image: SeenMessage, prompt: string): Promise<void> {
+  const failed = await clickVideoOn(discord, image, 'Animate (Low motion)', BOB, 'zh-CN');
+  expect(failed.content).toMatch(new RegExp(`^❌ \\*\\*${prompt}\\*\\* - <@${BOB}> 的动画\\n任务失败：.*Video generation failed: moderation`));
+  expect(failed.attachments).toHaveLength(0);
+}

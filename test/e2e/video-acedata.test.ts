@@ -7,7 +7,7 @@ import { FakeAceData } from '../support/fake-acedata.ts';
 import { FakeDiscord, type SeenMessage } from '../support/fake-discord.ts';
 import { png, refusal, slash } from './image-inputs.ts';
 import { useRelaySession } from './relay-session.ts';
-import { ACEDATA_AFTER_UPSCALE, ALICE, BOB, buttonFaces, clipsOf, customIdOf, isFinal, isVideoDelivered, slashDraw } from './support.ts';
+import { ACEDATA_AFTER_UPSCALE, ALICE, BOB, buttonFaces, clickVideoOn, clipsOf, customIdOf, drawAndUpscale, expectVideoFailureExplained, isVideoDelivered } from './support.ts';
 
 let discord: FakeDiscord;
 let ace: FakeAceData;
@@ -21,13 +21,9 @@ afterAll(async () => {
   await discord?.close();
 });
 
-const clickVideo = async (message: SeenMessage, face: string, userId = BOB, locale?: string) =>
-  (await discord.clickButton({ message, customId: customIdOf(message, face), userId, locale })).waitForMessage(isVideoDelivered, 60_000);
+const clickVideo = (message: SeenMessage, face: string, userId = BOB, locale?: string) => clickVideoOn(discord, message, face, userId, locale);
 
-async function upscale(prompt: string): Promise<SeenMessage> {
-  const grid = await (await slashDraw(discord, prompt)).waitForMessage(isFinal, 20_000);
-  return (await discord.clickButton({ message: grid, customId: customIdOf(grid, 'U1'), userId: ALICE })).waitForMessage(isFinal, 20_000);
-}
+const upscale = (prompt: string) => drawAndUpscale(discord, prompt);
 
 const videoBodies = () => ace.requests.filter((r) => r.path === '/midjourney/videos').map((r) => r.body as Record<string, unknown>);
 
@@ -124,9 +120,7 @@ describe('AceData video, polled (ndjson streams)', () => {
   it('a relay failure of a video job ends in a clear localized message', async () => {
     const up = await upscale('a doomed lighthouse');
     ace.failNextJob('Video generation failed: moderation');
-    const failed = await clickVideo(up, 'Animate (Low motion)', BOB, 'zh-CN');
-    expect(failed.content).toMatch(/^❌ \*\*a doomed lighthouse\*\* - <@100000000000000002> 的动画\n任务失败：.*Video generation failed: moderation/);
-    expect(failed.attachments).toHaveLength(0);
+    await expectVideoFailureExplained(discord, up, 'a doomed lighthouse');
   });
 });
 

@@ -8,7 +8,7 @@ import { FakeDiscord, type SeenMessage } from '../support/fake-discord.ts';
 import { FakeLegnext } from '../support/fake-legnext.ts';
 import { png, slash } from './image-inputs.ts';
 import { useRelaySession } from './relay-session.ts';
-import { ALICE, BOB, buttonFaces, clipsOf, customIdOf, isFinal, isVideoDelivered, slashDraw, withSeed } from './support.ts';
+import { ALICE, BOB, buttonFaces, clickVideoOn, clipsOf, customIdOf, expectVideoFailureExplained, isFinal, isVideoDelivered, slashDraw, withSeed } from './support.ts';
 
 let discord: FakeDiscord;
 let upstream: FakeLegnext;
@@ -22,8 +22,7 @@ afterAll(async () => {
   await discord?.close();
 });
 
-const clickVideo = async (message: SeenMessage, face: string, userId = BOB, locale?: string) =>
-  (await discord.clickButton({ message, customId: customIdOf(message, face), userId, locale })).waitForMessage(isVideoDelivered, 60_000);
+const clickVideo = (message: SeenMessage, face: string, userId = BOB, locale?: string) => clickVideoOn(discord, message, face, userId, locale);
 
 /** /draw, then U1 (LegNext's grid already holds the image): the picked image. */
 async function pick(prompt: string): Promise<SeenMessage> {
@@ -132,9 +131,7 @@ describe('LegNext video, polled', () => {
   it('a video job LegNext fails ends in a clear localized message', async () => {
     upstream.failPrompts(/^a doomed lighthouse --motion/, 'Video generation failed: moderation');
     const up = await pick('a doomed lighthouse');
-    const failed = await clickVideo(up, 'Animate (Low motion)', BOB, 'zh-CN');
-    expect(failed.content).toMatch(/^❌ \*\*a doomed lighthouse\*\* - <@100000000000000002> 的动画\n任务失败：.*Video generation failed: moderation/);
-    expect(failed.attachments).toHaveLength(0);
+    await expectVideoFailureExplained(discord, up, 'a doomed lighthouse');
   });
 });
 

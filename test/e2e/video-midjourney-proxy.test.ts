@@ -7,7 +7,7 @@ import { FakeBaidu } from '../support/fake-baidu.ts';
 import { FakeDiscord, type SeenMessage } from '../support/fake-discord.ts';
 import { FakeMidjourneyProxy } from '../support/fake-midjourney-proxy.ts';
 import { useRelaySession } from './relay-session.ts';
-import { ALICE, BOB, buttonFaces, clipsOf, customIdOf, isFinal, isVideoDelivered, slashDraw, withSeed } from './support.ts';
+import { ALICE, BOB, buttonFaces, clickVideoOn, clipsOf, customIdOf, drawAndUpscale, isVideoDelivered, withSeed } from './support.ts';
 
 const KEY = 'mj-video-secret';
 // The relay's buttons after an upscale with video on (Vary (Region) left out: it needs a mask editor; ✏️ Edit added).
@@ -34,13 +34,9 @@ afterAll(async () => {
   await discord?.close();
 });
 
-const clickVideo = async (message: SeenMessage, face: string, userId = BOB) =>
-  (await discord.clickButton({ message, customId: customIdOf(message, face), userId })).waitForMessage(isVideoDelivered, 60_000);
+const clickVideo = (message: SeenMessage, face: string, userId = BOB) => clickVideoOn(discord, message, face, userId);
 
-async function upscale(prompt: string): Promise<SeenMessage> {
-  const grid = await (await slashDraw(discord, prompt)).waitForMessage(isFinal, 20_000);
-  return (await discord.clickButton({ message: grid, customId: customIdOf(grid, 'U1'), userId: ALICE })).waitForMessage(isFinal, 20_000);
-}
+const upscale = (prompt: string) => drawAndUpscale(discord, prompt);
 
 const actionBodies = () => mj.requests.filter((r) => r.path === '/mj/submit/action').map((r) => r.body as Record<string, unknown>);
 

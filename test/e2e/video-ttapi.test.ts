@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FakeDiscord, type SeenMessage } from '../support/fake-discord.ts';
 import { FakeTtApi, TT_CLIP_SIZE } from '../support/fake-ttapi.ts';
 import { useRelaySession } from './relay-session.ts';
-import { ALICE, BOB, SIMULATOR_AFTER_UPSCALE, buttonFaces, clipsOf, customIdOf, isFinal, isVideoDelivered, slashDraw, withSeed } from './support.ts';
+import { ALICE, BOB, SIMULATOR_AFTER_UPSCALE, buttonFaces, clickVideoOn, clipsOf, customIdOf, drawAndUpscale, expectVideoFailureExplained, isVideoDelivered, withSeed } from './support.ts';
 
 let discord: FakeDiscord;
 let tt: FakeTtApi;
@@ -20,13 +20,9 @@ afterAll(async () => {
   await discord?.close();
 });
 
-const clickVideo = async (message: SeenMessage, face: string, userId = BOB, locale?: string) =>
-  (await discord.clickButton({ message, customId: customIdOf(message, face), userId, locale })).waitForMessage(isVideoDelivered, 60_000);
+const clickVideo = (message: SeenMessage, face: string, userId = BOB, locale?: string) => clickVideoOn(discord, message, face, userId, locale);
 
-async function upscale(prompt: string): Promise<SeenMessage> {
-  const grid = await (await slashDraw(discord, prompt)).waitForMessage(isFinal, 20_000);
-  return (await discord.clickButton({ message: grid, customId: customIdOf(grid, 'U1'), userId: ALICE })).waitForMessage(isFinal, 20_000);
-}
+const upscale = (prompt: string) => drawAndUpscale(discord, prompt);
 
 /** A clip's picture size, from its track header (`tkhd`, version 0: width and height are 16.16 fixed point at +76/+80 after the type). */
 function clipSize(mp4: Buffer): { width: number; height: number } {
@@ -113,9 +109,7 @@ describe('TTApi video, polled', () => {
   it('a relay failure of a video job ends in a clear localized message', async () => {
     const up = await upscale('a doomed lighthouse');
     tt.failNextJob('Video generation failed: moderation');
-    const failed = await clickVideo(up, 'Animate (Low motion)', BOB, 'zh-CN');
-    expect(failed.content).toMatch(/^❌ \*\*a doomed lighthouse\*\* - <@100000000000000002> 的动画\n任务失败：.*Video generation failed: moderation/);
-    expect(failed.attachments).toHaveLength(0);
+    await expectVideoFailureExplained(discord, up, 'a doomed lighthouse');
   });
 });
 
