@@ -108,12 +108,18 @@ export async function renderSingle(spec: ImageSpec, quadrant: number, longSide =
   return longSide > 2048 ? image.jpeg({ quality: 88 }).toBuffer() : image.png().toBuffer();
 }
 
-/** A small, blurred preview that sharpens as progress grows, like Midjourney's in-progress images. */
+/**
+ * A small, blurred preview that sharpens as progress grows, like Midjourney's in-progress images. 384 px and JPEG:
+ * about 16 ms of CPU, where 512 px WebP took 40–50 ms (most of it the WebP encoder), and every running job shows a
+ * few of them (bench/README.md).
+ */
 export async function renderPreview(spec: ImageSpec, progress: number, quadrant?: number): Promise<Buffer> {
-  const source = quadrant ? singleSvg(spec, quadrant, 512) : gridSvg(spec, 512);
-  const sigma = Math.max(0.3, 12 * (1 - progress / 100));
-  return sharp(source).blur(sigma).webp({ quality: 60 }).toBuffer();
+  const source = quadrant ? singleSvg(spec, quadrant, PREVIEW_SIZE) : gridSvg(spec, PREVIEW_SIZE);
+  const sigma = Math.max(0.3, 9 * (1 - progress / 100));
+  return sharp(source).blur(sigma).jpeg({ quality: 70 }).toBuffer();
 }
+
+const PREVIEW_SIZE = 384;
 
 /** What a simulated clip shows: the upscaled image, panned and zoomed (more with high motion), frame by frame. */
 export interface ClipSpec {

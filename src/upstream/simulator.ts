@@ -213,7 +213,7 @@ export class SimulatorProvider implements Provider {
       const baseSpec: ImageSpec = { seed: base.s, prompt: base.p, ratio: aspectRatio(base.p), label: label(base.a) };
       return { data: await renderRegionGrid(baseSpec, base.q ?? 1, base.z ?? 1024, Buffer.from(job.k, 'base64'), { ...spec, ratio: baseSpec.ratio }), contentType: 'image/png' };
     }
-    if (m[2] === 'preview') return { data: await renderPreview(spec, Number(m[3] ?? 0), job.q), contentType: 'image/webp' };
+    if (m[2] === 'preview') return { data: await renderPreview(spec, Number(m[3] ?? 0), job.q), contentType: 'image/jpeg' };
     if (m[2] === 'clip') {
       const source = job.i ? { image: Buffer.from(job.i, 'base64'), ...(job.e && { end: Buffer.from(job.e, 'base64') }), loop: job.l === 1 } : undefined;
       const data = await renderClip(spec, job.q ?? 1, { clip: Number(m[3] ?? 1), seconds: job.d ?? CLIP_SECONDS, motion: job.m ?? 'low' }, source);
