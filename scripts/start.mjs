@@ -3,6 +3,7 @@
 // 0.6 s on 2 cores (its loader hooks and per-module transforms; bench/README.md), which is most of a restart.
 // The compiled tree mirrors the sources (`.build/src`, `.build/commands`) with `.ts` imports rewritten to `.js`,
 // and links to `locales/`, `drizzle/` and `static/`, so every path the code computes from import.meta.url holds.
+// Where `.build/` cannot be written (a read-only checkout), the bot runs through tsx instead, as it did before.
 // Usage: node scripts/start.mjs [entry.ts] [args...] — the entry defaults to src/main.ts.
 import { createHash } from 'node:crypto';
 import { mkdir, readdir, readFile, readlink, rename, rm, stat, symlink, writeFile } from 'node:fs/promises';
@@ -70,7 +71,7 @@ async function compile(files) {
   for (const file of result.outputFiles) {
     await mkdir(path.dirname(file.path), { recursive: true });
     await writeFile(file.path + tmp, file.contents);
-    await rename(file.path + tmp, file.path);
+    await replace(file.path + tmp, file.path);
   }
   await prune();
   for (const dir of LINKED_DIRS) {
@@ -82,6 +83,18 @@ async function compile(files) {
     await symlink(target, link, 'junction').catch((err) => {
       if (err.code !== 'EEXIST') throw err;
     });
+  }
+}
+
+/** rename(), retried briefly where Windows refuses to replace a file another process has open (EPERM, EBUSY). */
+async function replace(from, to) {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await rename(from, to);
+    } catch (err) {
+      if (attempt >= 5 || !['EPERM', 'EBUSY', 'EACCES'].includes(err.code)) throw err;
+      await new Promise((r) => setTimeout(r, 25 * 2 ** attempt));
+    }
   }
 }
 
@@ -108,8 +121,25 @@ const compileOnly = process.argv[2] === '--compile';
 const entryArg = process.argv[2] && !process.argv[2].startsWith('-') ? process.argv[2] : 'src/main.ts';
 const files = await sourceFiles();
 const stamp = await fingerprint(files);
+let compiled = true;
 if ((await readFile(STAMP, 'utf8').catch(() => '')) !== stamp) {
-  await compile(files);
-  await writeFile(STAMP, stamp);
+  try {
+    await compile(files);
+    await writeFile(STAMP, stamp);
+  } catch (err) {
+    // A compile error (esbuild lists them, and has printed them) stops the start; a tree that cannot be written
+    // (read-only checkout, no space, a file in the way) only costs speed.
+    if (err.errors || compileOnly) throw err;
+    console.error(`Could not write ${path.relative(ROOT, OUT)}/ (${err.code ?? err.message}): running the TypeScript through tsx instead (a slower start).`);
+    compiled = false;
+  }
 }
-if (!compileOnly) await import(pathToFileURL(path.join(OUT, path.relative(ROOT, path.resolve(ROOT, entryArg)).replace(/\.ts$/, '.js'))).href);
+if (!compileOnly) {
+  const entry = path.relative(ROOT, path.resolve(ROOT, entryArg));
+  if (compiled) await import(pathToFileURL(path.join(OUT, entry.replace(/\.ts$/, '.js'))).href);
+  else {
+    const { register } = await import('tsx/esm/api');
+    register();
+    await import(pathToFileURL(path.join(ROOT, entry)).href);
+  }
+}

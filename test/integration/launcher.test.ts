@@ -30,6 +30,8 @@ beforeAll(async () => {
   await mkdir(path.join(dir, 'scripts'));
   await cp(LAUNCHER, path.join(dir, 'scripts/start.mjs'));
   await cp(path.join(ROOT, 'tsconfig.json'), path.join(dir, 'tsconfig.json'));
+  // ES modules, as the project's own package.json says (tsx, in the fallback, reads it).
+  await writeFile(path.join(dir, 'package.json'), '{ "type": "module" }\n');
   await symlink(path.join(ROOT, 'node_modules'), path.join(dir, 'node_modules'), 'dir');
   await mkdir(path.join(dir, 'src'));
   await mkdir(path.join(dir, 'commands'));
@@ -59,6 +61,31 @@ describe('scripts/start.mjs', () => {
     const stale = await start('src/greeting.ts');
     expect(stale.ok).toBe(false);
     expect(stale.out).not.toContain('greeting loaded');
+  });
+
+  it('where .build/ cannot be written, runs the TypeScript through tsx and says why on stderr', async () => {
+    await rm(path.join(dir, '.build'), { recursive: true, force: true });
+    // A file where the compiled tree should go: nothing can be written under it.
+    await writeFile(path.join(dir, '.build'), 'not a folder');
+    try {
+      const { stdout, stderr } = await run(process.execPath, [path.join(dir, 'scripts/start.mjs')], { cwd: dir, timeout: 60_000 });
+      expect(stdout.trim()).toBe('greeting loaded\nhello');
+      expect(stderr).toMatch(/^Could not write \.build\/ \(E[A-Z]+\): running the TypeScript through tsx instead/);
+    } finally {
+      await rm(path.join(dir, '.build'), { force: true });
+    }
+  });
+
+  it('a compile error stops the start with esbuild\'s message (no fallback that would hide it)', async () => {
+    await writeFile(path.join(dir, 'src/broken.ts'), 'export const x = ;\n');
+    try {
+      const broken = await start();
+      expect(broken.ok).toBe(false);
+      expect(broken.out).toMatch(/src\/broken\.ts/);
+      expect(broken.out).not.toContain('through tsx');
+    } finally {
+      await rm(path.join(dir, 'src/broken.ts'), { force: true });
+    }
   });
 });
 
