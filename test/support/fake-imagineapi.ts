@@ -4,7 +4,7 @@
 // with `error`. Directus-style errors (`{errors:[{message, extensions:{code}}]}`), and 403 for an unknown id
 // as Directus answers. Images are real PNGs under `/assets/`.
 import { randomUUID } from 'node:crypto';
-import { KitRelayFake, pushJson, sendJson, sendPng, type FakeRelayOptions, type Injected, type RecordedRequest } from './relay-fake-kit.ts';
+import { PromptRelayFake, pushJson, sendJson, sendPng, type FakeRelayOptions, type Injected, type PromptJob, type RecordedRequest } from './relay-fake-kit.ts';
 
 export interface FakeImage {
   id: string;
@@ -21,12 +21,9 @@ export interface FakeImage {
   ref: string | null;
 }
 
-interface Job {
+/** `paced`: keeps drawing (progress creeping up) until released: a slow job, without racing the clock. */
+interface Job extends PromptJob {
   image: FakeImage;
-  createdAt: number;
-  failWith?: string;
-  /** Keeps drawing (progress creeping up) until released: a slow job, without racing the clock. */
-  paced?: boolean;
 }
 
 export type ImagineApiFailure = '5xx' | 'auth' | 'rate_limit' | 'malformed' | 'bad_request';
@@ -41,11 +38,11 @@ const ANSWERS: Record<ImagineApiFailure, Injected> = {
 
 const USER = '4df804f1-e32e-4e1c-be58-6acbe48cce98';
 
-export class FakeImagineApi extends KitRelayFake {
-  private readonly jobs = new Map<string, Job>();
-  private readonly failures: Array<{ match: RegExp; reason: string }> = [];
-  private readonly paces: RegExp[] = [];
-
+/**
+ * `failPrompts`: jobs whose prompt matches end `failed` with this `error`. `pacePrompts`: they stay in progress,
+ * progress creeping up, until `release()`.
+ */
+export class FakeImagineApi extends PromptRelayFake<Job> {
   private constructor(opts: FakeRelayOptions) {
     super(opts, 'imagine-test-key');
   }
@@ -55,30 +52,12 @@ export class FakeImagineApi extends KitRelayFake {
     return new FakeImagineApi(opts).listening();
   }
 
-  /** Jobs whose prompt matches end `failed` with this `error`. */
-  failPrompts(match: RegExp, reason: string): void {
-    this.failures.push({ match, reason });
-  }
-
-  /** Jobs whose prompt matches stay in progress, progress creeping up, until `release()`. */
-  pacePrompts(match: RegExp): void {
-    this.paces.push(match);
-  }
-
-  /** Lets paced jobs finish. */
-  release(): void {
-    this.paces.length = 0;
-    for (const job of this.jobs.values()) {
-      if (job.paced) Object.assign(job, { paced: false, createdAt: Date.now() - 3 * this.stepMs });
-    }
-  }
-
   /** The next `times` requests (creates only, unless `onFetch`) answer with the given failure. */
   inject(kind: ImagineApiFailure, times = 1, onFetch = false): void {
     this.server.inject((r) => (onFetch ? r.method === 'GET' : r.method === 'POST') && r.path.startsWith('/items/images'), ANSWERS[kind], times);
   }
 
-  private webhook: { url: string; timer: NodeJS.Timeout; seen: Map<string, string>; answers: number[] } | undefined;
+  private webhook: { url: string; seen: Map<string, string>; answers: number[] } | undefined;
 
   /**
    * The account-wide webhook as set in ImagineAPI's dashboard: every create and every change of any job of
@@ -86,9 +65,8 @@ export class FakeImagineApi extends KitRelayFake {
    */
   setWebhook(url: string): number[] {
     const answers: number[] = [];
-    const timer = setInterval(() => void this.pushChanges(), Math.max(20, Math.floor(this.stepMs / 3)));
-    timer.unref();
-    this.webhook = { url, timer, seen: new Map(), answers };
+    this.everyTick(() => this.pushChanges()).unref();
+    this.webhook = { url, seen: new Map(), answers };
     return answers;
   }
 
@@ -104,11 +82,6 @@ export class FakeImagineApi extends KitRelayFake {
       const event = before === undefined ? 'images.items.create' : 'images.items.update';
       hook.answers.push(await pushJson(hook.url, { event, payload: { ...image } }));
     }
-  }
-
-  override close(): Promise<void> {
-    if (this.webhook) clearInterval(this.webhook.timer);
-    return super.close();
   }
 
   /** Every record created so far, as it is now, oldest first. */
@@ -133,7 +106,7 @@ export class FakeImagineApi extends KitRelayFake {
     const step = Math.floor((Date.now() - job.createdAt) / this.stepMs);
     if (job.paced && step >= 1) {
       img.status = 'in-progress';
-      img.progress = Math.min(95, 10 + Math.floor((Date.now() - job.createdAt - this.stepMs) / 100));
+      img.progress = this.pacedProgress(job);
       img.url = this.asset(`${img.id}-preview-${img.progress}`);
     } else if (job.paced) {
       // still pending
@@ -183,9 +156,7 @@ export class FakeImagineApi extends KitRelayFake {
         upscaled: [],
         ref: typeof body.ref === 'string' ? body.ref : null,
       };
-      const failWith = this.failures.find((f) => f.match.test(image.prompt))?.reason;
-      const paced = this.paces.some((p) => p.test(image.prompt));
-      this.jobs.set(image.id, { image, createdAt: Date.now(), failWith, paced });
+      this.jobs.set(image.id, { image, prompt: image.prompt, ...this.rulesFor(image.prompt) });
       return sendJson(res, 200, { data: image });
     }
     const m = /^\/items\/images\/([^/?]+)$/.exec(req.path);

@@ -26,7 +26,7 @@
 import { randomUUID } from 'node:crypto';
 import type { ServerResponse } from 'node:http';
 import { CLIP_SECONDS, EXTEND_SECONDS, sendClip, type FakeVideo } from './fake-clips.ts';
-import { KitRelayFake, pushJson, sendJson, sendPng, type FakeRelayOptions, type Injected, type RecordedRequest } from './relay-fake-kit.ts';
+import { PromptRelayFake, pushJson, sendJson, sendPng, type FakeRelayOptions, type Injected, type PromptJob, type RecordedRequest } from './relay-fake-kit.ts';
 
 type Status = 'pending' | 'staged' | 'processing' | 'completed' | 'failed';
 
@@ -44,14 +44,9 @@ export interface FakeLegnextJob {
   error: { code: number; raw_message: string; message: string; detail: null };
 }
 
-interface Job {
+/** `paced`: stays processing until released: a window for progress edits that no timing can miss. */
+interface Job extends PromptJob {
   job: FakeLegnextJob;
-  /** The prompt the job draws (its own, or its grid's), for failure and pacing rules. */
-  prompt: string;
-  createdAt: number;
-  failWith?: string;
-  /** Stays processing until released: a window for progress edits that no timing can miss. */
-  paced?: boolean;
   pushed?: boolean;
   /** A video job's clips once it is done. */
   video?: FakeVideo;
@@ -79,7 +74,11 @@ const GRID_ACTIONS = (inpaint: number[]) => ({ edit: ALL, inpaint, outpaint: ALL
 /** Task types whose result is four images. */
 const GRID_TYPES = new Set(['diffusion', 'variation', 'reroll', 'pan', 'outpaint', 'blend', 'inpaint']);
 
-export class FakeLegnext extends KitRelayFake {
+/**
+ * `failPrompts`: jobs whose prompt matches end `failed` with this error message. `pacePrompts`: they stay
+ * processing until `release()`.
+ */
+export class FakeLegnext extends PromptRelayFake<Job> {
   /** Finished grids come without their four-up picture (`image_url: ""`), as in the docs' get-task example. */
   gridless = false;
   /** The images new grids list under `available_actions.inpaint` (all four in the SDK test results). */
@@ -90,37 +89,15 @@ export class FakeLegnext extends KitRelayFake {
   readonly pushAnswers: number[] = [];
   /** Every status a GET /job answered with. */
   private readonly readStatuses = new Set<Status>();
-  private readonly jobs = new Map<string, Job>();
-  private readonly failures: Array<{ match: RegExp; reason: string }> = [];
-  private readonly paces: RegExp[] = [];
-  private readonly ticker: NodeJS.Timeout;
 
   private constructor(opts: FakeRelayOptions) {
     super(opts, 'legnext-test-key');
-    // Jobs advance with time whether or not anyone polls, so callbacks fire on their own.
-    this.ticker = setInterval(() => void this.tick(), Math.max(20, Math.floor(this.stepMs / 3)));
+    this.everyTick(() => this.tick());
   }
 
   /** `stepMs`: time per state: pending, staged, processing, then done. */
   static start(opts: FakeRelayOptions = {}): Promise<FakeLegnext> {
     return new FakeLegnext(opts).listening();
-  }
-
-  /** Jobs whose prompt matches end `failed` with this error message. */
-  failPrompts(match: RegExp, reason: string): void {
-    this.failures.push({ match, reason });
-  }
-
-  /** Jobs whose prompt matches stay processing until `release()`. */
-  pacePrompts(match: RegExp): void {
-    this.paces.push(match);
-  }
-
-  release(): void {
-    this.paces.length = 0;
-    for (const job of this.jobs.values()) {
-      if (job.paced) Object.assign(job, { paced: false, createdAt: Date.now() - 3 * this.stepMs });
-    }
   }
 
   /** Resolves once some job has been read (or pushed) in this status. */
@@ -141,11 +118,6 @@ export class FakeLegnext extends KitRelayFake {
     return this.requests
       .filter((r) => r.method === 'POST' && (!endpoint || r.path === `/api/v1/${endpoint}`))
       .map((r) => r.body as Record<string, unknown>);
-  }
-
-  override async close(): Promise<void> {
-    clearInterval(this.ticker);
-    await super.close();
   }
 
   private asset(name: string) {
@@ -352,9 +324,7 @@ export class FakeLegnext extends KitRelayFake {
       logs: [],
       error: { code: 0, raw_message: '', message: '', detail: null },
     };
-    const failWith = this.failures.find((f) => f.match.test(prompt))?.reason;
-    const paced = this.paces.some((m) => m.test(prompt));
-    this.jobs.set(job.job_id, { job, prompt, createdAt: Date.now(), failWith, paced, video });
+    this.jobs.set(job.job_id, { job, prompt, video, ...this.rulesFor(prompt) });
     return sendJson(res, 200, job);
   }
 }

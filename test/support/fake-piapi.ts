@@ -6,7 +6,7 @@
 // secret in `x-webhook-secret`; it can also resend duplicates and stale updates, as relays do.
 import { randomUUID } from 'node:crypto';
 import type { ServerResponse } from 'node:http';
-import { KitRelayFake, pushJson, sendJson, sendPng, type FakeRelayOptions, type Injected, type RecordedRequest } from './relay-fake-kit.ts';
+import { PromptRelayFake, pushJson, sendJson, sendPng, type FakeRelayOptions, type Injected, type PromptJob, type RecordedRequest } from './relay-fake-kit.ts';
 
 export interface FakePiapiTask {
   task_id: string;
@@ -30,14 +30,11 @@ export interface FakePiapiTask {
   error: { code: number; raw_message: string; message: string; detail: null };
 }
 
-interface Job {
+/** `paced`: keeps drawing (progress creeping up) until released: a slow job, without racing the clock. */
+interface Job extends PromptJob {
   task: FakePiapiTask;
-  createdAt: number;
-  failWith?: string;
   /** Stays pending (a full queue upstream) until released. */
   held?: boolean;
-  /** Keeps drawing (progress creeping up) until released: a slow job, without racing the clock. */
-  paced?: boolean;
   /** Last state pushed, so each change is pushed once. */
   pushed?: string;
 }
@@ -71,23 +68,22 @@ const EMPTY_OUTPUT = (): FakePiapiTask['output'] => ({
   image_url: '', image_urls: null, temporary_image_urls: null, discord_image_url: '', actions: [], progress: 0, intermediate_image_urls: null,
 });
 
-export class FakePiapi extends KitRelayFake {
+/**
+ * `failPrompts`: jobs whose prompt matches end `failed` with this error message. `pacePrompts`: they stay
+ * processing, progress creeping up, until `release()`.
+ */
+export class FakePiapi extends PromptRelayFake<Job> {
   /** Push each final update twice, then a stale progress update (what a retrying relay may do). */
   replayPushes = false;
   /** Accept DELETE but let the job go on and finish: a cancel that reached PiAPI too late. */
   cancelsTooLate = false;
   /** Status codes our bot answered to each push. */
   readonly pushAnswers: number[] = [];
-  private readonly jobs = new Map<string, Job>();
-  private readonly failures: Array<{ match: RegExp; reason: string }> = [];
   private readonly holds: RegExp[] = [];
-  private readonly paces: RegExp[] = [];
-  private readonly ticker: NodeJS.Timeout;
 
   private constructor(opts: FakeRelayOptions) {
     super(opts, 'piapi-test-key');
-    // Jobs advance with time whether or not anyone polls, so webhooks fire on their own.
-    this.ticker = setInterval(() => void this.tick(), Math.max(20, Math.floor(this.stepMs / 3)));
+    this.everyTick(() => this.tick());
   }
 
   /** `stepMs`: time per state: pending, processing 30%, processing 70%, then done. */
@@ -95,35 +91,21 @@ export class FakePiapi extends KitRelayFake {
     return new FakePiapi(opts).listening();
   }
 
-  /** Jobs whose prompt matches end `failed` with this error message. */
-  failPrompts(match: RegExp, reason: string): void {
-    this.failures.push({ match, reason });
-  }
-
   /** Jobs whose prompt matches stay pending until `release()`: a job waiting in PiAPI's queue. */
   holdPrompts(match: RegExp): void {
     this.holds.push(match);
-  }
-
-  /** Jobs whose prompt matches stay processing, progress creeping up, until `release()`. */
-  pacePrompts(match: RegExp): void {
-    this.paces.push(match);
   }
 
   /**
    * Lets held and paced jobs go on: held ones start now, paced ones finish. With `match`, only the jobs whose
    * prompt matches, and later jobs are still held or paced as told.
    */
-  release(match?: RegExp): void {
-    if (!match) {
-      this.holds.length = 0;
-      this.paces.length = 0;
-    }
-    for (const job of this.jobs.values()) {
-      if (match && !match.test(String(job.task.input.prompt ?? ''))) continue;
+  override release(match?: RegExp): void {
+    if (!match) this.holds.length = 0;
+    for (const job of this.jobsMatching(match)) {
       if (job.held) Object.assign(job, { held: false, createdAt: Date.now() });
-      if (job.paced) Object.assign(job, { paced: false, createdAt: Date.now() - 3 * this.stepMs });
     }
+    super.release(match);
   }
 
   /** The next `times` create requests (or reads, with `onFetch`) answer with the given failure. */
@@ -134,11 +116,6 @@ export class FakePiapi extends KitRelayFake {
   task(id: string): FakePiapiTask | undefined {
     const job = this.jobs.get(id);
     return job && this.advance(job);
-  }
-
-  override async close(): Promise<void> {
-    clearInterval(this.ticker);
-    await super.close();
   }
 
   private asset(name: string) {
@@ -153,7 +130,7 @@ export class FakePiapi extends KitRelayFake {
     if (job.paced && step >= 1) {
       t.status = 'processing';
       t.meta.started_at ||= now;
-      t.output.progress = Math.min(95, 10 + Math.floor((Date.now() - job.createdAt - this.stepMs) / 100));
+      t.output.progress = this.pacedProgress(job);
       t.output.image_url = this.asset(`${t.task_id}-preview-${t.output.progress}`);
     } else if (job.paced) {
       // still pending
@@ -271,10 +248,7 @@ export class FakePiapi extends KitRelayFake {
       logs: [],
       error: { code: 0, raw_message: '', message: '', detail: null },
     };
-    const failWith = this.failures.find((f) => f.match.test(prompt))?.reason;
-    const held = this.holds.some((h) => h.test(prompt));
-    const paced = this.paces.some((h) => h.test(prompt));
-    this.jobs.set(task.task_id, { task, createdAt: Date.now(), failWith, held, paced });
+    this.jobs.set(task.task_id, { task, prompt, held: this.holds.some((h) => h.test(prompt)), ...this.rulesFor(prompt) });
     return sendJson(res, 200, { code: 200, data: task, message: 'success' });
   }
 }

@@ -1,7 +1,9 @@
 // Plumbing shared by the fake relays: a JSON HTTP server on 127.0.0.1 that records every request, serves real
 // PNG images, and can be told to misbehave for the next N requests (fake-imagineapi, fake-piapi, fake-acedata,
 // fake-ttapi); the request reading, listening, closing and callback pushing that fake-mj-common's server shares;
-// and `RelayFake`, the face every fake shows its tests (url, requests, close).
+// `RelayFake`, the face every fake shows its tests (url, requests, close); and the controls the fakes' tests
+// share: `failNextJob`/`slowNextJob` (`JobRelayFake`: fake-acedata, fake-ttapi) and `failPrompts`/`pacePrompts`/
+// `release` (`PromptRelayFake`: fake-imagineapi, fake-legnext, fake-piapi).
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import sharp from 'sharp';
@@ -177,11 +179,28 @@ export abstract class KitRelayFake extends RelayFake<RelayFakeServer> {
     this.stepMs = opts.stepMs ?? 150;
   }
 
+  private readonly timers: NodeJS.Timeout[] = [];
+
   protected abstract route(req: RecordedRequest, res: ServerResponse): Promise<void> | void;
 
   /** Drops every injected answer not yet given. */
   clearInjections(): void {
     this.server.clearInjections();
+  }
+
+  /**
+   * Calls `tick` every third of a step (20 ms at least, as `stepMs` is at the start) until close(): jobs move,
+   * and pushes go out, whether or not anyone polls.
+   */
+  protected everyTick(tick: () => Promise<void>): NodeJS.Timeout {
+    const timer = setInterval(() => void tick(), Math.max(20, Math.floor(this.stepMs / 3)));
+    this.timers.push(timer);
+    return timer;
+  }
+
+  override close(): Promise<void> {
+    for (const timer of this.timers) clearInterval(timer);
+    return super.close();
   }
 
   /** Starts the server; resolves the fake itself. */
@@ -204,5 +223,68 @@ export abstract class JobRelayFake extends KitRelayFake {
   /** The next job created runs this much longer (a window for progress edits that no timing can miss). */
   slowNextJob(extraMs: number): void {
     this.slowNext.push(extraMs);
+  }
+}
+
+/** What `PromptRelayFake` keeps of each job besides the relay's own record. */
+export interface PromptJob {
+  /** The prompt the job draws (its own, or its grid's): what `failPrompts`, `pacePrompts` and `release` match. */
+  prompt: string;
+  /** When the job's clock started: its states follow the time since then, `stepMs` apiece. */
+  createdAt: number;
+  /** The reason of the `failPrompts` rule that matched the prompt: the job ends failed with it. */
+  failWith?: string;
+  /** A `pacePrompts` rule matched: the job does not finish until `release()`. */
+  paced?: boolean;
+}
+
+/**
+ * A fake whose jobs follow the clock (pending at creation, done after three steps) and which its tests steer by
+ * prompt: some jobs fail, some are paced until released. Each fake keeps its jobs (`J`: its own record plus
+ * `PromptJob`) in `jobs` and says, in its `advance`, what a failing or paced job looks like on its wire.
+ */
+export abstract class PromptRelayFake<J extends PromptJob> extends KitRelayFake {
+  protected readonly jobs = new Map<string, J>();
+  private readonly failures: Array<{ match: RegExp; reason: string }> = [];
+  private readonly paces: RegExp[] = [];
+
+  /** Jobs whose prompt matches end failed with this reason, in the relay's own failure shape. */
+  failPrompts(match: RegExp, reason: string): void {
+    this.failures.push({ match, reason });
+  }
+
+  /** Jobs whose prompt matches keep working (each fake says in what state) until `release()`. */
+  pacePrompts(match: RegExp): void {
+    this.paces.push(match);
+  }
+
+  /**
+   * Lets paced jobs finish now. With `match`, only the jobs whose prompt matches, and later jobs are still paced
+   * as told.
+   */
+  release(match?: RegExp): void {
+    if (!match) this.paces.length = 0;
+    for (const job of this.jobsMatching(match)) {
+      if (job.paced) Object.assign(job, { paced: false, createdAt: Date.now() - 3 * this.stepMs });
+    }
+  }
+
+  /** The jobs whose prompt matches (all of them without `match`). */
+  protected jobsMatching(match?: RegExp): J[] {
+    return [...this.jobs.values()].filter((job) => !match || match.test(job.prompt));
+  }
+
+  /** What the rules say of a job created now with this prompt. */
+  protected rulesFor(prompt: string): Pick<PromptJob, 'createdAt' | 'failWith' | 'paced'> {
+    return {
+      createdAt: Date.now(),
+      failWith: this.failures.find((f) => f.match.test(prompt))?.reason,
+      paced: this.paces.some((p) => p.test(prompt)),
+    };
+  }
+
+  /** A paced job's progress after its first step: 10 %, a point more every 100 ms, at most 95 %. */
+  protected pacedProgress(job: J): number {
+    return Math.min(95, 10 + Math.floor((Date.now() - job.createdAt - this.stepMs) / 100));
   }
 }
