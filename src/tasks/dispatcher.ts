@@ -171,7 +171,7 @@ export class Dispatcher {
   /** Another account could run this job now (it is not tied to this account's upstream jobs). */
   private canMove(task: Task, from: Account): boolean {
     if (task.parentId) return false;
-    const shape = { action: task.action, mode: task.mode, hasImages: (task.input?.images.length ?? 0) > 0 };
+    const shape = { action: task.action, mode: task.mode, hasImages: (task.input?.images.length ?? 0) > 0, hasPrompt: task.promptUpstream.trim() !== '' };
     return this.accounts.list.some((a) => a.id !== from.id && this.accounts.usable(a.id) && canRun(a, shape));
   }
 

@@ -4,6 +4,16 @@ import type { DownloadedImage } from '../upstream/provider.ts';
 
 export const DISCORD_UPLOAD_LIMIT = 10 * 1024 * 1024;
 
+/**
+ * The per-file limit an interaction told (`attachment_size_limit`), if it is believable: Discord's run from 10 MiB
+ * to 500 MiB (Nitro). Missing, under 32 KiB (0 would shrink every image to a thumbnail and leave every clip out),
+ * over 1 GiB (more than the integer column holds, at 2^31) or not a whole number: not trusted, null, so
+ * DISCORD_UPLOAD_LIMIT is assumed and a 413 still lowers it.
+ */
+export function toldUploadLimit(value: unknown): number | null {
+  return typeof value === 'number' && Number.isInteger(value) && value >= 32 * 1024 && value <= 1024 * 1024 * 1024 ? value : null;
+}
+
 const EXT: Record<string, string> = { 'image/png': 'png', 'image/jpeg': 'jpg', 'image/webp': 'webp', 'image/gif': 'gif' };
 export const extensionFor = (contentType: string) => EXT[contentType] ?? 'png';
 

@@ -45,6 +45,8 @@ export interface QueuedTask {
   action: string;
   mode: SpeedMode | null;
   hasImages: boolean;
+  /** Whether a prompt goes upstream (an /animate without one cannot run where the relay requires one). */
+  hasPrompt: boolean;
   /** The account it must run on (an action: its parent's), or null when any may take it. */
   account: string | null;
 }
@@ -121,6 +123,7 @@ export class Lifecycle {
           action: tasks.action,
           mode: tasks.mode,
           hasImages: sql<boolean>`coalesce(jsonb_array_length(${tasks.input}->'images'), 0) > 0`,
+          hasPrompt: sql<boolean>`${tasks.promptUpstream} ~ '[^[:space:]]'`,
           // An action acts on its parent's upstream job: it must run on the parent's account.
           // (Qualified by hand: inside a select list drizzle leaves column names bare, which the subquery would capture.)
           account: sql<string | null>`coalesce("tasks"."account", (select p.account from tasks p where p.id = "tasks"."parent_id"))`,

@@ -20,13 +20,14 @@ export interface PlacementInput {
 }
 
 /** Whether the account's relay can run this job at all (capabilities and speed modes). */
-export function canRun(account: Account, task: Pick<QueuedTask, 'action' | 'mode' | 'hasImages'>): boolean {
+export function canRun(account: Account, task: Pick<QueuedTask, 'action' | 'mode' | 'hasImages' | 'hasPrompt'>): boolean {
   const caps = account.provider.capabilities;
   if (task.mode && account.modes && !account.modes.includes(task.mode)) return false;
   if (task.action === 'blend') return caps.blend;
   if (task.action === 'describe') return caps.describe;
   if (task.action === 'shorten') return Boolean(caps.shorten);
-  if (task.action === 'animate') return Boolean(caps.animateImages);
+  // /animate without a motion prompt: not on a relay whose video endpoint requires one (TTApi, AceData).
+  if (task.action === 'animate') return Boolean(caps.animateImages) && (task.hasPrompt || !caps.animateNeedsPrompt);
   if (task.action === 'imagine' && task.hasImages) return Boolean(caps.imagePrompts);
   return true;
 }
@@ -47,7 +48,8 @@ export function place(input: PlacementInput): { placements: Placement[]; unplace
     const eligible = input.accounts.filter((a) => (task.account ? a.id === task.account : true) && canRun(a, task));
     if (eligible.length === 0) {
       // Pinned to an account that is no longer configured (its upstream job is unreachable), or nothing can run it.
-      unplaceable.push({ id: task.id, reason: task.account ? 'errors.expired' : 'images:errors.unsupported' });
+      const promptless = task.action === 'animate' && !task.hasPrompt && input.accounts.some((a) => a.provider.capabilities.animateImages);
+      unplaceable.push({ id: task.id, reason: task.account ? 'errors.expired' : promptless ? 'video:errors.promptRequired' : 'images:errors.unsupported' });
       continue;
     }
     if ((perUser.get(task.userId) ?? 0) >= input.userMaxConcurrent) continue;

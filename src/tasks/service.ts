@@ -7,6 +7,7 @@ import { sql } from 'drizzle-orm';
 import type { SpeedMode, Task, TaskInput } from '../db/schema.ts';
 import type { TaskAction } from '../upstream/actions.ts';
 import { JobRefused, type Acceptor, type LimitsApplied } from './accept.ts';
+import { toldUploadLimit } from './images.ts';
 
 /** Interaction tokens live 15 minutes; stop using one a little before Discord does. */
 const TOKEN_LIFETIME_MS = 15 * 60_000 - 30_000;
@@ -60,7 +61,7 @@ export class TaskService {
       // No token (a job started from the editor page): its messages go to the channel.
       interactionToken: interaction.token || null,
       tokenExpiresAt: interaction.token ? new Date(interaction.createdTimestamp + TOKEN_LIFETIME_MS) : null,
-      uploadLimit: interaction.attachmentSizeLimit ?? null,
+      uploadLimit: toldUploadLimit(interaction.attachmentSizeLimit),
       // Queue order is creation order: stamp the row when it is written, after the limit locks were waited for,
       // not when the transaction began (now()), or a job could be dated before one the dispatcher already saw.
       createdAt: sql`clock_timestamp()`,

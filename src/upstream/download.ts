@@ -39,13 +39,25 @@ export async function downloadInput(image: InputImage): Promise<DownloadedImage>
   }
 }
 
-/** Images the provider serves itself come from it; everything else over HTTP. */
-export function downloadImage(provider: Provider, url: string): Promise<DownloadedImage> {
-  return provider.download ? provider.download(url) : httpDownload(url);
+/**
+ * Images the provider serves itself come from it; everything else over HTTP. Either way an image: a provider's
+ * download also serves its clips (LegNext: an MP4 told by its bytes), which must not pass as a result image.
+ */
+export async function downloadImage(provider: Provider, url: string): Promise<DownloadedImage> {
+  const image = provider.download ? await provider.download(url) : await httpDownload(url);
+  if (!image.contentType.startsWith('image/')) throw new DownloadError(`not an image: ${image.contentType || 'no content type'}`);
+  return image;
 }
 
-/** An MP4 (ISO BMFF) file starts with its `ftyp` box. */
-export const isMp4 = (data: Buffer) => data.length > 12 && data.subarray(4, 8).toString('latin1') === 'ftyp';
+/**
+ * Brands of ISO BMFF files that are not video: HEIF/AVIF images (and their still sequences) and M4A/M4B/M4P/F4A/F4B
+ * audio also start with an `ftyp` box (ISO/IEC 23008-12, 23000-22; Apple's and Adobe's brands).
+ */
+const NOT_VIDEO_BRANDS = new Set(['avif', 'avis', 'avci', 'avcs', 'heic', 'heix', 'heim', 'heis', 'hevc', 'hevx', 'mif1', 'mif2', 'msf1', 'M4A ', 'M4B ', 'M4P ', 'F4A ', 'F4B ']);
+
+/** An MP4 (ISO BMFF) file starts with its `ftyp` box, whose major brand is not one of an image or audio file. */
+export const isMp4 = (data: Buffer) =>
+  data.length > 12 && data.subarray(4, 8).toString('latin1') === 'ftyp' && !NOT_VIDEO_BRANDS.has(data.subarray(8, 12).toString('latin1'));
 
 /** A clip of a video job, from the provider itself or over HTTP; refused unless it is an MP4. */
 export async function downloadVideo(provider: Provider, url: string): Promise<DownloadedImage> {

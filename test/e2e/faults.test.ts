@@ -59,6 +59,21 @@ describe('a server whose upload limit is below 10 MiB', () => {
       discord.advertisedUploadLimitBytes = undefined;
     }
   });
+
+  // 0 would shrink every image to a thumbnail and leave every clip out; 2^40 does not fit the integer column.
+  it.each([0, 2 ** 40])('a told limit of %d is not trusted: 10 MiB assumed, then the 413 path fits it', async (told) => {
+    const refusedBefore = refusedUploads();
+    discord.advertisedUploadLimitBytes = told;
+    try {
+      const done = await (await draw(`a very detailed fox ${told}`)).waitForMessage(isDelivered, 20_000);
+      const image = await imageInfo(done);
+      expect(image.bytes.length).toBeLessThanOrEqual(UPLOAD_LIMIT);
+      expect(image.width).toBeGreaterThanOrEqual(256);
+      expect(refusedUploads()).toBeGreaterThan(refusedBefore);
+    } finally {
+      discord.advertisedUploadLimitBytes = undefined;
+    }
+  });
 });
 
 describe('Discord answering 5xx', () => {
@@ -124,7 +139,7 @@ describe('logs', () => {
   it('never carry the bot token or an interaction token (debug level, after errors and a reconnect)', () => {
     const text = bot.logs.map((l) => JSON.stringify(l)).join('\n') + bot.stderr.join('');
     expect(text).not.toContain(discord.token);
-    expect(tokens).toHaveLength(5);
+    expect(tokens).toHaveLength(7);
     for (const token of tokens) expect(text).not.toContain(token);
   });
 });

@@ -69,6 +69,17 @@ describe('claiming queued tasks', () => {
     expect(await claim(acct)).toEqual([]);
   });
 
+  it('tells placement whether an /animate has a motion prompt (only whitespace is none)', async () => {
+    const bare = await insert(newTask('u1', { action: 'animate', promptUpstream: ' \n' }));
+    const moving = await insert(newTask('u2', { action: 'animate', promptUpstream: 'slowly' }));
+    const seen: Record<string, boolean> = {};
+    await life.claim(ME, (queued) => {
+      for (const q of queued) seen[q.id] = q.hasPrompt;
+      return [];
+    });
+    expect(seen).toEqual({ [bare.id]: false, [moving.id]: true });
+  });
+
   it('lets other users go ahead of a user who already has their share running', async () => {
     const alice = [newTask('alice'), newTask('alice'), newTask('alice')];
     for (const t of alice) await insert(t);

@@ -10,7 +10,7 @@ import { TtApiProvider } from '../../src/upstream/ttapi.ts';
 const sim = new SimulatorProvider(10);
 const tt = TtApiProvider.create({ baseUrl: 'http://127.0.0.1:1', apiKey: 'k' });
 const acct = (id: string, extra: Partial<Account> = {}): Account => ({ id, provider: sim, concurrency: 10, weight: 1, ...extra });
-const job = (id: string, extra: Partial<QueuedTask> = {}): QueuedTask => ({ id, userId: `user-${id}`, action: 'imagine', mode: null, hasImages: false, account: null, ...extra });
+const job = (id: string, extra: Partial<QueuedTask> = {}): QueuedTask => ({ id, userId: `user-${id}`, action: 'imagine', mode: null, hasImages: false, hasPrompt: true, account: null, ...extra });
 const run = (queued: QueuedTask[], accounts: Account[], opts: { usable?: (id: string) => boolean; userMax?: number; inFlight?: { account: string; userId: string; n: number }[] } = {}) =>
   place({ queued, inFlight: opts.inFlight ?? [], accounts, usable: opts.usable ?? (() => true), userMaxConcurrent: opts.userMax ?? 10 });
 
@@ -46,6 +46,18 @@ describe('place', () => {
     );
     expect(placements).toEqual([{ id: 'turbo', account: 'tt' }, { id: 'relax', account: 'relax-only' }, { id: 'blend', account: 'relax-only' }]);
     expect(unplaceable).toEqual([{ id: 'gone', reason: 'errors.expired' }]);
+  });
+
+  it('puts an /animate without a motion prompt only where the relay animates without one', () => {
+    // TTApi requires a prompt; the simulator does not, but already has more to do.
+    const accounts = [acct('tt', { provider: tt }), acct('sim')];
+    const inFlight = [{ account: 'sim', userId: 'x', n: 5 }];
+    const queued = [job('bare', { action: 'animate', hasImages: true, hasPrompt: false }), job('moving', { action: 'animate', hasImages: true })];
+    expect(run(queued, accounts, { inFlight }).placements).toEqual([{ id: 'bare', account: 'sim' }, { id: 'moving', account: 'tt' }]);
+    // Where no relay can, it fails saying a motion prompt is needed.
+    expect(run([job('bare', { action: 'animate', hasImages: true, hasPrompt: false })], [acct('tt', { provider: tt })]).unplaceable).toEqual([
+      { id: 'bare', reason: 'video:errors.promptRequired' },
+    ]);
   });
 });
 
