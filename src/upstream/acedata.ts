@@ -15,7 +15,7 @@
 import { ANIMATE_ACTIONS, EDIT_ACTIONS, EXTEND_ACTIONS, GRID_ACTIONS, INTERNAL_ACTIONS, SHORTEN_PICKS, VIDEO_PICKS, isVideoAction, videoMotion, videoPickIndex, type InternalAction } from './actions.ts';
 import { AceDataStreams, STREAM_ID_PREFIX, type StreamState } from './acedata-stream.ts';
 import { UpstreamHttp, type RelayConnection } from './http.ts';
-import { clampPercent, isRecord, namesByAction, relayAction, str, strOrNumber } from './parse.ts';
+import { clampPercent, isRecord, namesByAction, relayAction, str, strOrNumber, withMotion } from './parse.ts';
 import {
   UpstreamAccountError,
   UpstreamRejected,
@@ -138,11 +138,6 @@ function decodeClip(encoded: string): ClipRef | undefined {
   } catch {
     return undefined;
   }
-}
-
-/** Midjourney's motion parameter at the end of a video prompt (one the prompt already names is kept). */
-function withMotion(prompt: string, motion: 'low' | 'high'): string {
-  return /(^|\s)--motion\s/i.test(prompt) ? prompt : `${prompt} --motion ${motion}`.trim();
 }
 
 /** One entry of `/midjourney/tasks`: `{id, request, response?}`; no response yet means still running. */

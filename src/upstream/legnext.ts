@@ -24,7 +24,7 @@ import { DownloadError, httpDownload, isMp4 } from './download.ts';
 import { ANIMATE_ACTIONS, EXTEND_ACTIONS, VIDEO_PICKS, actionIndex, isVideoAction, videoMotion, videoPickIndex, type InternalAction } from './actions.ts';
 import { UpstreamHttp, type RelayConnection } from './http.ts';
 import { dataUris, parseDescriptions } from './midjourney-proxy.ts';
-import { fetchEach, isRecord, percentOf, str, withModeParam } from './parse.ts';
+import { fetchEach, isRecord, percentOf, str, withModeParam, withMotion } from './parse.ts';
 import {
   UpstreamAccountError,
   UpstreamRejected,
@@ -146,11 +146,6 @@ function clipsOf(job: LegnextJob): string[] | undefined {
   const links = listed.length > 0 ? listed : linksOf(output.image_url);
   if (/video/i.test(job.task_type ?? '')) return links;
   return links.length > 0 && links.every((u) => VIDEO_FILE.test(u)) ? links : undefined;
-}
-
-/** Midjourney's motion parameter at the end of a video prompt (one the prompt already names is kept). */
-function withMotion(prompt: string, motion: 'low' | 'high'): string {
-  return /(^|\s)--motion\s/i.test(prompt) ? prompt : `${prompt} --motion ${motion}`.trim();
 }
 
 /** LegNext's polygons are drawn on a canvas of 500–4096 px a side: smaller masks are scaled up to it. */

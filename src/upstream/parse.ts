@@ -64,3 +64,11 @@ export function withModeParam(prompt: string, mode: string | undefined): string 
   if (!mode || /(^|\s)--(fast|relax|turbo)\b/i.test(prompt)) return prompt;
   return `${prompt} --${mode}`;
 }
+
+/**
+ * Midjourney's motion parameter at the end of a video prompt, for relays without a motion field (AceData, LegNext).
+ * The motion of the button clicked (or /animate's option) wins over a `--motion` the prompt already carries.
+ */
+export function withMotion(prompt: string, motion: 'low' | 'high'): string {
+  return `${prompt.replace(/(^|\s)--motion\s+\S+/gi, '').trim()} --motion ${motion}`.trim();
+}
