@@ -5,7 +5,7 @@ import { ApplicationCommandOptionType, ApplicationCommandType, InteractionContex
 import { startJob } from '../src/discord/jobs.ts';
 import { NEW_JOB, preconditions } from '../src/discord/preconditions.ts';
 import { followUpPrivately } from '../src/discord/private-reply.ts';
-import { waitingMessage } from '../src/discord/render.ts';
+import { waitingMessage } from '../src/messages/render.ts';
 import { described, translator } from '../src/i18n.ts';
 import { parsePrompt } from '../src/prompt/parse.ts';
 import { REFERENCE_KINDS, typedReferences, type ReferenceKind } from '../src/prompt/references.ts';

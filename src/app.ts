@@ -9,7 +9,7 @@ import type { AppContext } from './context.ts';
 import type { Database } from './db/client.ts';
 import { postgresNotifications } from './db/notify.ts';
 import { attachmentLinkRefresher } from './discord/attachment-links.ts';
-import { Messenger } from './discord/messenger.ts';
+import { Messenger } from './messages/messenger.ts';
 import { registerCommands } from './discord/register.ts';
 import { routeInteraction } from './discord/router.ts';
 import { RegionEditor, offersRegionEditor } from './editor/service.ts';

@@ -8,7 +8,7 @@ import type { Translate } from '../i18n.ts';
 import { parsePrompt } from '../prompt/parse.ts';
 import { checkPrompt } from '../prompt/validate.ts';
 import { isManualAnimate, type InternalAction } from '../upstream/actions.ts';
-import { decodeCustomId, encodeCustomId } from './custom-id.ts';
+import { decodeCustomId, encodeCustomId } from '../messages/custom-id.ts';
 import { startJob } from './jobs.ts';
 import { FOLLOW_UP_JOB, refuse as refuseWith, runPreconditions } from './preconditions.ts';
 import { deferTranslated } from './prompt-gate.ts';

@@ -11,7 +11,7 @@ import type { CancelOutcome } from '../tasks/cancel.ts';
 import { openRegionEditor } from '../editor/service.ts';
 import { VARY_REGION, isDescribePick, isManualAnimate, isShortenPick, isVideoAction, isVideoJob, pickIndex, shortenIndex, type DescribePick, type TaskAction } from '../upstream/actions.ts';
 import { animateModal } from './animate-modal.ts';
-import { CANCEL, RETRY, SEED, decodeCustomId } from './custom-id.ts';
+import { CANCEL, RETRY, SEED, decodeCustomId } from '../messages/custom-id.ts';
 import { startJob } from './jobs.ts';
 import { FOLLOW_UP_JOB, NEW_JOB, preconditions, refuse as refuseWith, runPreconditions } from './preconditions.ts';
 import { remixModal, wantsRemix } from './remix-modal.ts';

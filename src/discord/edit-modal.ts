@@ -6,7 +6,7 @@ import type { Task } from '../db/schema.ts';
 import type { Translate } from '../i18n.ts';
 import { parsePrompt } from '../prompt/parse.ts';
 import { PROMPT_MAX_LENGTH, checkPrompt } from '../prompt/validate.ts';
-import { decodeCustomId, encodeCustomId } from './custom-id.ts';
+import { decodeCustomId, encodeCustomId } from '../messages/custom-id.ts';
 import { startJob } from './jobs.ts';
 import { FOLLOW_UP_JOB, refuse as refuseWith, runPreconditions } from './preconditions.ts';
 import { deferTranslated } from './prompt-gate.ts';

@@ -9,7 +9,7 @@ import { parsePrompt } from '../prompt/parse.ts';
 import { PROMPT_MAX_LENGTH, checkPrompt } from '../prompt/validate.ts';
 import { withAspectRatio, withVersion } from '../settings/apply.ts';
 import { isInternalAction, type InternalAction } from '../upstream/actions.ts';
-import { decodeCustomId, encodeCustomId } from './custom-id.ts';
+import { decodeCustomId, encodeCustomId } from '../messages/custom-id.ts';
 import { startJob } from './jobs.ts';
 import { FOLLOW_UP_JOB, refuse as refuseWith, runPreconditions } from './preconditions.ts';
 import { deferTranslated } from './prompt-gate.ts';

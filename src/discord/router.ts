@@ -5,13 +5,13 @@ import type { AppContext } from '../context.ts';
 import { translator } from '../i18n.ts';
 import { handleButton } from './buttons.ts';
 import type { CommandRegistry } from './command.ts';
-import { discordError } from './messenger.ts';
+import { discordError } from '../messages/messenger.ts';
 import { runPreconditions } from './preconditions.ts';
 import { handleRemixModal, isRemixModal } from './remix-modal.ts';
 import { handleEditModal, isEditModal } from './edit-modal.ts';
 import { handleZoomModal } from './zoom-modal.ts';
 import { handleAnimateModal } from './animate-modal.ts';
-import { decodeCustomId } from './custom-id.ts';
+import { decodeCustomId } from '../messages/custom-id.ts';
 import { isManualAnimate } from '../upstream/actions.ts';
 
 export async function routeInteraction(ctx: AppContext, commands: CommandRegistry, interaction: Interaction): Promise<void> {

@@ -5,7 +5,7 @@ import { MessageFlags, ComponentType, TextInputStyle, type APIModalInteractionRe
 import type { AppContext } from '../context.ts';
 import type { Task } from '../db/schema.ts';
 import { translator, type Translate } from '../i18n.ts';
-import { decodeCustomId, encodeCustomId } from './custom-id.ts';
+import { decodeCustomId, encodeCustomId } from '../messages/custom-id.ts';
 import { startJob } from './jobs.ts';
 import { FOLLOW_UP_JOB, refuse as refuseWith, runPreconditions } from './preconditions.ts';
 

@@ -5,9 +5,9 @@
 // and queue-position edits are best effort: throttled per job, dropped (never queued) when the budget is spent,
 // and never sent after the job's final message.
 import type { Task } from '../db/schema.ts';
-import { discordError, isDeadTokenError, type Delivered, type DeliveryTarget, type Messenger } from '../discord/messenger.ts';
+import { discordError, isDeadTokenError, type Delivered, type DeliveryTarget, type Messenger } from '../messages/messenger.ts';
 import { isFailCode, isLocaleKey } from '../upstream/fail-codes.ts';
-import { cancelledMessage, describedMessage, shortenedMessage, failedMessage, progressMessage, queuedMessage, resultMessage, videoResultMessage, waitingMessage, type OutgoingFile, type OutgoingMessage } from '../discord/render.ts';
+import { cancelledMessage, describedMessage, shortenedMessage, failedMessage, progressMessage, queuedMessage, resultMessage, videoResultMessage, waitingMessage, type OutgoingFile, type OutgoingMessage } from '../messages/render.ts';
 import { translator } from '../i18n.ts';
 import { retryDatabase } from '../db/retry.ts';
 import type { Logger } from '../log.ts';

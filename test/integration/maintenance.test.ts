@@ -5,7 +5,7 @@ import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { Database } from '../../src/db/client.ts';
 import { tasks } from '../../src/db/schema.ts';
-import { Messenger } from '../../src/discord/messenger.ts';
+import { Messenger } from '../../src/messages/messenger.ts';
 import { createLogger } from '../../src/log.ts';
 import { CLEANUP_LOCK_KEY, Maintenance } from '../../src/maintenance/service.ts';
 import { Delivery } from '../../src/tasks/delivery.ts';

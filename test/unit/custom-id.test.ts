@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { decodeCustomId, encodeCustomId } from '../../src/discord/custom-id.ts';
+import { decodeCustomId, encodeCustomId } from '../../src/messages/custom-id.ts';
 import { DESCRIBE_PICKS, INTERNAL_ACTIONS, VIDEO_ACTIONS } from '../../src/upstream/actions.ts';
 
 const id = '0f8fad5b-d9cb-469f-a165-70867728950e';

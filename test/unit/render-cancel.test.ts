@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Task } from '../../src/db/schema.ts';
-import { decodeCustomId, encodeCustomId } from '../../src/discord/custom-id.ts';
-import { cancelledMessage, progressMessage, queuedMessage, waitingMessage, type OutgoingMessage } from '../../src/discord/render.ts';
+import { decodeCustomId, encodeCustomId } from '../../src/messages/custom-id.ts';
+import { cancelledMessage, progressMessage, queuedMessage, waitingMessage, type OutgoingMessage } from '../../src/messages/render.ts';
 
 const task = {
   id: '0f8fad5b-d9cb-469f-a165-70867728950e',

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Task } from '../../src/db/schema.ts';
-import { decodeCustomId } from '../../src/discord/custom-id.ts';
-import { headline, resultMessage, videoResultMessage } from '../../src/discord/render.ts';
+import { decodeCustomId } from '../../src/messages/custom-id.ts';
+import { headline, resultMessage, videoResultMessage } from '../../src/messages/render.ts';
 import { ANIMATE_ACTIONS, EXTEND_ACTIONS, SINGLE_ACTIONS, VIDEO_PICKS } from '../../src/upstream/actions.ts';
 
 const base = { id: '0f8fad5b-d9cb-469f-a165-70867728950e', userId: '42', locale: 'en-US', prompt: 'a boat', action: 'animate:high' } as Task;

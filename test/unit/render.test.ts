@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Task } from '../../src/db/schema.ts';
-import { decodeCustomId } from '../../src/discord/custom-id.ts';
-import { describedMessage, failedMessage, headline, resultMessage } from '../../src/discord/render.ts';
+import { decodeCustomId } from '../../src/messages/custom-id.ts';
+import { describedMessage, failedMessage, headline, resultMessage } from '../../src/messages/render.ts';
 import { GRID_ACTIONS, SINGLE_ACTIONS, type InternalAction } from '../../src/upstream/actions.ts';
 
 const base = {

@@ -1,6 +1,6 @@
 // Custom Zoom's modal: what Discord is shown, and how the typed factor becomes the upstream prompt.
 import { describe, expect, it } from 'vitest';
-import { decodeCustomId } from '../../src/discord/custom-id.ts';
+import { decodeCustomId } from '../../src/messages/custom-id.ts';
 import { zoomFactor, zoomModal, zoomPrompt } from '../../src/discord/zoom-modal.ts';
 import type { Task } from '../../src/db/schema.ts';
 import { translator } from '../../src/i18n.ts';
