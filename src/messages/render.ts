@@ -2,7 +2,7 @@
 import { ButtonStyle, ComponentType, type APIActionRowComponent, type APIButtonComponentWithCustomId } from 'discord.js';
 import type { Task } from '../db/schema.ts';
 import { translator, type Translate } from '../i18n.ts';
-import { DESCRIBE_PICKS, SHORTEN_PICKS, VARY_REGION, actionIndex, isInternalAction, pickIndex, shortenIndex, videoPickIndex, type InternalAction } from '../upstream/actions.ts';
+import { DESCRIBE_PICKS, SHORTEN_PICKS, VARY_REGION, actionIndex, isInternalAction, videoPickIndex, type DescribePick, type InternalAction, type ShortenPick } from '../upstream/actions.ts';
 import { CANCEL, RETRY, SEED, encodeCustomId } from './custom-id.ts';
 
 export interface OutgoingFile {
@@ -162,48 +162,37 @@ export function videoResultMessage(task: Task, clips: OutgoingFile[], note?: str
   return { content: clip(text), components: buttonRows(task.id, actions, t), files: clips };
 }
 
-const KEYCAPS = ['1️⃣', '2️⃣', '3️⃣', '4️⃣'];
+const KEYCAPS = ['1️⃣', '2️⃣', '3️⃣', '4️⃣', '5️⃣'];
 
-/** A finished /describe: the suggested prompts, numbered, each with a button that draws it for whoever clicks. */
-export function describedMessage(task: Task): OutgoingMessage {
-  const t = translator(task.locale);
-  const prompts = (task.descriptions ?? []).slice(0, 4);
+/** Suggested prompts numbered 1️⃣–5️⃣ under `intro`, each with a button (`picks`) that draws it for whoever clicks. */
+function promptList(task: Task, intro: string, picks: readonly (DescribePick | ShortenPick)[]): OutgoingMessage {
+  const prompts = (task.descriptions ?? []).slice(0, picks.length);
   const list = prompts.map((p, i) => `${KEYCAPS[i]} ${escapeMarkdown(p)}`).join('\n\n');
-  const picks = DESCRIBE_PICKS.slice(0, prompts.length);
+  const shown = picks.slice(0, prompts.length);
   return {
-    content: clip(`${headline(task, t)}\n${t('images:describe.intro')}\n\n${list}`),
-    components: picks.length === 0 ? [] : [{
+    content: clip(`${intro}\n\n${list}`),
+    components: shown.length === 0 ? [] : [{
       type: ComponentType.ActionRow,
-      components: picks.map((pick) => ({
+      components: shown.map((pick, i) => ({
         type: ComponentType.Button,
         style: ButtonStyle.Secondary,
         custom_id: encodeCustomId(task.id, pick),
-        emoji: { name: KEYCAPS[pickIndex(pick) - 1]! },
+        emoji: { name: KEYCAPS[i]! },
       })),
     }],
   };
 }
 
-const SHORTEN_KEYCAPS = ['1️⃣', '2️⃣', '3️⃣', '4️⃣', '5️⃣'];
+/** A finished /describe: the four suggested prompts, each with a button that draws it for whoever clicks. */
+export function describedMessage(task: Task): OutgoingMessage {
+  const t = translator(task.locale);
+  return promptList(task, `${headline(task, t)}\n${t('images:describe.intro')}`, DESCRIBE_PICKS);
+}
 
-/** A finished /shorten: the shortened prompts (up to five), numbered, each with a button that draws it for whoever clicks. */
+/** A finished /shorten: the shortened prompts (up to five), each with a button that draws it for whoever clicks. */
 export function shortenedMessage(task: Task): OutgoingMessage {
   const t = translator(task.locale);
-  const prompts = (task.descriptions ?? []).slice(0, SHORTEN_PICKS.length);
-  const list = prompts.map((p, i) => `${SHORTEN_KEYCAPS[i]} ${escapeMarkdown(p)}`).join('\n\n');
-  const picks = SHORTEN_PICKS.slice(0, prompts.length);
-  return {
-    content: clip(`${headline(task, t)}${sentLine(task, t)}\n${t('commands:shorten.intro')}\n\n${list}`),
-    components: picks.length === 0 ? [] : [{
-      type: ComponentType.ActionRow,
-      components: picks.map((pick) => ({
-        type: ComponentType.Button,
-        style: ButtonStyle.Secondary,
-        custom_id: encodeCustomId(task.id, pick),
-        emoji: { name: SHORTEN_KEYCAPS[shortenIndex(pick) - 1]! },
-      })),
-    }],
-  };
+  return promptList(task, `${headline(task, t)}${sentLine(task, t)}\n${t('commands:shorten.intro')}`, SHORTEN_PICKS);
 }
 
 // Buttons the way Midjourney lays them out; each group is one row (at most 5 buttons, at most 5 rows).
