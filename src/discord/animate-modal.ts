@@ -8,7 +8,8 @@ import type { Translate } from '../i18n.ts';
 import { parsePrompt } from '../prompt/parse.ts';
 import { checkPrompt } from '../prompt/validate.ts';
 import { isManualAnimate, type InternalAction } from '../upstream/actions.ts';
-import { decodeCustomId, encodeCustomId } from '../messages/custom-id.ts';
+import { encodeCustomId } from '../messages/custom-id.ts';
+import { formParent } from './form-parent.ts';
 import { startJob } from './jobs.ts';
 import { FOLLOW_UP_JOB, refuse as refuseWith, runPreconditions } from './preconditions.ts';
 import { deferTranslated } from './prompt-gate.ts';
@@ -44,13 +45,10 @@ export function animateModal(parent: Task, action: InternalAction, t: Translate)
 
 export async function handleAnimateModal(ctx: AppContext, interaction: ModalSubmitInteraction): Promise<void> {
   const refuse = (key: string, vars?: Record<string, unknown>) => refuseWith(interaction, { key, vars });
-  const parsed = decodeCustomId(interaction.customId);
-  if (!parsed || !isManualAnimate(parsed.action)) return refuse('errors.unknownButton');
-  const action = parsed.action as InternalAction;
-  // The same checks as the click: the parent may have been purged, video turned off, or the user banned meanwhile.
-  const parent = await ctx.repo.get(parsed.taskId);
-  if (!parent || parent.status === 'failed' || parent.status === 'cancelled') return refuse('errors.expired');
-  if (!parent.imageUrls || !parent.actions?.includes(action)) return refuse('errors.actionUnavailable');
+  const form = await formParent(ctx, interaction, isManualAnimate);
+  if (!form) return;
+  const { parent, action } = form;
+  // Video may have been turned off, or the user banned, while the modal was open.
   if (ctx.admin.videoDisabled(interaction.guildId)) return refuse('video:errors.disabled');
   const check = checkPrompt(interaction.fields.getTextInputValue(MOTION_INPUT));
   if (!check.ok) return refuse(check.error, check.vars);

@@ -7,6 +7,7 @@ import type { Translate } from '../i18n.ts';
 import { parsePrompt } from '../prompt/parse.ts';
 import { PROMPT_MAX_LENGTH, checkPrompt } from '../prompt/validate.ts';
 import { decodeCustomId, encodeCustomId } from '../messages/custom-id.ts';
+import { formParent } from './form-parent.ts';
 import { startJob } from './jobs.ts';
 import { FOLLOW_UP_JOB, refuse as refuseWith, runPreconditions } from './preconditions.ts';
 import { deferTranslated } from './prompt-gate.ts';
@@ -43,12 +44,10 @@ export function editModal(parent: Task, t: Translate): APIModalInteractionRespon
 
 export async function handleEditModal(ctx: AppContext, interaction: ModalSubmitInteraction): Promise<void> {
   const refuse = (key: string, vars?: Record<string, unknown>) => refuseWith(interaction, { key, vars });
-  const parsed = decodeCustomId(interaction.customId);
-  if (!parsed || parsed.action !== 'edit') return refuse('errors.unknownButton');
-  // The same checks as the click: the parent may have been purged, or the user banned, while the modal was open.
-  const parent = await ctx.repo.get(parsed.taskId);
-  if (!parent || parent.status === 'failed' || parent.status === 'cancelled') return refuse('errors.expired');
-  if (!parent.imageUrls || !parent.actions?.includes('edit')) return refuse('errors.actionUnavailable');
+  const form = await formParent(ctx, interaction, (a): a is 'edit' => a === 'edit');
+  if (!form) return;
+  const { parent } = form;
+  // The user may have been banned, or run out of quota, while the modal was open.
   const granted = await runPreconditions(ctx, interaction, FOLLOW_UP_JOB);
   if (!granted) return;
 

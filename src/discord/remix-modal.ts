@@ -10,6 +10,7 @@ import { PROMPT_MAX_LENGTH, checkPrompt } from '../prompt/validate.ts';
 import { withAspectRatio, withVersion } from '../settings/apply.ts';
 import { isInternalAction, type InternalAction } from '../upstream/actions.ts';
 import { decodeCustomId, encodeCustomId } from '../messages/custom-id.ts';
+import { formParent } from './form-parent.ts';
 import { startJob } from './jobs.ts';
 import { FOLLOW_UP_JOB, refuse as refuseWith, runPreconditions } from './preconditions.ts';
 import { deferTranslated } from './prompt-gate.ts';
@@ -55,13 +56,10 @@ export function isRemixModal(customId: string): boolean {
 
 export async function handleRemixModal(ctx: AppContext, interaction: ModalSubmitInteraction): Promise<void> {
   const refuse = (key: string, vars?: Record<string, unknown>) => refuseWith(interaction, { key, vars });
-  const parsed = decodeCustomId(interaction.customId);
-  if (!parsed || !isInternalAction(parsed.action)) return refuse('errors.unknownButton');
-  const action = parsed.action;
-  // The same checks as the click: the parent may have been purged, or the user banned, while the modal was open.
-  const parent = await ctx.repo.get(parsed.taskId);
-  if (!parent || parent.status === 'failed' || parent.status === 'cancelled') return refuse('errors.expired');
-  if (!parent.imageUrls || !parent.actions?.includes(action)) return refuse('errors.actionUnavailable');
+  const form = await formParent(ctx, interaction, isInternalAction);
+  if (!form) return;
+  const { parent, action } = form;
+  // The user may have been banned, or run out of quota, while the modal was open.
   const granted = await runPreconditions(ctx, interaction, FOLLOW_UP_JOB);
   if (!granted) return;
 

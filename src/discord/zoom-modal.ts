@@ -5,9 +5,10 @@ import { MessageFlags, ComponentType, TextInputStyle, type APIModalInteractionRe
 import type { AppContext } from '../context.ts';
 import type { Task } from '../db/schema.ts';
 import { translator, type Translate } from '../i18n.ts';
-import { decodeCustomId, encodeCustomId } from '../messages/custom-id.ts';
+import { encodeCustomId } from '../messages/custom-id.ts';
+import { formParent } from './form-parent.ts';
 import { startJob } from './jobs.ts';
-import { FOLLOW_UP_JOB, refuse as refuseWith, runPreconditions } from './preconditions.ts';
+import { FOLLOW_UP_JOB, runPreconditions } from './preconditions.ts';
 
 const FACTOR_INPUT = 'zoom';
 const DEFAULT_FACTOR = '2';
@@ -53,13 +54,10 @@ export function zoomPrompt(prompt: string, factor: number): string {
 
 export async function handleZoomModal(ctx: AppContext, interaction: ModalSubmitInteraction): Promise<void> {
   const t = translator(interaction.locale);
-  const refuse = (key: string) => refuseWith(interaction, { key });
-  const parsed = decodeCustomId(interaction.customId);
-  if (!parsed || parsed.action !== 'zoom:custom') return refuse('errors.unknownButton');
-  // The same checks as the click: the parent may have been purged, or the user banned, while the modal was open.
-  const parent = await ctx.repo.get(parsed.taskId);
-  if (!parent || parent.status === 'failed' || parent.status === 'cancelled') return refuse('errors.expired');
-  if (!parent.imageUrls || !parent.actions?.includes('zoom:custom')) return refuse('errors.actionUnavailable');
+  const form = await formParent(ctx, interaction, (a): a is 'zoom:custom' => a === 'zoom:custom');
+  if (!form) return;
+  const { parent } = form;
+  // The user may have been banned, or run out of quota, while the modal was open.
   const granted = await runPreconditions(ctx, interaction, FOLLOW_UP_JOB);
   if (!granted) return;
 

@@ -88,7 +88,7 @@ export const videoMotion = (action: VideoAction): 'low' | 'high' | undefined =>
   action.endsWith(':low') ? 'low' : action.endsWith(':high') ? 'high' : undefined;
 
 /** Manual Animate: the user writes the motion prompt (a modal prefilled with the image's prompt) first. */
-export const isManualAnimate = (action: string) => action === 'animate:manual:low' || action === 'animate:manual:high';
+export const isManualAnimate = (action: string): action is 'animate:manual:low' | 'animate:manual:high' => action === 'animate:manual:low' || action === 'animate:manual:high';
 
 /** The clip a video pick shows (video:pick:3 → 3). */
 export function videoPickIndex(action: TaskAction): number | undefined {
