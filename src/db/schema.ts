@@ -89,7 +89,8 @@ export const tasks = pgTable(
     messageId: text('message_id'),
     /**
      * Discord's upload limit per file for this job's interaction (its `attachment_size_limit`: 10 MiB, more in
-     * boosted servers); null: 10 MiB assumed. A 413 still lowers it for the attempt.
+     * boosted servers), stored only when believable (toldUploadLimit); null: 10 MiB assumed. A 413 still lowers it
+     * for the attempt.
      */
     uploadLimit: integer('upload_limit'),
     deliveryAttempts: integer('delivery_attempts').notNull().default(0),

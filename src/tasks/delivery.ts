@@ -17,7 +17,7 @@ import type { DownloadedImage } from '../upstream/provider.ts';
 import { isVideoJob } from '../upstream/actions.ts';
 import { shrinkVideo } from '../video.ts';
 import { downloadImage, downloadVideo } from '../upstream/download.ts';
-import { DISCORD_UPLOAD_LIMIT, extensionFor, fitUploadLimit, toldUploadLimit } from './images.ts';
+import { DISCORD_UPLOAD_LIMIT, extensionFor, fitUploadLimit } from './images.ts';
 import type { Lifecycle } from './lifecycle.ts';
 import { Loop } from './loop.ts';
 import type { TaskRepo } from './repo.ts';
@@ -200,7 +200,7 @@ export class Delivery {
     } catch (err) {
       throw new DownloadFailed(`result image: ${(err as Error).message}`, { cause: err });
     }
-    let limit = toldUploadLimit(task.uploadLimit) ?? DISCORD_UPLOAD_LIMIT;
+    let limit = task.uploadLimit ?? DISCORD_UPLOAD_LIMIT;
     for (let attempt = 0; ; attempt++) {
       const image = await fitUploadLimit(original, limit);
       try {
@@ -229,7 +229,7 @@ export class Delivery {
       throw new DownloadFailed(`result video: ${(err as Error).message}`, { cause: err });
     }
     const t = translator(task.locale);
-    let limit = toldUploadLimit(task.uploadLimit) ?? DISCORD_UPLOAD_LIMIT;
+    let limit = task.uploadLimit ?? DISCORD_UPLOAD_LIMIT;
     for (let attempt = 0; ; attempt++) {
       const fitted = await Promise.all(clips.map((clip) => shrinkVideo(clip, limit)));
       const files = fitted.flatMap((data, i) => (data ? [{ name: `video_${i + 1}${resultMarker(task)}mp4`, data, contentType: 'video/mp4' }] : []));
