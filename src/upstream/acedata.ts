@@ -15,7 +15,7 @@
 import { ANIMATE_ACTIONS, EDIT_ACTIONS, EXTEND_ACTIONS, GRID_ACTIONS, INTERNAL_ACTIONS, SHORTEN_PICKS, VIDEO_PICKS, isVideoAction, videoMotion, videoPickIndex, type InternalAction } from './actions.ts';
 import { AceDataStreams, STREAM_ID_PREFIX, type StreamState } from './acedata-stream.ts';
 import { UpstreamHttp, type RelayConnection } from './http.ts';
-import { clampPercent, isRecord, namesByAction, relayAction, str, strOrNumber, withMotion } from './parse.ts';
+import { clampPercent, isRecord, namesByAction, relayAction, str, strOrNumber, urlsOf, withMotion } from './parse.ts';
 import {
   UpstreamAccountError,
   UpstreamRejected,
@@ -100,18 +100,12 @@ export function parseAceResult(body: unknown, id: string | undefined, resolve: (
   };
 }
 
-/** Clip URLs: `video_urls` as strings (the docs), or `{url}` objects (read defensively). */
-function clipUrls(value: unknown): string[] {
-  const list = Array.isArray(value) ? value : [];
-  return list.map((v) => (isRecord(v) ? str(v.url) : str(v))).filter((u): u is string => u !== undefined);
-}
-
 /**
  * A video job: running until its clips are listed; then four clips offer U1–U4 (picks, served without a call),
  * one clip (a pick) offers Extend, which needs the batch's `video_id` and the clip's index in it.
  */
 function parseAceVideo(body: Record<string, unknown>, upstreamId: string, progress: number | undefined, resolve: (url: string) => string): UpstreamJob {
-  const clips = clipUrls(body.video_urls).slice(0, VIDEO_PICKS.length).map(resolve);
+  const clips = urlsOf(body.video_urls).slice(0, VIDEO_PICKS.length).map(resolve);
   const finished = body.success === true || (progress === 100 && clips.length > 0);
   if (!finished) return { upstreamId, status: progress === undefined ? 'submitted' : 'running', progress };
   if (clips.length === 0) return { upstreamId, status: 'failed', failReason: 'video:errors.notVideo' };

@@ -24,7 +24,7 @@ import { DownloadError, httpDownload, isMp4 } from './download.ts';
 import { ANIMATE_ACTIONS, EXTEND_ACTIONS, VIDEO_PICKS, actionIndex, isVideoAction, videoMotion, videoPickIndex, type InternalAction } from './actions.ts';
 import { UpstreamHttp, type RelayConnection } from './http.ts';
 import { dataUris, parseDescriptions } from './midjourney-proxy.ts';
-import { fetchEach, isRecord, percentOf, str, withModeParam, withMotion } from './parse.ts';
+import { fetchEach, isRecord, percentOf, str, urlsOf, withModeParam, withMotion } from './parse.ts';
 import {
   UpstreamAccountError,
   UpstreamRejected,
@@ -127,9 +127,7 @@ function parseClip(id: string): { jobId: string; videoNo: number; url: string } 
 const VIDEO_FILE = /\.(mp4|webm|mov)(?:[?#]|$)/i;
 
 /** Links out of a list (strings or `{url}` objects) or one string. */
-function linksOf(value: unknown): string[] {
-  return (Array.isArray(value) ? value : [value]).map((v) => (isRecord(v) ? str(v.url) : str(v))).filter((u): u is string => u !== undefined);
-}
+const linksOf = (value: unknown): string[] => urlsOf(Array.isArray(value) ? value : [value]);
 
 /**
  * A video job's clips, or undefined for a job that is not video. The docs show no video job's output: its own

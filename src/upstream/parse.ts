@@ -72,3 +72,8 @@ export function withModeParam(prompt: string, mode: string | undefined): string 
 export function withMotion(prompt: string, motion: 'low' | 'high'): string {
   return `${prompt.replace(/(^|\s)--motion\s+\S+/gi, '').trim()} --motion ${motion}`.trim();
 }
+
+/** The links in a relay's list of media: strings, or `{url}` objects (relays use both); anything else is skipped. */
+export function urlsOf(list: unknown): string[] {
+  return (Array.isArray(list) ? list : []).map((v) => (isRecord(v) ? str(v.url) : str(v))).filter((u): u is string => u !== undefined);
+}
