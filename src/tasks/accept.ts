@@ -1,24 +1,31 @@
-// Accepting jobs in batches. Every job is stored by the transaction that checks its limits (exact: no quota is
-// ever exceeded, even by several instances on one database), but the jobs that arrive within a few
-// milliseconds share that transaction: one lock statement, one count statement, one insert of all their rows.
-// At 200 /draw per second that is a handful of statements per batch instead of about six per job.
+// Accepting jobs in batches. Every job is stored by the statement or transaction that checks its limits (exact: no
+// quota is ever exceeded, even by several instances on one database), and the jobs that arrive within a few
+// milliseconds share it.
+//
+// Usually that is one statement per batch: the jobs are judged against the counts memory holds (UsageMemory,
+// what the last batches counted), and the database function mj_accept takes the locks, recounts, and stores the
+// batch only if no count is above what memory assumed (drizzle/0012_accept_in_one_statement.sql). When memory
+// cannot decide (a job it would refuse, a server's count it does not know) or the counts moved (another
+// instance's jobs), the batch takes the exact path: a transaction that locks, counts, judges and inserts.
 //
 // The limits a job is held to are the caller's (the preconditions a command declares, see
 // src/discord/preconditions.ts); this module only counts and compares, so tasks/ never reads admin/.
 //
-// It also remembers what each batch counted (UsageMemory): the early check (before the interaction is
-// answered) consults that memory instead of the database, and asks the database only when memory says a
-// limit is reached (memory may be stale: jobs start and fail without this module seeing it).
+// The early check (before the interaction is answered) consults the same memory, and asks the database only
+// when memory says a limit is reached (memory may be stale: jobs start and fail without this module seeing it).
 import { inArray, sql } from 'drizzle-orm';
-import type { PgInsertValue } from 'drizzle-orm/pg-core';
 import type { Db } from '../db/client.ts';
 import { isConnectionError, retryDatabase } from '../db/retry.ts';
+import { hasSqlState, rowCodec } from '../db/rows.ts';
 import { tasks, type Task } from '../db/schema.ts';
 import type { Logger } from '../log.ts';
 import { VIDEO_JOB_ACTIONS, isVideoJob } from '../upstream/actions.ts';
 
-/** A task row to insert (a column may be SQL, e.g. `clock_timestamp()`), with the fields the limits read. */
-export type NewTaskRow = PgInsertValue<typeof tasks> & { id: string; guildId: string | null; userId: string };
+/**
+ * A task row to insert, with the fields the limits read. Its creation time is not in it: the row is stamped
+ * when it is written (after the limit locks were waited for), so queue order is the order jobs were stored in.
+ */
+export type NewTaskRow = Omit<typeof tasks.$inferInsert, 'createdAt'> & { id: string; guildId: string | null; userId: string };
 
 /** A reason shown to the user: a locale key and its variables. */
 export interface Refusal {
@@ -111,42 +118,27 @@ interface CountRow {
   n: number;
 }
 
-/**
- * Counts, in one statement, what the limits need for these users and servers: each (server, user)'s jobs
- * today, each user's waiting jobs, and each listed server's jobs today.
- */
 /** What one job counts toward the daily quotas: a video job `videoWeight` jobs (its GPU time), any other one. */
 export const jobWeight = (action: unknown, videoWeight: number) => (typeof action === 'string' && isVideoJob(action) ? videoWeight : 1);
 
-/** The sum of the weights of the rows `t` of a query: a video job counts `videoWeight`, any other job 1. */
-const weightedCount = (videoWeight: number) =>
-  sql`coalesce(sum(case when t.action in (select json_array_elements_text(${JSON.stringify(VIDEO_JOB_ACTIONS)}::json)) then ${videoWeight}::int else 1 end), 0)`;
+/** The JSON lists mj_usage reads: (server, user) pairs, users, servers. */
+function usageArgs(pairs: readonly Who[], guilds: readonly string[]) {
+  return {
+    pairs: JSON.stringify(pairs.map((p) => ({ g: p.guildId, u: p.userId }))),
+    users: JSON.stringify([...new Set(pairs.map((p) => p.userId))]),
+    guilds: JSON.stringify(guilds),
+  };
+}
 
-export async function countUsage(db: Db, pairs: readonly Who[], guilds: readonly string[], now: Date, videoWeight = 1): Promise<{
-  userToday: Map<string, number>;
-  waiting: Map<string, number>;
-  guildToday: Map<string, number>;
-}> {
-  const out = { userToday: new Map<string, number>(), waiting: new Map<string, number>(), guildToday: new Map<string, number>() };
+const VIDEO_JOBS_JSON = JSON.stringify(VIDEO_JOB_ACTIONS);
+
+/** What the limits need, read by mj_usage: each (server, user)'s jobs today, each user's waiting jobs, each listed server's jobs today. */
+export async function countUsage(db: Db, pairs: readonly Who[], guilds: readonly string[], now: Date, videoWeight = 1): Promise<Usage> {
+  const out: Usage = { userToday: new Map(), waiting: new Map(), guildToday: new Map() };
   if (pairs.length === 0 && guilds.length === 0) return out;
-  const since = dayStart(now).toISOString();
-  const users = [...new Set(pairs.map((p) => p.userId))];
-  // Each job counts its weight: video jobs count `videoWeight` (the queue limit still counts jobs).
-  const weight = weightedCount(videoWeight);
-  // The lists travel as JSON: one statement text whatever their length, so the server plans it once per connection.
+  const a = usageArgs(pairs, guilds);
   const rows = rowsOf<CountRow>(
-    await db.execute(sql`
-      select 'u' as kind, w.g as guild_id, w.u as user_id,
-        (select ${weight} from tasks t where t.user_id = w.u and t.guild_id is not distinct from w.g
-          and t.created_at >= ${since}::timestamptz and t.status not in ('failed', 'cancelled'))::int as n
-      from json_to_recordset(${JSON.stringify(pairs.map((p) => ({ g: p.guildId, u: p.userId })))}::json) as w(g text, u text)
-      union all
-      select 'q', null, q.u, (select count(*) from tasks t where t.user_id = q.u and t.status = 'queued')::int
-      from json_array_elements_text(${JSON.stringify(users)}::json) as q(u)
-      union all
-      select 'g', g.g, null, (select ${weight} from tasks t where t.guild_id = g.g
-          and t.created_at >= ${since}::timestamptz and t.status not in ('failed', 'cancelled'))::int
-      from json_array_elements_text(${JSON.stringify(guilds)}::json) as g(g)`),
+    await db.execute(sql`select * from mj_usage(${a.pairs}::json, ${a.users}::json, ${a.guilds}::json, ${dayStart(now).toISOString()}::timestamptz, ${VIDEO_JOBS_JSON}::json, ${videoWeight}::int)`),
   );
   for (const r of rows) {
     const n = Number(r.n);
@@ -155,6 +147,13 @@ export async function countUsage(db: Db, pairs: readonly Who[], guilds: readonly
     else out.guildToday.set(r.guild_id!, n);
   }
   return out;
+}
+
+/** Counts by key: pairKey(server, user) → jobs today, user → waiting jobs, server → jobs today. */
+export interface Usage {
+  userToday: Map<string, number>;
+  waiting: Map<string, number>;
+  guildToday: Map<string, number>;
 }
 
 /**
@@ -177,17 +176,24 @@ export class UsageMemory {
    */
   async preload(db: Db, videoWeight = 1, now = new Date()): Promise<void> {
     const since = dayStart(now).toISOString();
-    const [today, queued] = await Promise.all([
-      db.execute(sql`select t.guild_id, t.user_id, ${weightedCount(videoWeight)}::int as n from tasks t
-        where t.created_at >= ${since}::timestamptz and t.status not in ('failed', 'cancelled') group by t.guild_id, t.user_id`),
-      db.execute(sql`select user_id, count(*)::int as n from tasks where status = 'queued' group by user_id`),
-    ]);
+    // mj_usage over every (server, user) with a job today and every user with a waiting job: the counting rule
+    // has one definition, in the database.
+    const rows = rowsOf<CountRow>(
+      await db.execute(sql`select * from mj_usage(
+        (select coalesce(json_agg(json_build_object('g', d.guild_id, 'u', d.user_id)), '[]') from (select distinct guild_id, user_id from tasks where created_at >= ${since}::timestamptz) d),
+        (select coalesce(json_agg(distinct user_id), '[]') from tasks where status = 'queued'),
+        '[]', ${since}::timestamptz, ${VIDEO_JOBS_JSON}::json, ${videoWeight}::int)`),
+    );
     this.roll(now);
-    for (const r of rowsOf<{ guild_id: string | null; user_id: string; n: number }>(today)) {
-      this.userToday.set(pairKey(r.guild_id, r.user_id), Number(r.n));
-      if (r.guild_id !== null) this.guildToday.set(r.guild_id, (this.guildToday.get(r.guild_id) ?? 0) + Number(r.n));
+    for (const r of rows) {
+      const n = Number(r.n);
+      if (r.kind === 'q') {
+        this.waiting.set(r.user_id!, n);
+        continue;
+      }
+      this.userToday.set(pairKey(r.guild_id, r.user_id!), n);
+      if (r.guild_id !== null) this.guildToday.set(r.guild_id, (this.guildToday.get(r.guild_id) ?? 0) + n);
     }
-    for (const r of rowsOf<{ user_id: string; n: number }>(queued)) this.waiting.set(r.user_id, Number(r.n));
   }
 
   /** What memory holds for this user in this server (0 where it knows of no job; the server's count undefined when unknown). */
@@ -273,6 +279,8 @@ export class Acceptor {
   private running: Promise<void> | undefined;
   private readonly windowMs: number;
   private readonly maxBatch: number;
+  /** Batches stored by one statement from memory's counts, and by the exact transaction. */
+  readonly batches = { fromMemory: 0, exact: 0 };
 
   constructor(
     private readonly db: Db,
@@ -338,45 +346,78 @@ export class Acceptor {
 
   private async store(batch: Pending[]): Promise<void> {
     const now = new Date();
+    const videoWeight = this.opts.videoWeight ?? 1;
     const limits = batch.map((p) => this.opts.limits(p.row.guildId, p.applied));
     const pairs = uniqueBy(batch.map((p) => ({ guildId: p.row.guildId, userId: p.row.userId })), (w) => pairKey(w.guildId, w.userId));
     const guilds = [...new Set(batch.filter((p, i) => limits[i]!.guildDaily !== null && p.row.guildId !== null).map((p) => p.row.guildId!))];
-    const outcome = await this.db.transaction(async (tx) => {
-      const locks = [
-        ...[...new Set(pairs.map((p) => p.userId))].map((v) => ({ ns: USER_LOCK, v })),
-        ...guilds.map((v) => ({ ns: GUILD_LOCK, v })),
-      ];
-      // Ordered by namespace (users first) and key: every transaction locks in the same global order. The count
-      // waits for the locks (a count sent alongside them could be planned before they are held).
-      await tx.execute(sql`select count(pg_advisory_xact_lock(ns, k)) from
-        (select distinct ns, hashtext(v) as k from json_to_recordset(${JSON.stringify(locks)}::json) as l(ns int, v text) order by ns, k) as ordered`);
-      const videoWeight = this.opts.videoWeight ?? 1;
-      const counted = await countUsage(tx, pairs, guilds, now, videoWeight);
-      const decisions = batch.map((p, i) => {
-        const pk = pairKey(p.row.guildId, p.row.userId);
-        const counts: Counts = {
-          userToday: counted.userToday.get(pk) ?? 0,
-          guildToday: p.row.guildId === null ? undefined : counted.guildToday.get(p.row.guildId),
-          waiting: counted.waiting.get(p.row.userId) ?? 0,
-        };
-        const refusal = limitRefusal(counts, limits[i]!, now);
-        if (!refusal) {
-          // This job counts for the ones after it in the batch.
-          const w = jobWeight(p.row.action, videoWeight);
-          counted.userToday.set(pk, counts.userToday + w);
-          if (p.row.guildId !== null && counts.guildToday !== undefined) counted.guildToday.set(p.row.guildId, counts.guildToday + w);
-          counted.waiting.set(p.row.userId, counts.waiting + 1);
+    const locks = JSON.stringify([
+      ...[...new Set(pairs.map((p) => p.userId))].map((v) => ({ ns: USER_LOCK, v })),
+      ...guilds.map((v) => ({ ns: GUILD_LOCK, v })),
+    ]);
+    const columns = insertColumns(batch);
+    const rows = (decisions: (Refusal | undefined)[]) => JSON.stringify(batch.filter((_, i) => !decisions[i]).map((p) => columnRow(p.row, columns)));
+
+    // From memory, in one statement, when memory accepts every job and knows every count it needs.
+    const seeds = this.fromMemory(pairs, guilds, now);
+    if (seeds) {
+      const counted = copyUsage(seeds);
+      const decisions = judge(batch, limits, counted, now, videoWeight);
+      if (decisions.every((d) => !d)) {
+        try {
+          const raw = await this.db.execute(sql`select * from mj_accept(${locks}::json, ${expectedOf(seeds)}::json, ${dayStart(now).toISOString()}::timestamptz,
+            ${VIDEO_JOBS_JSON}::json, ${videoWeight}::int, ${JSON.stringify(columns.names)}::json, ${rows(decisions)}::json)`);
+          const stored = await this.withEarlierTries(this.db, batch, decisions, rowsOf<Record<string, unknown>>(raw).map((r) => taskCodec.read(r)));
+          this.batches.fromMemory++;
+          return this.settled(batch, { decisions, stored, counted }, pairs, now);
+        } catch (err) {
+          // Counts above what memory assumed (another instance's jobs): decide again from exact counts.
+          if (!hasSqlState(err, COUNTS_MOVED)) throw err;
         }
-        return refusal;
-      });
-      const rows = batch.filter((_, i) => !decisions[i]).map((p) => p.row);
-      // A try whose commit was lost with its connection may have stored some of these already: keep those rows.
-      const inserted = rows.length > 0 ? await tx.insert(tasks).values(rows).onConflictDoNothing({ target: tasks.id }).returning() : [];
-      const missing = rows.filter((r) => !inserted.some((t) => t.id === r.id)).map((r) => r.id);
-      const stored = missing.length > 0 ? [...inserted, ...(await tx.select().from(tasks).where(inArray(tasks.id, missing)))] : inserted;
+      }
+    }
+
+    // Exact: in a transaction, take the same locks, count, judge in arrival order, insert the accepted rows.
+    const outcome = await this.db.transaction(async (tx) => {
+      // The count waits for the locks: it is a statement of its own, so its snapshot is taken once they are held.
+      await tx.execute(sql`select mj_lock(${locks}::json)`);
+      const counted = await countUsage(tx, pairs, guilds, now, videoWeight);
+      const decisions = judge(batch, limits, counted, now, videoWeight);
+      const accepted = decisions.some((d) => !d);
+      const raw = accepted ? rowsOf<Record<string, unknown>>(await tx.execute(sql`select * from mj_insert_tasks(${JSON.stringify(columns.names)}::json, ${rows(decisions)}::json)`)) : [];
+      const stored = await this.withEarlierTries(tx, batch, decisions, raw.map((r) => taskCodec.read(r)));
       return { decisions, stored, counted };
     });
-    // Committed: remember the counts, then answer each job.
+    this.batches.exact++;
+    this.settled(batch, outcome, pairs, now);
+  }
+
+  /**
+   * The counts memory holds for a batch, or undefined when it lacks one that a limit needs (a server whose count
+   * it forgot). Memory is complete from its preload on, so a pair it has never seen has no job today.
+   */
+  private fromMemory(pairs: readonly Who[], guilds: readonly string[], now: Date): Usage | undefined {
+    const usage: Usage = { userToday: new Map(), waiting: new Map(), guildToday: new Map() };
+    for (const w of pairs) {
+      const c = this.memory.get(w, now);
+      usage.userToday.set(pairKey(w.guildId, w.userId), c.userToday);
+      usage.waiting.set(w.userId, c.waiting);
+    }
+    for (const g of guilds) {
+      if (!this.memory.knowsGuild(g)) return undefined;
+      usage.guildToday.set(g, this.memory.get({ guildId: g, userId: '' }, now).guildToday!);
+    }
+    return usage;
+  }
+
+  /** The accepted rows an insert did not return: stored already by a try whose commit was lost with its connection. */
+  private async withEarlierTries(db: Db, batch: Pending[], decisions: (Refusal | undefined)[], inserted: Task[]): Promise<Task[]> {
+    const got = new Set(inserted.map((t) => t.id));
+    const missing = batch.filter((p, i) => !decisions[i] && !got.has(p.row.id)).map((p) => p.row.id);
+    return missing.length > 0 ? [...inserted, ...(await db.select().from(tasks).where(inArray(tasks.id, missing)))] : inserted;
+  }
+
+  /** Stored: remember the counts, then answer each job. */
+  private settled(batch: Pending[], outcome: { decisions: (Refusal | undefined)[]; stored: Task[]; counted: Usage }, pairs: readonly Who[], now: Date): void {
     for (const w of pairs) {
       const counts: Counts = {
         userToday: outcome.counted.userToday.get(pairKey(w.guildId, w.userId)) ?? 0,
@@ -394,6 +435,64 @@ export class Acceptor {
     });
     if (outcome.stored.length > 0) this.opts.onStored?.();
   }
+}
+
+/** SQLSTATE raised by mj_accept when a count is above what the caller expected. */
+const COUNTS_MOVED = 'MJ409';
+
+const taskCodec = rowCodec(tasks);
+
+/**
+ * Judges the jobs in arrival order against `counted`, which each accepted job raises for the ones after it (its
+ * weight toward the daily counts, one waiting job). The refusal of each job, or undefined where it is accepted.
+ */
+function judge(batch: readonly Pending[], limits: readonly JobLimits[], counted: Usage, now: Date, videoWeight: number): (Refusal | undefined)[] {
+  return batch.map((p, i) => {
+    const pk = pairKey(p.row.guildId, p.row.userId);
+    const counts: Counts = {
+      userToday: counted.userToday.get(pk) ?? 0,
+      guildToday: p.row.guildId === null ? undefined : counted.guildToday.get(p.row.guildId),
+      waiting: counted.waiting.get(p.row.userId) ?? 0,
+    };
+    const refusal = limitRefusal(counts, limits[i]!, now);
+    if (!refusal) {
+      const w = jobWeight(p.row.action, videoWeight);
+      counted.userToday.set(pk, counts.userToday + w);
+      if (p.row.guildId !== null && counts.guildToday !== undefined) counted.guildToday.set(p.row.guildId, counts.guildToday + w);
+      counted.waiting.set(p.row.userId, counts.waiting + 1);
+    }
+    return refusal;
+  });
+}
+
+const copyUsage = (u: Usage): Usage => ({ userToday: new Map(u.userToday), waiting: new Map(u.waiting), guildToday: new Map(u.guildToday) });
+
+/** The counts a batch was judged from, as mj_accept compares them (its p_expected). */
+function expectedOf(u: Usage): string {
+  const unpair = (k: string) => k.split('\u0000') as [string, string];
+  return JSON.stringify([
+    ...[...u.userToday].map(([k, n]) => {
+      const [g, user] = unpair(k);
+      return { kind: 'u', guild_id: g === '' ? null : g, user_id: user, n };
+    }),
+    ...[...u.waiting].map(([user, n]) => ({ kind: 'q', guild_id: null, user_id: user, n })),
+    ...[...u.guildToday].map(([g, n]) => ({ kind: 'g', guild_id: g, user_id: null, n })),
+  ]);
+}
+
+/** The columns a batch inserts: every key any of its rows sets (a key a row lacks is inserted as null). */
+function insertColumns(batch: readonly Pending[]): { keys: string[]; names: string[] } {
+  const keys = [...new Set(batch.flatMap((p) => Object.keys(p.row)))];
+  return { keys, names: keys.map((k) => taskCodec.column(k)) };
+}
+
+/** A row as mj_insert_tasks reads it: keyed by column name (dates become ISO strings in the JSON). */
+function columnRow(row: NewTaskRow, columns: { keys: string[]; names: string[] }): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  columns.keys.forEach((k, i) => {
+    out[columns.names[i]!] = (row as Record<string, unknown>)[k] ?? null;
+  });
+  return out;
 }
 
 function uniqueBy<T>(items: T[], key: (t: T) => string): T[] {

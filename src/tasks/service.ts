@@ -3,7 +3,6 @@
 // The job's limits are checked again here, exactly: the row is inserted by the transaction that counts
 // (src/tasks/accept.ts, which also lets the jobs of the same few milliseconds share that transaction).
 import { randomBytes, randomUUID } from 'node:crypto';
-import { sql } from 'drizzle-orm';
 import type { SpeedMode, Task, TaskInput } from '../db/schema.ts';
 import type { TaskAction } from '../upstream/actions.ts';
 import { JobRefused, type Acceptor, type LimitsApplied } from './accept.ts';
@@ -62,9 +61,6 @@ export class TaskService {
       interactionToken: interaction.token || null,
       tokenExpiresAt: interaction.token ? new Date(interaction.createdTimestamp + TOKEN_LIFETIME_MS) : null,
       uploadLimit: toldUploadLimit(interaction.attachmentSizeLimit),
-      // Queue order is creation order: stamp the row when it is written, after the limit locks were waited for,
-      // not when the transaction began (now()), or a job could be dated before one the dispatcher already saw.
-      createdAt: sql`clock_timestamp()`,
     };
     const stored = await this.acceptor.accept(row, applied);
     if (!stored.ok) throw new JobRefused(stored.refusal);

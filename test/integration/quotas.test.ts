@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Quotas, type Limits } from '../../src/admin/quotas.ts';
 import { AdminRepo } from '../../src/admin/repo.ts';
 import type { Database } from '../../src/db/client.ts';
-import { tasks } from '../../src/db/schema.ts';
+import { tasks, type Task } from '../../src/db/schema.ts';
 import { Acceptor, JobRefused, UsageMemory, countUsage } from '../../src/tasks/accept.ts';
 import { TaskService, type JobRequest } from '../../src/tasks/service.ts';
 import { createTestDatabase, type TestDatabase } from '../support/database.ts';
@@ -33,6 +33,7 @@ const NEW_JOBS: ReadonlySet<string> = new Set(['imagine', 'blend', 'describe']);
 
 interface Service {
   accept(job: JobRequest): Promise<unknown>;
+  acceptor: Acceptor;
 }
 
 /** A process's job intake on `db` (another Database: another instance), with these limits. */
@@ -40,7 +41,7 @@ function service(limits: Partial<Limits>, db: Database = database): Service {
   const quotas = new Quotas(db.db, admin, { USER_DAILY_QUOTA: 0, GUILD_DAILY_QUOTA: 0, USER_MAX_QUEUED: 1000, ...limits });
   const acceptor = new Acceptor(db.db, new UsageMemory(), { limits: (guildId, applied) => quotas.jobLimits(guildId, applied), onStored: () => void kicks++ });
   const svc = new TaskService(acceptor, 'simulator');
-  return { accept: (j) => svc.accept(j, { daily: NEW_JOBS.has(j.action), queue: true }) };
+  return { accept: (j) => svc.accept(j, { daily: NEW_JOBS.has(j.action), queue: true }), acceptor };
 }
 
 let token = 0;
@@ -143,6 +144,31 @@ describe('exact quotas under concurrent accepts', () => {
     expect(memory.get({ guildId: 'g-preload', userId: 'gina' })).toMatchObject({ userToday: 9, guildToday: 9 });
     const exact = await countUsage(database.db, [{ guildId: 'g-preload', userId: 'gina' }], ['g-preload'], new Date(), 8);
     expect(exact.guildToday.get('g-preload')).toBe(9);
+  });
+
+  it('a batch is stored in one statement from memory while its counts hold, and decided again from exact counts when they moved', async () => {
+    const a = service({ USER_DAILY_QUOTA: 3 });
+    const b = service({ USER_DAILY_QUOTA: 3 }); // another instance: its memory knows nothing of a's jobs
+    expect((await burst(a, [job('g-moved', 'hana')])).stored).toBe(1);
+    expect(a.acceptor.batches).toEqual({ fromMemory: 1, exact: 0 });
+    // b assumes hana has no job today: the database says 1, so b's batch is judged again, exactly.
+    const fromB = await burst(b, [job('g-moved', 'hana'), job('g-moved', 'hana'), job('g-moved', 'hana')]);
+    expect(fromB).toEqual({ stored: 2, refused: ['queue:errors.userQuota'] });
+    expect(b.acceptor.batches).toEqual({ fromMemory: 0, exact: 1 });
+    // a's memory still says 1 of 3: it would accept, but the count moved to 3, so the exact path refuses.
+    expect((await burst(a, [job('g-moved', 'hana')])).refused).toEqual(['queue:errors.userQuota']);
+    expect(a.acceptor.batches).toEqual({ fromMemory: 1, exact: 1 });
+    expect(await rowsOf('g-moved', 'hana')).toBe(3);
+  });
+
+  it('a job stored from memory is the row as the database holds it', async () => {
+    const svc = service({});
+    const task = (await svc.accept(job('g-row', 'ivan', { input: { images: [{ url: 'https://cdn.example/i.png', contentType: 'image/png' }] }, mode: 'fast' }))) as Task;
+    expect(svc.acceptor.batches.fromMemory).toBe(1);
+    const [row] = await database.db.select().from(tasks).where(eq(tasks.id, task.id));
+    expect(task).toEqual(row);
+    expect(task.createdAt).toBeInstanceOf(Date);
+    expect(task.tokenExpiresAt).toBeInstanceOf(Date);
   });
 
   it('several instances at once (each its own connections and batches) still store exactly the quota', async () => {
