@@ -15,7 +15,7 @@ import { failCodeOf, isLocaleKey, type FailCode } from '../upstream/fail-codes.t
 import { UpstreamAccountError, UpstreamRejected, type AnimateRequest, type InpaintRequest, type Provider, type ShortenRequest, type SubmitRequest, type Submitted } from '../upstream/provider.ts';
 import type { ClaimedTask, Lifecycle } from './lifecycle.ts';
 import { linksIn, renewLinks, type RefreshLinks, type Renewed } from './links.ts';
-import { canRun, place, type Unplaceable } from './placement.ts';
+import { canRun, hasRoom, place, type Unplaceable } from './placement.ts';
 import type { TaskRepo } from './repo.ts';
 
 export interface DispatcherOptions {
@@ -61,17 +61,16 @@ export class Dispatcher {
   /** One pass: claim as many queued jobs as accounts and users have room for, oldest first, and start submitting them. */
   async run(): Promise<void> {
     let unplaceable: Unplaceable[] = [];
-    const claimed = await this.lifecycle.claim(this.opts.owner, (queued, inFlight) => {
-      const decided = place({
-        queued,
-        inFlight,
-        accounts: this.accounts.list,
-        usable: (id) => this.accounts.usable(id),
-        userMaxConcurrent: this.opts.userMaxConcurrent,
-      });
-      unplaceable = decided.unplaceable;
-      return decided.placements;
-    });
+    const usable = (id: string) => this.accounts.usable(id);
+    const claimed = await this.lifecycle.claim(
+      this.opts.owner,
+      (queued, inFlight) => {
+        const decided = place({ queued, inFlight, accounts: this.accounts.list, usable, userMaxConcurrent: this.opts.userMaxConcurrent });
+        unplaceable = decided.unplaceable;
+        return decided.placements;
+      },
+      { hasRoom: (inFlight) => hasRoom({ inFlight, accounts: this.accounts.list, usable }) },
+    );
     for (const { id, reason } of unplaceable) if (await this.lifecycle.fail(id, reason)) this.opts.onFinal?.();
     // One account's jobs one after another, so they reach its relay in queue order; accounts side by side, and
     // none of it awaited here: a hung relay holds up only its own account's submissions.

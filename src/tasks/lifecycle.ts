@@ -113,9 +113,21 @@ export class Lifecycle {
    * claim number. A transaction-scoped advisory lock makes placements of every instance take turns, so the
    * in-flight counts `decide` sees stay true until the claim commits: no account or user exceeds its limit.
    */
-  async claim(owner: bigint, decide: (queued: QueuedTask[], inFlight: InFlight[]) => Placement[], scan = CLAIM_SCAN): Promise<ClaimedTask[]> {
+  async claim(
+    owner: bigint,
+    decide: (queued: QueuedTask[], inFlight: InFlight[]) => Placement[],
+    opts: { scan?: number; hasRoom?: (inFlight: InFlight[]) => boolean } = {},
+  ): Promise<ClaimedTask[]> {
     return this.db.transaction(async (tx) => {
       await tx.execute(sql`select pg_advisory_xact_lock(${String(CLAIM_LOCK_KEY)}::bigint)`);
+      // A stored result is the relay's job done: only its delivery is left, which takes no relay slot.
+      const inFlight = await tx
+        .select({ account: tasks.account, userId: tasks.userId, n: sql<number>`count(*)::int` })
+        .from(tasks)
+        .where(and(inArray(tasks.status, [...ACTIVE_STATUSES]), noResult))
+        .groupBy(tasks.account, tasks.userId);
+      // Every account full (a burst): nothing could start, so the queue is not read (nor its rows locked).
+      if (opts.hasRoom && !opts.hasRoom(inFlight)) return [];
       const queued = await tx
         .select({
           id: tasks.id,
@@ -131,15 +143,9 @@ export class Lifecycle {
         .from(tasks)
         .where(eq(tasks.status, 'queued'))
         .orderBy(asc(tasks.createdAt), asc(tasks.id))
-        .limit(scan)
+        .limit(opts.scan ?? CLAIM_SCAN)
         .for('update', { skipLocked: true });
       if (queued.length === 0) return [];
-      // A stored result is the relay's job done: only its delivery is left, which takes no relay slot.
-      const inFlight = await tx
-        .select({ account: tasks.account, userId: tasks.userId, n: sql<number>`count(*)::int` })
-        .from(tasks)
-        .where(and(inArray(tasks.status, [...ACTIVE_STATUSES]), noResult))
-        .groupBy(tasks.account, tasks.userId);
       const placements = decide(queued, inFlight);
       const claimed: Task[] = [];
       const byAccount = new Map<string, string[]>();

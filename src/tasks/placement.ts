@@ -32,13 +32,23 @@ export function canRun(account: Account, task: Pick<QueuedTask, 'action' | 'mode
   return true;
 }
 
-export function place(input: PlacementInput): { placements: Placement[]; unplaceable: Unplaceable[] } {
+/** Jobs in flight per account. */
+function loadOf(inFlight: readonly InFlight[]): Map<string, number> {
   const load = new Map<string, number>();
+  for (const row of inFlight) if (row.account) load.set(row.account, (load.get(row.account) ?? 0) + row.n);
+  return load;
+}
+
+/** Whether some usable account has room for one more job: when none has, no queued job can start (place stops at once). */
+export function hasRoom(input: Pick<PlacementInput, 'inFlight' | 'accounts' | 'usable'>): boolean {
+  const load = loadOf(input.inFlight);
+  return input.accounts.some((a) => a.concurrency - (load.get(a.id) ?? 0) > 0 && input.usable(a.id));
+}
+
+export function place(input: PlacementInput): { placements: Placement[]; unplaceable: Unplaceable[] } {
+  const load = loadOf(input.inFlight);
   const perUser = new Map<string, number>();
-  for (const row of input.inFlight) {
-    if (row.account) load.set(row.account, (load.get(row.account) ?? 0) + row.n);
-    perUser.set(row.userId, (perUser.get(row.userId) ?? 0) + row.n);
-  }
+  for (const row of input.inFlight) perUser.set(row.userId, (perUser.get(row.userId) ?? 0) + row.n);
   const free = (a: Account) => a.concurrency - (load.get(a.id) ?? 0);
   const placements: Placement[] = [];
   const unplaceable: Unplaceable[] = [];

@@ -1,6 +1,6 @@
 // Placement rules, on their own: order, per-user share, weights, paused accounts, modes and capabilities.
 import { describe, expect, it } from 'vitest';
-import { place } from '../../src/tasks/placement.ts';
+import { hasRoom, place } from '../../src/tasks/placement.ts';
 import type { QueuedTask } from '../../src/tasks/repo.ts';
 import { Accounts, FAILURE_STREAK, type Account } from '../../src/upstream/accounts.ts';
 import { UpstreamAccountError } from '../../src/upstream/provider.ts';
@@ -58,6 +58,18 @@ describe('place', () => {
     expect(run([job('bare', { action: 'animate', hasImages: true, hasPrompt: false })], [acct('tt', { provider: tt })]).unplaceable).toEqual([
       { id: 'bare', reason: 'video:errors.promptRequired' },
     ]);
+  });
+});
+
+describe('hasRoom', () => {
+  it('is false only when every usable account is full: then place starts nothing', () => {
+    const accounts = [acct('a', { concurrency: 2 }), acct('b', { concurrency: 1 })];
+    const full = [{ account: 'a', userId: 'u1', n: 2 }, { account: 'b', userId: 'u2', n: 1 }];
+    expect(hasRoom({ inFlight: full, accounts, usable: () => true })).toBe(false);
+    expect(run([job('1')], accounts, { inFlight: full }).placements).toEqual([]);
+    expect(hasRoom({ inFlight: full.slice(0, 1), accounts, usable: () => true })).toBe(true);
+    // Room only on a paused account is no room.
+    expect(hasRoom({ inFlight: full.slice(0, 1), accounts, usable: (id) => id !== 'b' })).toBe(false);
   });
 });
 
