@@ -336,9 +336,9 @@ export class Delivery {
   queued(task: Task, position: number): void {
     if (!this.tokenAlive(task) || this.edits.has(task.id) || this.finalized.has(task.id) || !this.takeBudget()) return;
     this.edit(task.id, async () => {
-      const current = await this.repo.get(task.id);
-      if (current?.status !== 'queued' || this.finalized.has(task.id)) return;
-      await this.messenger.editOriginal(task.interactionToken!, queuedMessage(current, position));
+      // Still waiting when the edit goes out (it may have queued behind others): a started job's reply is its progress.
+      if ((await this.repo.status(task.id)) !== 'queued' || this.finalized.has(task.id)) return;
+      await this.messenger.editOriginal(task.interactionToken!, queuedMessage(task, position));
       // Positions share the progress clock: the next edit of any kind waits its interval.
       this.sent(task.id, -1);
     });

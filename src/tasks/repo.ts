@@ -17,6 +17,12 @@ export class TaskRepo {
     return row;
   }
 
+  /** Only a task's status (a check before an edit; the whole row is 45 columns to read and map). */
+  async status(id: string): Promise<Task['status'] | undefined> {
+    const [row] = await this.db.select({ status: tasks.status }).from(tasks).where(eq(tasks.id, id)).limit(1);
+    return row?.status;
+  }
+
   /** Jobs a relay account holds for this instance and has not finished: what its poller follows. */
   trackable(owner: bigint, account: string, primary: boolean): Promise<Task[]> {
     const onAccount = primary ? or(eq(tasks.account, account), isNull(tasks.account)) : eq(tasks.account, account);
