@@ -57,7 +57,7 @@ export const animate = {
       if (!ctx.accounts.animatesWithoutPrompt()) return refuse(interaction, 'video:errors.promptNeeded');
       // No motion prompt: the headline names the file; nothing but the image goes upstream.
       const name = attachmentNames(interaction, [IMAGE]).join(' ');
-      await interaction.deferReply();
+      await ctx.callbacks.defer(interaction);
       await startJob(ctx, interaction, granted, { action: 'animate', prompt: name, promptUpstream: '', input });
       return;
     }

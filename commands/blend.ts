@@ -44,7 +44,7 @@ export const blend = {
     if (check.images.length < 2) return refuse(interaction, 'images:errors.tooFew');
     const dimensions = (interaction.options.getString('dimensions') ?? 'square') as BlendDimensions;
     const ratio = `--ar ${BLEND_RATIO[dimensions] ?? '1:1'}`;
-    await interaction.deferReply();
+    await ctx.callbacks.defer(interaction);
     // The headline names the files and the shape; what goes upstream is the images and `dimensions`.
     const prompt = `${attachmentNames(interaction, IMAGE_OPTIONS).join(' ')} ${ratio}`;
     const defaults = ctx.settings.get(interaction.user.id);

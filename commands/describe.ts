@@ -28,7 +28,7 @@ export const describe = {
     if (!check.ok) return refuse(interaction, check.key, check.vars);
     if (check.images.length !== 1) return refuse(interaction, 'images:errors.tooMany', { count: check.images.length, max: 1 });
     const name = attachmentNames(interaction, IMAGE_OPTION).join(' ');
-    await interaction.deferReply();
+    await ctx.callbacks.defer(interaction);
     await startJob(ctx, interaction, granted, { action: 'describe', prompt: name, promptUpstream: name, input: { images: check.images } });
   },
 } satisfies Command;

@@ -189,7 +189,7 @@ export const drawAdmin = {
     const handler = HANDLERS[interaction.options.getSubcommand()];
     if (!handler) return void (await interaction.reply({ content: t('errors.unknownCommand'), flags: MessageFlags.Ephemeral }));
     // A purge of many rows takes longer than Discord's 3 s: acknowledge first, privately.
-    await interaction.deferReply({ flags: MessageFlags.Ephemeral });
+    await ctx.callbacks.defer(interaction, { ephemeral: true });
     const content = await handler({ ctx, interaction, t, guildId, everywhere, scope: t(everywhere ? 'admin:scope.all' : 'admin:scope.guild') });
     await interaction.editReply({ content, allowedMentions: { parse: [] } });
   },

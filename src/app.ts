@@ -10,6 +10,7 @@ import type { Database } from './db/client.ts';
 import { postgresNotifications } from './db/notify.ts';
 import { attachmentLinkRefresher } from './discord/attachment-links.ts';
 import { Messenger } from './messages/messenger.ts';
+import { InteractionCallbacks } from './messages/callbacks.ts';
 import { registerCommands } from './discord/register.ts';
 import { routeInteraction } from './discord/router.ts';
 import { RegionEditor, offersRegionEditor } from './editor/service.ts';
@@ -75,6 +76,7 @@ export async function startApp(config: Config, log: Logger, database: Database):
   // final messages never wait behind the bot token's queue (progress edits have a budget of their own).
   const webhookRest = new REST({ api: config.DISCORD_API_URL, globalRequestsPerSecond: Number.MAX_SAFE_INTEGER });
   const messenger = new Messenger(client.rest, webhookRest, () => client.application!.id);
+  const callbacks = new InteractionCallbacks(config.DISCORD_API_URL);
   // This process's key: its mark of life (see Instance) and the owner stamped on the work it takes.
   const owner = Instance.newKey();
   const delivery = new Delivery(lifecycle, repo, messenger, accounts, log, {
@@ -142,6 +144,7 @@ export async function startApp(config: Config, log: Logger, database: Database):
   const ctx: AppContext = {
     config,
     log,
+    callbacks,
     repo,
     accounts,
     tasks: new TaskService(acceptor, accounts.primary.provider.id),
@@ -236,7 +239,7 @@ export async function startApp(config: Config, log: Logger, database: Database):
       // idle() never rejects: only the grace running out makes this false.
       const finished = await fulfilsWithin(Promise.all([acceptor.idle(), dispatcher.idle(), delivery.idle()]), SHUTDOWN_GRACE_MS);
       if (!finished) log.warn({ graceMs: SHUTDOWN_GRACE_MS }, 'shutdown grace ran out; unfinished work resumes at the next start');
-      await step('discord', client.destroy(), SHUTDOWN_STEP_MS);
+      await step('discord', Promise.all([client.destroy(), callbacks.close()]), SHUTDOWN_STEP_MS);
       await step('notifications', notifications.close(), SHUTDOWN_STEP_MS);
       // The pool waits up to 5 s for queries under way, then the embedded server (if ours) stops cleanly.
       await step('database', database.close(), 10_000);

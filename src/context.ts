@@ -2,6 +2,7 @@
 import type { Quotas } from './admin/quotas.ts';
 import type { AdminRepo } from './admin/repo.ts';
 import type { Config } from './config.ts';
+import type { InteractionCallbacks } from './messages/callbacks.ts';
 import type { Logger } from './log.ts';
 import type { Maintenance } from './maintenance/service.ts';
 import type { BannedWords } from './prompt/banned.ts';
@@ -17,6 +18,8 @@ import type { Accounts } from './upstream/accounts.ts';
 export interface AppContext {
   config: Config;
   log: Logger;
+  /** Defers interactions ("thinking…") on a lean path of its own. */
+  callbacks: Pick<InteractionCallbacks, 'defer'>;
   repo: TaskRepo;
   /** The relay accounts: what they can do, and how healthy each is. */
   accounts: Accounts;

@@ -1,7 +1,7 @@
 // A click on one of our result buttons: decode the custom_id, check the job and the action against the
 // database, run the preconditions, and start a child job owned by whoever clicked (anyone in the channel may
 // click). ❌ is the one button that stops a job instead, and only its owner or a moderator may use it.
-import { MessageFlags, type ButtonInteraction } from 'discord.js';
+import type { ButtonInteraction } from 'discord.js';
 import type { AppContext } from '../context.ts';
 import type { Task } from '../db/schema.ts';
 import { translator } from '../i18n.ts';
@@ -54,7 +54,7 @@ export async function handleButton(ctx: AppContext, interaction: ButtonInteracti
   // Remix on: the prompt is asked for again; the job starts when the modal is submitted (remix-modal.ts).
   if (wantsRemix(ctx, interaction.user.id, parent, parsed.action)) return interaction.showModal(remixModal(parent, parsed.action, t));
 
-  await interaction.deferReply();
+  await ctx.callbacks.defer(interaction);
   await startJob(ctx, interaction, granted, { action: parsed.action, parentId: parent.id, prompt: parent.prompt, promptUpstream: parent.promptUpstream });
 }
 
@@ -75,7 +75,7 @@ async function drawSuggested(ctx: AppContext, interaction: ButtonInteraction, pa
   // A pick starts a new /draw: under the daily quotas like one.
   const granted = await runPreconditions(ctx, interaction, NEW_JOB);
   if (!granted) return;
-  await interaction.deferReply();
+  await ctx.callbacks.defer(interaction);
   await startJob(ctx, interaction, granted, { action: 'imagine', parentId: parent.id, prompt: check.prompt, promptUpstream: check.prompt });
 }
 
@@ -89,7 +89,7 @@ async function retryJob(ctx: AppContext, interaction: ButtonInteraction, failed:
   if (isVideoJob(failed.action) && ctx.admin.videoDisabled(interaction.guildId)) return refuseWith(interaction, { key: 'video:errors.disabled' });
   const granted = await runPreconditions(ctx, interaction, command ? NEW_JOB : FOLLOW_UP_JOB);
   if (!granted) return;
-  await interaction.deferReply();
+  await ctx.callbacks.defer(interaction);
   await startJob(ctx, interaction, granted, {
     action: failed.action as TaskAction,
     ...(failed.parentId && { parentId: failed.parentId }),
@@ -108,7 +108,7 @@ async function tellSeed(ctx: AppContext, interaction: ButtonInteraction, parent:
   if (!(await runPreconditions(ctx, interaction, [preconditions.notBanned]))) return;
   const t = translator(interaction.locale);
   // The relay may take a while (trueai-org asks Midjourney and waits up to a minute): acknowledge first.
-  await interaction.deferReply({ flags: MessageFlags.Ephemeral });
+  await ctx.callbacks.defer(interaction, { ephemeral: true });
   let seed: string | undefined;
   try {
     seed = await provider.seed({ upstreamId: parent.upstreamId, upstreamData: parent.upstreamData ?? null, imageUrls: parent.imageUrls, prompt: parent.promptUpstream });

@@ -25,7 +25,7 @@ export async function deferTranslated(
     await refuse(interaction, early);
     return undefined;
   }
-  await interaction.deferReply();
+  await ctx.callbacks.defer(interaction);
   const translation = ready ?? (await ctx.translator.translate(pieces));
   const late = ready ? undefined : bannedRefusal(ctx.bannedWords, pieces, translation);
   if (late) {

@@ -65,6 +65,6 @@ export async function handleZoomModal(ctx: AppContext, interaction: ModalSubmitI
   const factor = zoomFactor(typed);
   // Nothing starts on a factor Midjourney would refuse: the user hears why, privately, and can click again.
   if (factor === undefined) return void (await interaction.reply({ content: t('params:errors.zoomFactor', { value: typed.slice(0, 20) }), flags: MessageFlags.Ephemeral }));
-  await interaction.deferReply();
+  await ctx.callbacks.defer(interaction);
   await startJob(ctx, interaction, granted, { action: 'zoom:custom', parentId: parent.id, prompt: parent.prompt, promptUpstream: zoomPrompt(parent.promptUpstream, factor) });
 }

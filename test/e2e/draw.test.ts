@@ -160,6 +160,17 @@ describe('/draw on the simulator', () => {
     expect(limited).toHaveLength(2);
   });
 
+  it('rides out a 429 and a 502 on the deferral itself (its lean path retries as discord.js would) and delivers once', async () => {
+    discord.inject({ method: 'POST', path: /\/callback$/, status: 429, retryAfter: 0.3, times: 1 });
+    discord.inject({ method: 'POST', path: /\/callback$/, status: 502, times: 1 });
+    const interaction = await draw('a stubborn kestrel');
+    expect((await interaction.waitForCallback()).type).toBe(5);
+    const result = await interaction.waitForMessage(isFinal, 20_000);
+    expect(result.content).toBe('**a stubborn kestrel** - <@100000000000000001>');
+    const tries = discord.calls.filter((c) => c.method === 'POST' && /\/callback$/.test(c.path) && c.injected);
+    expect(tries.map((c) => c.status)).toEqual([429, 502]);
+  });
+
   it('does not start a job whose interaction Discord no longer knows (10062 on defer)', async () => {
     const before = submittedCount();
     discord.inject({ method: 'POST', path: /\/callback$/, status: 404, code: 10062, times: 1 });
