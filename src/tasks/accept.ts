@@ -251,7 +251,11 @@ interface Pending {
 export interface AcceptorOptions {
   /** The numbers for a job's limits, read when its batch runs (a quota changed a moment ago applies). */
   limits: LimitsOf;
-  /** How long the first job of a batch waits for others (ms). Later ones also join while a batch is running. */
+  /**
+   * How long the first job of a batch waits for others (ms; default 20). Later ones also join while a batch is
+   * running. The user already has their "thinking…" (the deferral goes first), so the wait costs them nothing
+   * they see, and at 200 jobs per second it makes a statement per four jobs instead of one per one or two.
+   */
   windowMs?: number;
   /** What a video job counts toward the daily quotas (VIDEO_QUOTA_WEIGHT; default 1). */
   videoWeight?: number;
@@ -287,7 +291,7 @@ export class Acceptor {
     readonly memory: UsageMemory,
     private readonly opts: AcceptorOptions,
   ) {
-    this.windowMs = opts.windowMs ?? 5;
+    this.windowMs = opts.windowMs ?? 20;
     this.maxBatch = opts.maxBatch ?? 200;
   }
 
