@@ -32,6 +32,8 @@ export interface BurstArgs {
   locale?: string;
   /** Distinct users (one per /draw) unless set: the number of users the /draws cycle through. */
   users?: number;
+  /** Added to every user number: a later burst from a new crowd (default 0). */
+  userOffset?: number;
 }
 
 export interface BurstResult {
@@ -219,7 +221,7 @@ async function burst(args: BurstArgs): Promise<BurstResult> {
     maxLagMs = Math.max(maxLagMs, Date.now() - due);
     const n = String(i + 1).padStart(width, '0');
     const prompt = args.prompt.replaceAll('{i}', n);
-    const user = args.users ? i % args.users : i;
+    const user = (args.userOffset ?? 0) + (args.users ? i % args.users : i);
     const userId = String(200_000_000_000_000_000n + BigInt(user));
     const sentAt = Date.now();
     pending.push(
