@@ -1,4 +1,4 @@
-// The task lifecycle: the ONLY module that writes to `tasks` (rows are inserted by the accept path, TaskService,
+// The task lifecycle: the ONLY module that writes to `tasks` (rows are inserted by the accept path, src/tasks/accept.ts,
 // in the transaction that counts the quotas). Every write is a named transition whose guard is part of the SQL
 // itself and which reports whether it happened; a caller whose guard failed drops its work. That is what makes
 // "every accepted job ends in exactly one final message" checkable, and crashes and races harmless.
