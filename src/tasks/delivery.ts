@@ -330,17 +330,21 @@ export class Delivery {
   }
 
   /**
-   * Shows a queued job's place in line, with ❌, on its reply. Checked again just before sending: a job that
-   * started or was cancelled meanwhile (on any instance) keeps its newer message.
+   * Shows queued jobs' places in line, with ❌, on their replies. Checked again just before sending, in one read
+   * for the whole pass: a job that started or was cancelled meanwhile (on any instance) keeps its newer message.
    */
-  queued(task: Task, position: number): void {
-    if (!this.tokenAlive(task) || this.edits.has(task.id) || this.finalized.has(task.id) || !this.takeBudget()) return;
-    this.edit(task.id, async () => {
-      // Still waiting when the edit goes out (it may have queued behind others): a started job's reply is its progress.
-      if ((await this.repo.status(task.id)) !== 'queued' || this.finalized.has(task.id)) return;
-      await this.messenger.editOriginal(task.interactionToken!, queuedMessage(task, position));
-      // Positions share the progress clock: the next edit of any kind waits its interval.
-      this.sent(task.id, -1);
-    });
+  queued(moved: readonly { task: Task; position: number }[]): void {
+    const due = moved.filter(({ task }) => this.tokenAlive(task) && !this.edits.has(task.id) && !this.finalized.has(task.id) && this.takeBudget());
+    if (due.length === 0) return;
+    const statuses = this.repo.statuses(due.map(({ task }) => task.id));
+    for (const { task, position } of due) {
+      this.edit(task.id, async () => {
+        // Still waiting when the edit goes out: a started job's reply is its progress.
+        if ((await statuses).get(task.id) !== 'queued' || this.finalized.has(task.id)) return;
+        await this.messenger.editOriginal(task.interactionToken!, queuedMessage(task, position));
+        // Positions share the progress clock: the next edit of any kind waits its interval.
+        this.sent(task.id, -1);
+      });
+    }
   }
 }

@@ -22,7 +22,7 @@ export class QueuePositions {
   async run(): Promise<void> {
     try {
       const moved = await this.lifecycle.movePositions({ nearPositions: NEAR_POSITIONS, nearIntervalMs: this.nearIntervalMs, farIntervalMs: FAR_INTERVAL_MS });
-      for (const { task, position } of moved) this.delivery.queued(task, position);
+      this.delivery.queued(moved);
     } catch (err) {
       // Positions are a courtesy: a failed pass must not stop dispatch.
       this.log.error({ err }, 'queue position pass failed');
