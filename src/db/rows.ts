@@ -2,6 +2,7 @@
 // column name, in the driver's types. These convert them the way drizzle's own selects do, so a row from a
 // function and a row from `db.select()` are the same object.
 import { getTableColumns, type InferSelectModel, type Table } from 'drizzle-orm';
+import { tasks } from './schema.ts';
 
 export interface RowCodec<T extends Table> {
   /** A raw row (column names, driver values) as `db.select().from(table)` would return it. */
@@ -28,6 +29,14 @@ export function rowCodec<T extends Table>(table: T): RowCodec<T> {
       return name;
     },
   };
+}
+
+/** The task table's codec: the rows mj_accept, mj_insert_tasks and mj_move_positions return. */
+export const taskCodec = rowCodec(tasks);
+
+/** Rows of `db.execute` (postgres.js answers with an array of rows). */
+export function rowsOf<T>(result: unknown): T[] {
+  return result as T[];
 }
 
 /** Whether a database error (or one it caused, as drizzle wraps them) carries this SQLSTATE. */

@@ -16,7 +16,7 @@
 import { inArray, sql } from 'drizzle-orm';
 import type { Db } from '../db/client.ts';
 import { isConnectionError, retryDatabase } from '../db/retry.ts';
-import { hasSqlState, rowCodec } from '../db/rows.ts';
+import { hasSqlState, rowsOf, taskCodec } from '../db/rows.ts';
 import { tasks, type Task } from '../db/schema.ts';
 import type { Logger } from '../log.ts';
 import { VIDEO_JOB_ACTIONS, isVideoJob } from '../upstream/actions.ts';
@@ -105,11 +105,6 @@ const GUILD_LOCK = 0x6d6a_0002;
 
 const dayStart = (now: Date) => new Date(nextUtcMidnight(now).getTime() - 86_400_000);
 const pairKey = (guildId: string | null, userId: string) => `${guildId ?? ''}\u0000${userId}`;
-
-/** Rows of `db.execute` (postgres.js answers with an array of rows). */
-function rowsOf<T>(result: unknown): T[] {
-  return result as T[];
-}
 
 interface CountRow {
   kind: 'u' | 'q' | 'g';
@@ -444,7 +439,6 @@ export class Acceptor {
 /** SQLSTATE raised by mj_accept when a count is above what the caller expected. */
 const COUNTS_MOVED = 'MJ409';
 
-const taskCodec = rowCodec(tasks);
 
 /**
  * Judges the jobs in arrival order against `counted`, which each accepted job raises for the ones after it (its

@@ -29,7 +29,7 @@
 // edits and its final message come from one process, in order.
 import { and, asc, eq, getTableColumns, gt, inArray, isNotNull, isNull, lt, lte, ne, notInArray, or, sql, type SQL } from 'drizzle-orm';
 import type { Db } from '../db/client.ts';
-import { rowCodec } from '../db/rows.ts';
+import { rowsOf, taskCodec } from '../db/rows.ts';
 import { ACTIVE_STATUSES, AT_RELAY_STATUSES, FINAL_STATUSES, tasks, type SpeedMode, type Task, type TaskStatus } from '../db/schema.ts';
 
 /** Advisory lock taken by every placement transaction ("mj-claim"). */
@@ -528,16 +528,13 @@ export class Lifecycle {
   async movePositions(opts: { nearPositions: number; nearIntervalMs: number; farIntervalMs: number }): Promise<Array<{ task: Task; position: number }>> {
     // One statement in a function that plans without nested loops (drizzle/0013_queue_positions_plan.sql): the
     // ranking, the new places and which replies to edit, decided by the UPDATE so two instances never both edit.
-    const raw = (await this.db.execute(
+    const raw = await this.db.execute(
       sql`select * from mj_move_positions(${opts.nearPositions}::int, ${opts.nearIntervalMs}::int, ${opts.farIntervalMs}::int)`,
-    )) as unknown as Record<string, unknown>[];
-    const rows = raw.map((r) => taskCodec.read(r));
+    );
+    const rows = rowsOf<Record<string, unknown>>(raw).map((r) => taskCodec.read(r));
     return rows.map((task) => ({ task, position: task.queuePosition! })).sort((a, b) => a.position - b.position);
   }
 }
-
-/** Rows from the SQL functions, read as drizzle reads a select of the table. */
-const taskCodec = rowCodec(tasks);
 
 /** What a claimed task that never reached its relay goes back to: queued, nobody's, not started. */
 const BACK_TO_QUEUE = { status: 'queued', claimedBy: null, startedAt: null } as const;
